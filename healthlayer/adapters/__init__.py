@@ -1,0 +1,1 @@
+"""Warehouse adapters behind one small interface, registered through the `healthlayer.adapters` entry point."""

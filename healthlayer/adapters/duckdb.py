@@ -1,0 +1,128 @@
+"""The embedded default: DuckDB in process, with views deployed in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from healthlayer.adapters.base import Adapter, DeployedView, DeployResult
+from healthlayer.compiler.plan import Plan
+from healthlayer.compiler.render import render_create_view
+from healthlayer.errors import HealthlayerError, OwnershipError, WarehouseError
+
+logger = logging.getLogger(__name__)
+
+
+class DuckDBSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    path: str = "healthlayer.duckdb"
+    schema_name: str = Field("analytics", alias="schema", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+    threads: int | None = Field(None, ge=1)
+    memory_limit: str | None = Field(None, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+
+
+class DuckDBAdapter(Adapter):
+    dialect = "duckdb"
+
+    def __init__(self, settings: dict[str, Any], project_root: Path) -> None:
+        super().__init__(settings, project_root)
+        try:
+            self.config = DuckDBSettings.model_validate(settings)
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors())
+            raise HealthlayerError(f"invalid duckdb target settings: {problems}") from None
+        import duckdb
+
+        self._duckdb = duckdb
+        self.database = None if self.config.path == ":memory:" else (project_root / self.config.path).resolve()
+        try:
+            self.connection = duckdb.connect(str(self.database) if self.database else ":memory:")
+        except duckdb.Error as error:
+            raise WarehouseError(f"cannot open DuckDB database {self.database}: {error}") from None
+        if self.config.threads:
+            self.connection.execute(f"SET threads = {int(self.config.threads)}")
+        if self.config.memory_limit:
+            self.connection.execute("SET memory_limit = ?", [self.config.memory_limit])
+
+    @property
+    def schema(self) -> str:
+        return self.config.schema_name
+
+    def execute(self, statement: str) -> None:
+        logger.debug("duckdb: %s", statement)
+        try:
+            self.connection.execute(statement)
+        except self._duckdb.Error as error:
+            raise WarehouseError(f"DuckDB rejected a statement: {error}") from None
+
+    def fetch(self, statement: str, parameters: list[Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        logger.debug("duckdb: %s", statement)
+        try:
+            cursor = self.connection.execute(statement, parameters or [])
+            rows = cursor.fetchall()
+        except self._duckdb.Error as error:
+            raise WarehouseError(f"DuckDB rejected a query: {error}") from None
+        columns = [description[0] for description in cursor.description or []]
+        return columns, rows
+
+    def timestamp_types(self, plan_sources: dict[str, tuple[str, str]]) -> dict[str, bool]:
+        result = {}
+        for name, (from_sql, column) in plan_sources.items():
+            try:
+                cursor = self.connection.execute(f"DESCRIBE SELECT {column} FROM {from_sql}")
+                column_type = str(cursor.fetchall()[0][1]).upper()
+            except self._duckdb.Error as error:
+                raise WarehouseError(f"cannot read source '{name}': {error}") from None
+            if "TIMESTAMP" not in column_type and "DATE" not in column_type:
+                raise WarehouseError(f"the timestamp column of source '{name}' has type {column_type}, not a "
+                                     "timestamp; cast it in a view, or point 'timestamp' at a timestamp column")
+            result[name] = "TIME ZONE" in column_type or column_type == "TIMESTAMPTZ"
+        return result
+
+    def _existing_objects(self) -> dict[str, tuple[str, str | None]]:
+        _, rows = self.fetch(
+            "SELECT view_name, 'VIEW', comment FROM duckdb_views() WHERE schema_name = ? AND NOT internal "
+            "UNION ALL SELECT table_name, 'TABLE', comment FROM duckdb_tables() WHERE schema_name = ?",
+            [self.schema, self.schema])
+        return {name: (kind, comment) for name, kind, comment in rows}
+
+    def deploy(self, plan: Plan) -> DeployResult:
+        """Create or replace every view of the plan in one transaction, dropping owned views it no longer has."""
+        self.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+        existing = self._existing_objects()
+        owned = {name for name, (kind, comment) in existing.items()
+                 if kind == "VIEW" and (comment or "").startswith(self.OWNER_MARK)}
+        foreign = [name for name in (relation.name for relation in plan.relations) if name in existing and name not in owned]
+        if foreign:
+            raise OwnershipError(
+                f"schema '{self.schema}' already has objects that healthlayer did not create: {', '.join(sorted(foreign))}; "
+                "rename or move them, or deploy to another schema")
+        statements = []
+        for relation in plan.relations:
+            statements.append(render_create_view(relation, self.schema, self.dialect))
+            comment = f"{self.OWNER_MARK} project {plan.project_name}: {relation.description}"
+            statements.append(f'COMMENT ON VIEW "{self.schema}"."{relation.name}" IS {_quote(comment)}')
+        stale = sorted(owned - {relation.name for relation in plan.relations})
+        statements += [f'DROP VIEW IF EXISTS "{self.schema}"."{name}"' for name in stale]
+
+        self.execute("BEGIN TRANSACTION")
+        try:
+            for statement in statements:
+                self.execute(statement)
+        except WarehouseError:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.execute("COMMIT")
+        views = tuple(DeployedView(relation.name, relation.kind) for relation in plan.relations)
+        return DeployResult(self.schema, views, tuple(stale), self.database)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,1 @@
+"""Turn checked definitions into a plan of named relations built as sqlglot expression trees."""

@@ -1,0 +1,239 @@
+"""Relations of the engagement source: events by day, the calendar, tiers, transitions and alerts."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from healthlayer.compiler import sql
+from healthlayer.compiler.plan import PlanBuilder, internal_name
+from healthlayer.compiler.sources import local_date, source_table
+from healthlayer.definitions.references import ALERTS_VIEW, TIERS_VIEW, TRANSITIONS_VIEW
+
+EVENTS = internal_name("events")
+BOUNDS = internal_name("bounds")
+CALENDAR = internal_name("calendar")
+USER_TIERS = internal_name("user_tiers")
+TRANSITION_RANKS = internal_name("transition_ranks")
+# The calendar is built from digits 0-9 cross-joined this many times: 10**5 days is about 273 years.
+CALENDAR_DIGITS = 5
+
+
+def add_event_relations(builder: PlanBuilder) -> None:
+    """Add the cleaned events, the data range and the calendar."""
+    project = builder.project
+    engagement = project.engagement
+    assert engagement is not None
+    source = project.sources[engagement.source]
+    roles = source.role_columns()
+
+    branches = []
+    for rank, tier in reversed(list(enumerate(engagement.tiers, start=1))):
+        event_name = sql.user_column(roles["event_name"])
+        if tier.events == "*":
+            condition: exp.Expression = sql.not_null(event_name)
+        elif tier.events is not None:
+            condition = exp.In(this=event_name, expressions=[sql.string(name) for name in tier.events])
+        else:
+            condition = sql.not_null(event_name)
+        if tier.filter is not None:
+            tier_filter = builder.expression(tier.filter, source, "tier filter", "engagement", "engagement",
+                                             "tiers", rank - 1, "filter")
+            if tier_filter is not None:
+                condition = exp.and_(condition, exp.Paren(this=tier_filter))
+        branches.append((condition, sql.number(rank)))
+    tier_rank = sql.case(*branches, default=sql.number(0))
+
+    has_time_zone = builder.timestamp_has_time_zone(source.name)
+    timestamp = sql.user_column(roles["timestamp"])
+    selects = [
+        sql.alias(sql.user_column(roles["user"]), "user_id"),
+        sql.alias(sql.user_column(roles["account"]), "account_id"),
+        sql.alias(local_date(timestamp, project.time_zone, has_time_zone), "activity_date"),
+        sql.alias(sql.user_column(roles["event_name"]), "event_name"),
+        sql.alias(tier_rank, "tier_rank"),
+    ]
+    for name in source.columns:
+        if name not in roles.values():
+            selects.append(sql.alias(sql.user_column(name), name, quoted=True))
+    query = (
+        exp.select(*selects)
+        .from_(source_table(source, project.root))
+        .where(sql.and_(sql.not_null(sql.user_column(roles["user"])), sql.not_null(timestamp)))
+    )
+    builder.add(EVENTS, query, "internal", "Events of the engagement source with their local day and tier rank.")
+
+    builder.add(BOUNDS, exp.select(
+        sql.alias(exp.Min(this=sql.column("activity_date")), "first_date"),
+        sql.alias(exp.Max(this=sql.column("activity_date")), "last_date"),
+    ).from_(builder.table(EVENTS)), "internal", "The first and last day of data.")
+
+    builder.add(CALENDAR, _calendar_query(builder), "internal", "Every day from the first to the last day of data.")
+
+
+
+def _calendar_query(builder: PlanBuilder) -> exp.Query:
+    digits = exp.union(*[exp.select(sql.alias(sql.number(digit), "n")) for digit in range(10)], distinct=False)
+    offset: exp.Expression = sql.column("n", "d0")
+    query = exp.select().from_(exp.Subquery(this=digits, alias=exp.TableAlias(this=exp.to_identifier("d0"))))
+    for position in range(1, CALENDAR_DIGITS):
+        name = f"d{position}"
+        query = query.join(exp.Subquery(this=digits.copy(), alias=exp.TableAlias(this=exp.to_identifier(name))),
+                           join_type="cross")
+        offset = exp.Add(this=offset, expression=exp.Mul(this=sql.column("n", name), expression=sql.number(10 ** position)))
+    offsets = query.select(sql.alias(offset, "day_offset"))
+    day = sql.add_days(sql.column("first_date", "b"), sql.column("day_offset", "o"))
+    return (
+        exp.select(sql.alias(day, "calendar_date"))
+        .from_(exp.Subquery(this=offsets, alias=exp.TableAlias(this=exp.to_identifier("o"))))
+        .join(builder.table(BOUNDS).as_("b"), join_type="cross")
+        .where(exp.LTE(this=sql.column("day_offset", "o"),
+                       expression=_days_between(sql.column("first_date", "b"), sql.column("last_date", "b"))))
+    )
+
+
+def _days_between(start: exp.Expression, end: exp.Expression) -> exp.Expression:
+    return exp.DateDiff(this=end, expression=start, unit=sql.DAY)
+
+
+def tier_name_case(rank: exp.Expression, tier_names: list[str]) -> exp.Case:
+    branches = [(exp.EQ(this=rank.copy(), expression=sql.number(0)), sql.string("inactive"))]
+    for index, name in enumerate(tier_names, start=1):
+        branches.append((exp.EQ(this=rank.copy(), expression=sql.number(index)), sql.string(name)))
+    return sql.case(*branches)
+
+
+def is_complete(day: exp.Expression, window_days: int) -> exp.Expression:
+    """Return whether the trailing window of `window_days` ending at `day` starts on or after the first day."""
+    # The bounds relation is joined as "b" wherever this is used.
+    return exp.GTE(this=sql.add_days(day, -(window_days - 1)), expression=sql.column("first_date", "b"))
+
+
+def add_tier_relations(builder: PlanBuilder) -> None:
+    """Add each user's tier per day, the output views of tiers and transitions."""
+    from healthlayer.compiler.tier_rules import window_tier_ranks
+
+    project = builder.project
+    engagement = project.engagement
+    assert engagement is not None
+    window_days = engagement.tier_window
+
+    ranked = (
+        exp.select("*")
+        .from_(exp.Subquery(this=window_tier_ranks(builder, ["account"], window_days),
+                            alias=exp.TableAlias(this=exp.to_identifier("w"))))
+        .join(builder.table(BOUNDS).as_("b"), join_type="cross")
+        .where(exp.LTE(this=sql.column("activity_date", "w"), expression=sql.column("last_date", "b")))
+    )
+    user_tiers = (
+        exp.select(sql.column("account_id"), sql.column("user_id"), sql.column("activity_date"), sql.column("tier_rank"))
+        .from_(exp.Subquery(this=ranked, alias=exp.TableAlias(this=exp.to_identifier("r"))))
+        .where(exp.GT(this=sql.column("tier_rank"), expression=sql.number(0)))
+    )
+    builder.add(USER_TIERS, user_tiers, "internal",
+                f"Each account user's tier rank per day over the trailing {window_days}-day tier window.")
+
+    tier_names = project.tier_names()
+    tiers_view = (
+        exp.select(
+            sql.column("activity_date", "t"), sql.column("account_id", "t"), sql.column("user_id", "t"),
+            sql.alias(tier_name_case(sql.column("tier_rank", "t"), tier_names), "tier"),
+            sql.column("tier_rank", "t"),
+            sql.alias(is_complete(sql.column("activity_date", "t"), window_days), "is_complete"),
+        )
+        .from_(builder.table(USER_TIERS).as_("t"))
+        .join(builder.table(BOUNDS).as_("b"), join_type="cross")
+    )
+    builder.add(TIERS_VIEW, tiers_view, "output",
+                f"Engagement tier of every user who is not inactive, per account and day ({window_days}-day window).")
+    _add_transitions(builder, tier_names, window_days)
+
+
+def _add_transitions(builder: PlanBuilder, tier_names: list[str], window_days: int) -> None:
+    partition = [sql.column("account_id"), sql.column("user_id")]
+    order = [sql.column("activity_date")]
+    neighbours = exp.select(
+        sql.column("account_id"), sql.column("user_id"), sql.column("activity_date"), sql.column("tier_rank"),
+        sql.alias(sql.window(exp.Lag(this=sql.column("activity_date")), partition, order), "previous_date"),
+        sql.alias(sql.window(exp.Lag(this=sql.column("tier_rank")), [p.copy() for p in partition], order), "previous_rank"),
+        sql.alias(sql.window(exp.Lead(this=sql.column("activity_date")), [p.copy() for p in partition], order), "next_date"),
+    ).from_(builder.table(USER_TIERS))
+    yesterday_present = exp.EQ(this=sql.column("previous_date", "n"),
+                               expression=sql.add_days(sql.column("activity_date", "n"), -1))
+    from_rank = sql.case((yesterday_present, sql.column("previous_rank", "n")), default=sql.number(0))
+    changes = (
+        exp.select(sql.alias(sql.column("activity_date", "n"), "transition_date"), sql.column("account_id", "n"),
+                   sql.column("user_id", "n"), sql.alias(from_rank, "from_rank"),
+                   sql.alias(sql.column("tier_rank", "n"), "to_rank"))
+        .from_(exp.Subquery(this=neighbours, alias=exp.TableAlias(this=exp.to_identifier("n"))))
+    )
+    next_day = sql.add_days(sql.column("activity_date", "n"), 1)
+    tomorrow_missing = exp.or_(sql.is_null(sql.column("next_date", "n")),
+                               exp.GT(this=sql.column("next_date", "n"), expression=next_day.copy()))
+    endings = (
+        exp.select(sql.alias(next_day, "transition_date"), sql.column("account_id", "n"), sql.column("user_id", "n"),
+                   sql.alias(sql.column("tier_rank", "n"), "from_rank"), sql.alias(sql.number(0), "to_rank"))
+        .from_(exp.Subquery(this=neighbours.copy(), alias=exp.TableAlias(this=exp.to_identifier("n"))))
+        .join(builder.table(BOUNDS).as_("b"), join_type="cross")
+        .where(exp.and_(tomorrow_missing, exp.LTE(this=next_day.copy(), expression=sql.column("last_date", "b"))))
+    )
+    ranks = (
+        exp.select(*[sql.column(name) for name in ("transition_date", "account_id", "user_id", "from_rank", "to_rank")])
+        .from_(exp.Subquery(this=exp.union(changes, endings, distinct=False), alias=exp.TableAlias(this=exp.to_identifier("c"))))
+        .where(exp.NEQ(this=sql.column("from_rank"), expression=sql.column("to_rank")))
+    )
+    builder.add(TRANSITION_RANKS, ranks, "internal", "Every calendar-day change of a user's tier rank.")
+
+    day = sql.column("transition_date", "t")
+    view = (
+        exp.select(
+            day, sql.column("account_id", "t"), sql.column("user_id", "t"),
+            sql.alias(tier_name_case(sql.column("from_rank", "t"), tier_names), "from_tier"),
+            sql.alias(tier_name_case(sql.column("to_rank", "t"), tier_names), "to_tier"),
+            sql.alias(sql.case((exp.GT(this=sql.column("to_rank", "t"), expression=sql.column("from_rank", "t")),
+                                sql.string("up")), default=sql.string("down")), "direction"),
+            # The tier on the day before uses the window ending then, which starts window_days before this day.
+            sql.alias(is_complete(day.copy(), window_days + 1), "is_complete"),
+        )
+        .from_(builder.table(TRANSITION_RANKS).as_("t"))
+        .join(builder.table(BOUNDS).as_("b"), join_type="cross")
+    )
+    builder.add(TRANSITIONS_VIEW, view, "output", "Every calendar-day change of a user's engagement tier.")
+
+
+def add_alerts(builder: PlanBuilder) -> None:
+    """Add the alerts view: one row per transition that matches a tier-drop rule."""
+    project = builder.project
+    tier_names = project.tier_names()
+    parts = []
+    for name, rule in project.alerts.items():
+        from_rank = project.tier_rank(rule.from_tier)
+        to_rank = project.tier_rank(rule.to_tier)
+        day = sql.column("transition_date", "t")
+        deadline = exp.DateAdd(this=exp.Cast(this=sql.add_days(day.copy(), 1), to=exp.DataType.build("TIMESTAMP")),
+                               expression=sql.number(rule.respond_within), unit=exp.var("HOUR"))
+        from_name = tier_name_case(sql.column("from_rank", "t"), tier_names)
+        to_name = tier_name_case(sql.column("to_rank", "t"), tier_names)
+        as_text = lambda expression: exp.Cast(this=expression, to=exp.DataType.build("VARCHAR"))  # noqa: E731
+        alert_id = exp.Concat(expressions=[
+            sql.string(f"{name}:"), as_text(sql.column("account_id", "t")), sql.string(":"),
+            as_text(sql.column("user_id", "t")), sql.string(":"), as_text(day.copy()),
+        ], safe=True)
+        reason = exp.Concat(expressions=[sql.string("tier dropped from "), from_name, sql.string(" to "), to_name],
+                            safe=True)
+        parts.append(
+            exp.select(
+                sql.alias(alert_id, "alert_id"),
+                sql.alias(sql.string("tier_drop"), "alert_type"),
+                sql.alias(sql.string(name), "rule"),
+                sql.column("account_id", "t"),
+                sql.column("user_id", "t"),
+                sql.alias(day, "detected_date"),
+                sql.alias(exp.Cast(this=deadline, to=exp.DataType.build("TIMESTAMP")), "respond_by"),
+                sql.alias(reason, "reason"),
+            )
+            .from_(builder.table(TRANSITION_RANKS).as_("t"))
+            .where(exp.and_(exp.GTE(this=sql.column("from_rank", "t"), expression=sql.number(from_rank)),
+                            exp.LTE(this=sql.column("to_rank", "t"), expression=sql.number(to_rank))))
+        )
+    query = parts[0] if len(parts) == 1 else exp.union(*parts, distinct=False)
+    builder.add(ALERTS_VIEW, query, "output", "Alerts: tier drops that need a response by a deadline.")

@@ -1,0 +1,120 @@
+"""Parse filter and value expressions written in definitions, and allow only safe, known parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from healthlayer.definitions.issues import did_you_mean
+
+MAX_EXPRESSION_LENGTH = 2000
+MAX_EXPRESSION_NODES = 500
+
+# Expression node types a filter or value may contain: comparisons, logic, arithmetic, literals,
+# CASE, casts to simple types and a few scalar functions that every supported engine has.
+_ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
+    exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.Paren, exp.Tuple,
+    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.And, exp.Or, exp.Not, exp.Is,
+    exp.In, exp.Between, exp.Like, exp.ILike, exp.Neg,
+    exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod,
+    exp.Case, exp.If, exp.Coalesce, exp.Nullif,
+    exp.Cast, exp.DataType, exp.DataTypeParam,
+    exp.Lower, exp.Upper, exp.Length, exp.Trim, exp.Substring, exp.Abs, exp.Round, exp.Floor, exp.Ceil,
+    exp.Least, exp.Greatest,
+)
+_ALLOWED_TYPES = {
+    exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT, exp.DataType.Type.INT, exp.DataType.Type.BIGINT,
+    exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT, exp.DataType.Type.DECIMAL, exp.DataType.Type.BOOLEAN,
+    exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ,
+}
+ALLOWED_FUNCTIONS = "lower, upper, length, trim, substring, abs, round, floor, ceil, coalesce, nullif, " \
+                    "least, greatest, cast, case"
+
+
+@dataclass(frozen=True)
+class ExpressionError(Exception):
+    """A filter or value that cannot be used, with a hint for the fix."""
+
+    message: str
+    hint: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def parse_expression(text: str, columns: set[str], role: str) -> exp.Expression:
+    """Parse an expression over `columns`; raise ExpressionError for anything but a safe scalar expression.
+
+    Column names in the result are quoted identifiers, so they keep their case on every engine.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ExpressionError(f"the {role} is empty", "Write an expression such as \"plan = 'enterprise'\".")
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(f"the {role} has {len(text):,} characters, more than {MAX_EXPRESSION_LENGTH:,}",
+                              "Shorten the expression.")
+    if any(ord(character) < 32 and character not in "\t\n\r" for character in text):
+        raise ExpressionError(f"the {role} contains control characters", "Remove them.")
+    try:
+        statements = sqlglot.parse(text, read="duckdb")
+    except (ParseError, TokenError) as error:
+        raise ExpressionError(f"the {role} is not a valid SQL expression: {_first_line(error)}",
+                              "Check quotes and parentheses; text values go in single quotes.") from None
+    statements = [statement for statement in statements if statement is not None]
+    if len(statements) != 1:
+        raise ExpressionError(f"the {role} holds {len(statements)} statements",
+                              "Write one expression, without ';'.")
+    expression = statements[0]
+    if isinstance(expression, (exp.Select, exp.Query, exp.Command, exp.DDL, exp.DML)):
+        raise ExpressionError(f"the {role} is a statement, not an expression",
+                              "Write a condition or value over the source's columns, such as \"amount > 0\".")
+
+    count = 0
+    for node in expression.walk():
+        count += 1
+        if count > MAX_EXPRESSION_NODES:
+            raise ExpressionError(f"the {role} is too complex", "Simplify the expression.")
+        _check_node(node, columns, role)
+
+    for node in expression.walk():
+        # Comments are dropped: the rendered SQL carries only the parsed expression.
+        node.comments = None
+    for node in expression.find_all(exp.Column):
+        node.set("this", exp.to_identifier(node.name, quoted=True))
+    return expression
+
+
+def _check_node(node: exp.Expression, columns: set[str], role: str) -> None:
+    if isinstance(node, exp.Column):
+        if node.table:
+            raise ExpressionError(f"the {role} refers to '{node.sql()}' with a table name",
+                                  "Use the source's column names without a table prefix.")
+        if node.name not in columns:
+            raise ExpressionError(f"unknown column '{node.name}' in the {role}",
+                                  did_you_mean(node.name, columns) + " Declare it under the source's 'columns'.")
+        return
+    if isinstance(node, exp.DataType):
+        if node.this not in _ALLOWED_TYPES:
+            raise ExpressionError(f"cast to {node.sql()} is not allowed in the {role}",
+                                  "Cast to text, integer, double, decimal, boolean, date or timestamp.")
+        return
+    if isinstance(node, (exp.Subquery, exp.Select, exp.Query)):
+        raise ExpressionError(f"the {role} contains a subquery", "Use only the source's columns and literals.")
+    if isinstance(node, exp.Anonymous):
+        raise ExpressionError(f"function '{node.name}' is not allowed in the {role}",
+                              f"Allowed functions: {ALLOWED_FUNCTIONS}.")
+    if not isinstance(node, _ALLOWED_NODES):
+        name = node.key.upper()
+        if isinstance(node, exp.Func):
+            raise ExpressionError(f"function '{node.sql_name().lower()}' is not allowed in the {role}",
+                                  f"Allowed functions: {ALLOWED_FUNCTIONS}.")
+        raise ExpressionError(f"'{name}' is not allowed in the {role}",
+                              "Use comparisons, AND/OR/NOT, IN, LIKE, BETWEEN, IS NULL, arithmetic, CASE and "
+                              f"the functions {ALLOWED_FUNCTIONS}.")
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).splitlines()[0] if str(error) else "parse error"
+    return text[:200]

@@ -1,0 +1,108 @@
+"""The plan: named relations in dependency order, each a sqlglot query, and how to build it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlglot import exp
+
+from healthlayer.compiler import sql
+from healthlayer.compiler.expressions import ExpressionError, parse_expression
+from healthlayer.definitions.issues import Issue
+from healthlayer.definitions.models import Source
+from healthlayer.definitions.project import Project
+from healthlayer.errors import DefinitionError
+
+INTERNAL_PREFIX = "_hl_"
+
+
+@dataclass(frozen=True)
+class Relation:
+    """One relation of the plan: an output view for BI tools or an internal building block."""
+
+    name: str
+    query: exp.Query
+    kind: Literal["output", "internal"]
+    description: str
+    columns: tuple[str, ...]
+
+
+@dataclass
+class Plan:
+    project_name: str
+    schema: str
+    relations: list[Relation] = field(default_factory=list)
+
+    def outputs(self) -> list[Relation]:
+        return [relation for relation in self.relations if relation.kind == "output"]
+
+    def get(self, name: str) -> Relation:
+        for relation in self.relations:
+            if relation.name == name:
+                return relation
+        raise KeyError(name)
+
+
+@dataclass
+class PlanBuilder:
+    """Shared state while relations are built: the project, the schema and the issues found."""
+
+    project: Project
+    schema: str
+    plan: Plan
+    timestamp_types: dict[str, bool] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+    def timestamp_has_time_zone(self, source_name: str) -> bool:
+        """Return whether a source's timestamp column has a time zone; assumed so when not introspected."""
+        return self.timestamp_types.get(source_name, True)
+
+    def table(self, name: str) -> exp.Table:
+        """Return a reference to a relation that is already in the plan."""
+        self.plan.get(name)
+        return sql.table(name, self.schema)
+
+    def add(self, name: str, query: exp.Query, kind: Literal["output", "internal"], description: str) -> str:
+        columns = tuple(select.alias_or_name for select in query.selects)
+        self.plan.relations.append(Relation(name, query, kind, description, columns))
+        return name
+
+    def expression(self, text: str, source: Source, role: str, kind: str, item: str,
+                   *key_path: str | int) -> exp.Expression | None:
+        """Parse a user expression over a source's columns; record an issue and return None if invalid."""
+        try:
+            return parse_expression(text, source.known_columns(), role)
+        except ExpressionError as error:
+            self.issues.append(Issue("invalid-expression", error.message,
+                                     self.project.location(kind, item, *key_path), error.hint))
+            return None
+
+
+def internal_name(name: str) -> str:
+    return INTERNAL_PREFIX + name
+
+
+def build_plan(project: Project, schema: str, timestamp_types: dict[str, bool] | None = None) -> Plan:
+    """Build every relation of a project; raise DefinitionError when an expression is invalid.
+
+    `timestamp_types` maps source names to whether their timestamp column has a time zone, as
+    introspected from the warehouse; sources missing there are taken to have one.
+    """
+    from healthlayer.compiler import engagement, health, stickiness, tier_mix
+
+    builder = PlanBuilder(project, schema, Plan(project.name, schema), dict(timestamp_types or {}))
+    if project.engagement is not None:
+        engagement.add_event_relations(builder)
+        for definition in project.stickiness.values():
+            stickiness.add_stickiness(builder, definition)
+        for definition in project.tier_mix.values():
+            tier_mix.add_tier_mix(builder, definition)
+        engagement.add_tier_relations(builder)
+        if project.alerts:
+            engagement.add_alerts(builder)
+    for definition in project.health_scores.values():
+        health.add_health_score(builder, definition)
+    if builder.issues:
+        raise DefinitionError(builder.issues)
+    return builder.plan

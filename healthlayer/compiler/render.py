@@ -1,0 +1,50 @@
+"""Render plan relations as SQL for one dialect; the one place where dialect differences are handled."""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel
+from sqlglot.errors import UnsupportedError as SqlglotUnsupportedError
+
+from healthlayer.compiler import sql
+from healthlayer.compiler.plan import Relation
+from healthlayer.compiler.sources import FILE_READERS
+from healthlayer.errors import UnsupportedError
+
+DIALECTS = ("duckdb", "snowflake", "postgres", "bigquery", "databricks")
+
+
+def check_dialect(dialect: str) -> None:
+    if dialect not in DIALECTS:
+        raise UnsupportedError(f"unknown dialect '{dialect}'; supported: {', '.join(DIALECTS)}")
+
+
+def _check_file_sources(query: exp.Expression, dialect: str, relation: str) -> None:
+    if dialect == "duckdb":
+        return
+    for node in query.find_all(exp.Anonymous):
+        if node.name in FILE_READERS.values():
+            raise UnsupportedError(
+                f"relation '{relation}' reads a file source, which only DuckDB can read; declare the source "
+                f"with 'table:' to compile for {dialect}")
+
+
+def render_query(relation: Relation, dialect: str, pretty: bool = True) -> str:
+    """Render a relation's query; constructs the dialect cannot express raise UnsupportedError."""
+    check_dialect(dialect)
+    _check_file_sources(relation.query, dialect, relation.name)
+    try:
+        return relation.query.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
+    except SqlglotUnsupportedError as error:
+        raise UnsupportedError(f"relation '{relation.name}' cannot be rendered for {dialect}: {error}") from None
+
+
+def render_create_view(relation: Relation, schema: str, dialect: str, name: str | None = None) -> str:
+    """Render CREATE OR REPLACE VIEW for a relation in a schema."""
+    body = sqlglot.parse_one(render_query(relation, dialect, pretty=False), read=dialect)
+    create = exp.Create(this=sql.table(name or relation.name, schema), kind="VIEW", replace=True, expression=body)
+    try:
+        return create.sql(dialect=dialect, pretty=True, unsupported_level=ErrorLevel.RAISE)
+    except SqlglotUnsupportedError as error:
+        raise UnsupportedError(f"view '{relation.name}' cannot be rendered for {dialect}: {error}") from None

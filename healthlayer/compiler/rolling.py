@@ -1,0 +1,84 @@
+"""Trailing-window distinct counts in time linear in the facts, not in facts times window length.
+
+For one key (a user, or a value) with active days a1 < a2 < ..., the key is inside the trailing
+N-day window at day d exactly when some ai <= d < ai + N. Each active day therefore opens a span
+that closes at min(ai + N, a(i+1)). Adding +1 at each opening and -1 at each closing, and summing
+those deltas per group over the calendar, gives the number of distinct keys in the window.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from healthlayer.compiler import sql
+
+
+INTERNAL_GROUP_COLUMNS = ("account_id", "tier_level")
+
+
+def _group(name: str, table: str | None = None) -> exp.Column:
+    # Group columns other than the internal ones are declared by users and so quoted.
+    return sql.column(name, table, quoted=name not in INTERNAL_GROUP_COLUMNS)
+
+
+def window_deltas(facts: exp.Query, group_columns: list[str], windows: dict[str, int]) -> exp.Query:
+    """Return (group columns, delta_date, one delta column per window) for facts of (group, key, day).
+
+    `facts` must have the group columns, `key` and `activity_date`, one row per group, key and day.
+    """
+    partition = [_group(name) for name in group_columns] + [sql.column("key")]
+    spans = exp.select(
+        *[_group(name) for name in group_columns],
+        sql.column("activity_date"),
+        sql.alias(sql.window(exp.Lead(this=sql.column("activity_date")), partition, [sql.column("activity_date")]),
+                  "next_date"),
+    ).from_(exp.Subquery(this=facts, alias=exp.TableAlias(this=exp.to_identifier("f"))))
+
+    groups = [_group(name, "s") for name in group_columns]
+    parts = [
+        exp.select(*groups, sql.alias(sql.column("activity_date", "s"), "delta_date"),
+                   *[sql.alias(sql.number(1), f"{name}_delta") for name in windows])
+        .from_(exp.to_table("spans").as_("s"))
+    ]
+    for closing_window, length in windows.items():
+        span_end = sql.add_days(sql.column("activity_date", "s"), length)
+        next_date = sql.column("next_date", "s")
+        # The span closes N days after it opens, or earlier where the next active day opens another.
+        closing = sql.case((exp.LT(this=next_date, expression=span_end), next_date.copy()), default=span_end.copy())
+        deltas = [sql.alias(sql.number(-1 if name == closing_window else 0), f"{name}_delta") for name in windows]
+        parts.append(
+            exp.select(*[group.copy() for group in groups], sql.alias(closing, "delta_date"), *deltas)
+            .from_(exp.to_table("spans").as_("s"))
+        )
+    all_deltas = exp.union(*parts, distinct=False)
+    group_by = [_group(name) for name in group_columns] + [sql.column("delta_date")]
+    return (
+        exp.select(*[_group(name) for name in group_columns], sql.column("delta_date"),
+                   *[sql.alias(exp.Sum(this=sql.column(f"{name}_delta")), f"{name}_delta") for name in windows])
+        .with_("spans", as_=spans)
+        .from_(exp.Subquery(this=all_deltas, alias=exp.TableAlias(this=exp.to_identifier("d"))))
+        .group_by(*group_by)
+    )
+
+
+def running_counts(spine_alias: str, group_columns: list[str], windows: list[str],
+                   date_column: str = "activity_date") -> list[exp.Expression]:
+    """Return one running-sum expression per window over a spine LEFT JOINed to its deltas as "dl"."""
+    partition = [_group(name, spine_alias) for name in group_columns]
+    order = [sql.column(date_column, spine_alias)]
+    counts = []
+    for name in windows:
+        delta = exp.Coalesce(this=sql.column(f"{name}_delta", "dl"), expressions=[sql.number(0)])
+        running = sql.window(exp.Sum(this=delta), [item.copy() for item in partition], [item.copy() for item in order],
+                             frame="running")
+        counts.append(sql.alias(sql.to_bigint(running), name))
+    return counts
+
+
+def join_deltas(query: exp.Select, deltas: exp.Query, spine_alias: str, group_columns: list[str],
+                date_column: str = "activity_date") -> exp.Select:
+    """LEFT JOIN a deltas query as "dl" onto the spine on the group columns and the date."""
+    conditions = [exp.EQ(this=_group(name, spine_alias), expression=_group(name, "dl")) for name in group_columns]
+    conditions.append(exp.EQ(this=sql.column(date_column, spine_alias), expression=sql.column("delta_date", "dl")))
+    return query.join(exp.Subquery(this=deltas, alias=exp.TableAlias(this=exp.to_identifier("dl"))),
+                      on=exp.and_(*conditions), join_type="left")

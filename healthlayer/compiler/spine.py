@@ -1,0 +1,61 @@
+"""Dense day spines: one row per group and day, so that windows over rows are windows over days."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from healthlayer.compiler import sql
+from healthlayer.compiler.engagement import CALENDAR, EVENTS
+from healthlayer.compiler.plan import PlanBuilder
+
+
+def group_column_name(by: str) -> str:
+    """Return the column a `by` entry becomes in views: `account` is `account_id`, others keep their name."""
+    return "account_id" if by == "account" else by
+
+
+def group_expression(by: str, table: str | None = None) -> exp.Column:
+    return sql.column("account_id", table) if by == "account" else sql.user_column(by, table)
+
+
+def events_not_null(by: list[str]) -> exp.Expression | None:
+    return sql.and_(*[sql.not_null(group_expression(item)) for item in by])
+
+
+def group_spine(builder: PlanBuilder, by: list[str]) -> exp.Query:
+    """Return (group columns, activity_date) from each group's first event day to the last day of data."""
+    calendar = builder.table(CALENDAR)
+    if not by:
+        return exp.select(sql.alias(sql.column("calendar_date", "c"), "activity_date")).from_(calendar.as_("c"))
+    names = [group_column_name(item) for item in by]
+    starts = (
+        exp.select(*[sql.alias(group_expression(item), group_column_name(item), quoted=item != "account") for item in by],
+                   sql.alias(exp.Min(this=sql.column("activity_date")), "first_date"))
+        .from_(builder.table(EVENTS))
+        .where(events_not_null(by))
+        .group_by(*[group_expression(item) for item in by])
+    )
+    return (
+        exp.select(*[column_of(name, "g") for name in names], sql.alias(sql.column("calendar_date", "c"), "activity_date"))
+        .from_(exp.Subquery(this=starts, alias=exp.TableAlias(this=exp.to_identifier("g"))))
+        .join(calendar.as_("c"), on=exp.GTE(this=sql.column("calendar_date", "c"), expression=sql.column("first_date", "g")))
+    )
+
+
+def column_of(name: str, table: str | None = None) -> exp.Column:
+    """Return a reference to a view column: internal names unquoted, declared column names quoted."""
+    return sql.column(name, table, quoted=name != "account_id")
+
+
+def level_facts(builder: PlanBuilder, by: list[str], level: int) -> exp.Query:
+    """Return distinct (group columns, key = user, activity_date) of events at `level` or higher (0: any)."""
+    condition = events_not_null(by)
+    if level > 0:
+        condition = sql.and_(condition, exp.GTE(this=sql.column("tier_rank"), expression=sql.number(level)))
+    query = (
+        exp.select(*[sql.alias(group_expression(item), group_column_name(item), quoted=item != "account") for item in by],
+                   sql.alias(sql.column("user_id"), "key"), sql.column("activity_date"))
+        .distinct()
+        .from_(builder.table(EVENTS))
+    )
+    return query.where(condition) if condition is not None else query

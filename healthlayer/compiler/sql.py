@@ -1,0 +1,115 @@
+"""Small builders for sqlglot expression trees that every relation uses."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+DAY = exp.var("DAY")
+
+
+def ident(name: str) -> exp.Identifier:
+    """Return an identifier for a user-declared name, quoted so that case and keywords are kept."""
+    return exp.to_identifier(name, quoted=True)
+
+
+def column(name: str, table: str | None = None, quoted: bool = False) -> exp.Column:
+    """Return a column reference; user-declared names are quoted, internal names are not."""
+    identifier = exp.to_identifier(name, quoted=quoted)
+    return exp.Column(this=identifier, table=exp.to_identifier(table) if table else None)
+
+
+def user_column(name: str, table: str | None = None) -> exp.Column:
+    return column(name, table, quoted=True)
+
+
+def alias(expression: exp.Expression, name: str, quoted: bool = False) -> exp.Alias:
+    return exp.alias_(expression, exp.to_identifier(name, quoted=quoted))
+
+
+def number(value: int | float) -> exp.Expression:
+    if isinstance(value, float) and not value.is_integer():
+        return exp.Literal.number(repr(value))
+    if isinstance(value, float):
+        return exp.Literal.number(repr(value))
+    literal = exp.Literal.number(value)
+    return exp.Neg(this=exp.Literal.number(-value)) if value < 0 else literal
+
+
+def string(value: str) -> exp.Literal:
+    return exp.Literal.string(value)
+
+
+def add_days(expression: exp.Expression, days: int | exp.Expression) -> exp.Expression:
+    """Return `expression + days` as a DATE on every dialect (date plus interval is a timestamp on some)."""
+    amount = days if isinstance(days, exp.Expression) else number(days)
+    return exp.Cast(this=exp.DateAdd(this=expression, expression=amount, unit=DAY), to=exp.DataType.build("DATE"))
+
+
+def to_double(expression: exp.Expression) -> exp.Cast:
+    return exp.Cast(this=expression, to=exp.DataType.build("DOUBLE"))
+
+
+def to_bigint(expression: exp.Expression) -> exp.Cast:
+    return exp.Cast(this=expression, to=exp.DataType.build("BIGINT"))
+
+
+def case(*branches: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None) -> exp.Case:
+    expression = exp.Case()
+    for condition, value in branches:
+        expression = expression.when(condition, value)
+    if default is not None:
+        expression = expression.else_(default)
+    return expression
+
+
+def ratio(numerator: exp.Expression, denominator: exp.Expression, min_denominator: int = 1) -> exp.Case:
+    """Return numerator / denominator in floating point, NULL when the denominator is below the minimum."""
+    condition = exp.GTE(this=denominator.copy(), expression=number(min_denominator))
+    return case((condition, exp.Div(this=to_double(numerator), expression=to_double(denominator))))
+
+
+def clamp_score(expression: exp.Expression) -> exp.Case:
+    """Return the expression clamped to 0-100, keeping NULL (GREATEST and LEAST skip NULLs on some engines)."""
+    return case(
+        (exp.Is(this=expression.copy(), expression=exp.Null()), exp.Null()),
+        (exp.LT(this=expression.copy(), expression=number(0)), to_double(number(0))),
+        (exp.GT(this=expression.copy(), expression=number(100)), to_double(number(100))),
+        default=to_double(expression.copy()),
+    )
+
+
+def is_null(expression: exp.Expression) -> exp.Is:
+    return exp.Is(this=expression.copy(), expression=exp.Null())
+
+
+def not_null(expression: exp.Expression) -> exp.Not:
+    return exp.Not(this=is_null(expression))
+
+
+def and_(*conditions: exp.Expression | None) -> exp.Expression | None:
+    present = [condition for condition in conditions if condition is not None]
+    if not present:
+        return None
+    return exp.and_(*present)
+
+
+def window(function: exp.Expression, partition: list[exp.Expression], order: list[exp.Expression] | None = None,
+           frame: str | None = None, preceding: int | None = None) -> exp.Window:
+    """Return `function OVER (PARTITION BY ... ORDER BY ... ROWS ...)`.
+
+    `frame="running"` sums from the start of the partition; `preceding=N` covers the N rows before
+    the current one and the current row.
+    """
+    spec = None
+    if frame == "running":
+        spec = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW")
+    elif preceding is not None:
+        spec = exp.WindowSpec(kind="ROWS", start=number(preceding), start_side="PRECEDING", end="CURRENT ROW")
+    order_clause = exp.Order(expressions=[exp.Ordered(this=item) for item in order]) if order else None
+    return exp.Window(this=function, partition_by=partition or None, order=order_clause, spec=spec)
+
+
+def table(name: str, schema: str | None) -> exp.Table:
+    """Return a reference to a healthlayer relation in the deploy schema."""
+    return exp.Table(this=exp.to_identifier(name, quoted=True),
+                     db=exp.to_identifier(schema, quoted=True) if schema else None)

@@ -1,0 +1,1 @@
+"""Loading, rendering and checking of project definitions."""

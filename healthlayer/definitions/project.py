@@ -1,0 +1,240 @@
+"""Read a project folder: the project file, the included library modules and the definition files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from pydantic import BaseModel, ValidationError
+
+from healthlayer.definitions import models
+from healthlayer.definitions.issues import Issue, KeyPath, Location, did_you_mean
+from healthlayer.definitions.validation_errors import issues_from_validation_error
+from healthlayer.definitions.yaml_loader import LoadedFile, load_file
+
+PROJECT_FILE = "healthlayer.yml"
+# Kinds of named definitions, by the top-level key that lists them.
+NAMED_KINDS = ("sources", "stickiness", "tier_mix", "alerts", "account_metrics", "health_scores")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a definition was declared: its file and the key path of the item."""
+
+    file: LoadedFile
+    key_path: KeyPath
+    from_library: bool = False
+
+
+@dataclass
+class Project:
+    """All definitions of a project after includes and overrides, with their origins."""
+
+    root: Path
+    config: models.ProjectFile
+    config_file: LoadedFile
+    variables: dict[str, Any]
+    sources: dict[str, models.Source] = field(default_factory=dict)
+    engagement: models.Engagement | None = None
+    stickiness: dict[str, models.Stickiness] = field(default_factory=dict)
+    tier_mix: dict[str, models.TierMix] = field(default_factory=dict)
+    alerts: dict[str, models.TierDropAlert] = field(default_factory=dict)
+    account_metrics: dict[str, models.AccountMetric] = field(default_factory=dict)
+    health_scores: dict[str, models.HealthScore] = field(default_factory=dict)
+    origins: dict[tuple[str, str], Origin] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def time_zone(self) -> str:
+        return self.config.time_zone
+
+    def location(self, kind: str, name: str, *key_path: str | int) -> Location:
+        """Return the location of a definition, or of a key inside it."""
+        origin = self.origins.get((kind, name))
+        if origin is None:
+            return Location(self.config_file.path)
+        return origin.file.location(origin.key_path + tuple(key_path))
+
+    def tier_names(self) -> list[str]:
+        return [tier.name for tier in self.engagement.tiers] if self.engagement else []
+
+    def tier_rank(self, name: str) -> int:
+        """Return the rank of a tier: 0 for inactive, 1 for the lowest tier, and so on."""
+        if name == "inactive":
+            return 0
+        return self.tier_names().index(name) + 1
+
+
+def library_root() -> Path:
+    """Return the folder of the shipped definition library, inside a wheel or in a checkout."""
+    packaged = Path(__file__).resolve().parent.parent / "library"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "definitions"
+
+
+def library_modules() -> list[str]:
+    root = library_root()
+    return sorted(str(path.relative_to(root).with_suffix("")) for path in root.rglob("*.yml"))
+
+
+def _validate(model: type[BaseModel], loaded: LoadedFile, data: Any, base: KeyPath = ()) -> tuple[Any, list[Issue]]:
+    try:
+        return model.model_validate(data), []
+    except ValidationError as error:
+        return None, issues_from_validation_error(error, model, loaded, base)
+
+
+def _definition_files(root: Path, config: models.ProjectFile, config_file: LoadedFile) -> tuple[list[Path], list[Issue]]:
+    issues: list[Issue] = []
+    files: list[Path] = []
+    entries = config.paths if config.paths is not None else ["."]
+    for index, entry in enumerate(entries):
+        path = (root / entry).resolve()
+        if not path.exists():
+            issues.append(Issue("path-not-found", f"definition path '{entry}' does not exist",
+                                config_file.location(("paths", index)),
+                                "List folders or YAML files relative to healthlayer.yml."))
+            continue
+        if path.is_file():
+            files.append(path)
+            continue
+        for candidate in sorted(path.rglob("*")):
+            relative = candidate.relative_to(path)
+            if any(part.startswith(".") for part in relative.parts):
+                continue
+            if candidate.suffix in (".yml", ".yaml") and candidate.is_file() and candidate.name != PROJECT_FILE:
+                files.append(candidate)
+    unique: list[Path] = []
+    for path in files:
+        if path not in unique:
+            unique.append(path)
+    return unique, issues
+
+
+def _read_project_file(root: Path, cli_vars: Mapping[str, Any], environ: Mapping[str, str] | None) -> tuple[LoadedFile | None, models.ProjectFile | None, list[Issue]]:
+    path = root / PROJECT_FILE
+    if not path.is_file():
+        return None, None, [Issue("project-not-found", f"no {PROJECT_FILE} in {root}", Location(path),
+                                  "Run the command from the project folder or pass --project PATH.")]
+    # The project file's own vars are not known before it is parsed, so it sees only --var values.
+    loaded, issues = load_file(path, dict(cli_vars), environ)
+    if loaded is None:
+        return None, None, issues
+    if not isinstance(loaded.data, dict):
+        return None, None, [Issue("project-not-mapping", "the project file must be a YAML mapping",
+                                  loaded.location(()), "Start with 'name: my_project'.")]
+    config, more = _validate(models.ProjectFile, loaded, loaded.data)
+    return loaded, config, issues + more
+
+
+def load_project(
+    root: Path,
+    cli_vars: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[Project | None, list[Issue]]:
+    """Load and check a project; return it (None on errors) and every issue found."""
+    from healthlayer.definitions.checks import check_project, check_time_zone
+
+    root = root.resolve()
+    cli_vars = dict(cli_vars or {})
+    config_file, config, issues = _read_project_file(root, cli_vars, environ)
+    if config is None or config_file is None:
+        return None, issues
+    variables = {**config.vars, **cli_vars}
+    project = Project(root=root, config=config, config_file=config_file, variables=variables)
+
+    library = library_root()
+    available = library_modules()
+    inputs: list[tuple[Path, bool]] = []
+    for index, module in enumerate(config.include):
+        if module not in available:
+            issues.append(Issue("include-not-found", f"library module '{module}' does not exist",
+                                config_file.location(("include", index)), did_you_mean(module, available)))
+            continue
+        inputs.append((library / f"{module}.yml", True))
+    files, path_issues = _definition_files(root, config, config_file)
+    issues += path_issues
+    inputs += [(path, False) for path in files]
+
+    for path, from_library in inputs:
+        loaded, file_issues = load_file(path, variables, environ)
+        issues += file_issues
+        if loaded is None:
+            continue
+        if not isinstance(loaded.data, dict):
+            issues.append(Issue("file-not-mapping", "a definition file must be a YAML mapping of kinds such as "
+                                "'sources' or 'stickiness'", loaded.location(()),
+                                "Start the file with a top-level key such as 'stickiness:'."))
+            continue
+        issues += _merge_file(project, loaded, from_library)
+
+    if any(issue.severity == "error" for issue in issues):
+        # Cross-definition checks would report references to the definitions that failed to parse,
+        # so only the checks that stand alone run here.
+        return None, issues + check_time_zone(project)
+    issues += check_project(project)
+    if any(issue.severity == "error" for issue in issues):
+        return None, issues
+    return project, issues
+
+
+def _merge_file(project: Project, loaded: LoadedFile, from_library: bool) -> list[Issue]:
+    """Validate one file and add its definitions; project items replace library items of the same name."""
+    issues: list[Issue] = []
+    data = dict(loaded.data)
+    known = set(models.DefinitionFile.model_fields)
+    for key in list(data):
+        if key not in known:
+            issues.append(Issue("unknown-kind", f"unknown top-level key '{key}'", loaded.location((key,)),
+                                did_you_mean(key, known)))
+            del data[key]
+
+    if "engagement" in data:
+        engagement, more = _validate(models.Engagement, loaded, data["engagement"], ("engagement",))
+        issues += more
+        if engagement is not None:
+            issues += _add(project, "engagement", "engagement", engagement, Origin(loaded, ("engagement",), from_library))
+
+    for kind in NAMED_KINDS:
+        items = data.get(kind)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            issues.append(Issue("kind-not-list", f"'{kind}' must be a list of definitions", loaded.location((kind,)),
+                                f"Write each definition as a list item: '{kind}:' then '  - name: ...'."))
+            continue
+        model = models.DefinitionFile.model_fields[kind].annotation.__args__[0]  # type: ignore[union-attr]
+        for index, item in enumerate(items):
+            parsed, more = _validate(model, loaded, item, (kind, index))
+            issues += more
+            if parsed is not None:
+                issues += _add(project, kind, parsed.name, parsed, Origin(loaded, (kind, index), from_library))
+    return issues
+
+
+def _add(project: Project, kind: str, name: str, item: Any, origin: Origin) -> list[Issue]:
+    previous = project.origins.get((kind, name))
+    if previous is not None and not previous.from_library:
+        if origin.from_library:
+            return []
+        where = f"{previous.file.path.name}:{previous.file.location(previous.key_path).line}"
+        label = "engagement block" if kind == "engagement" else f"{_singular(kind)} '{name}'"
+        return [Issue("duplicate-name", f"{label} is defined twice; the other definition is at {where}",
+                      origin.file.location(origin.key_path + (("name",) if kind != "engagement" else ())),
+                      "Rename or remove one of them.")]
+    project.origins[(kind, name)] = origin
+    if kind == "engagement":
+        project.engagement = item
+    else:
+        getattr(project, kind)[name] = item
+    return []
+
+
+def _singular(kind: str) -> str:
+    return {"sources": "source", "stickiness": "stickiness metric", "tier_mix": "tier mix",
+            "alerts": "alert", "account_metrics": "account metric", "health_scores": "health score"}[kind]

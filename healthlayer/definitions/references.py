@@ -1,0 +1,73 @@
+"""Resolve names that definitions use to point at other definitions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from healthlayer.definitions.project import Project
+
+# Names of the views that exist whenever their inputs are defined.
+TIERS_VIEW = "engagement_tiers_daily"
+TRANSITIONS_VIEW = "tier_transitions"
+ALERTS_VIEW = "alerts"
+FIXED_VIEWS = (TIERS_VIEW, TRANSITIONS_VIEW, ALERTS_VIEW)
+
+
+@dataclass(frozen=True)
+class MetricRef:
+    """A per-account daily value: an account metric, or a column of a per-account view."""
+
+    kind: Literal["account_metrics", "stickiness", "tier_mix"]
+    name: str
+    column: str
+
+
+def per_account_columns(project: Project) -> dict[str, tuple[str, list[str]]]:
+    """Return, for each per-account stickiness or tier-mix view, its kind and its metric columns."""
+    views: dict[str, tuple[str, list[str]]] = {}
+    for name, stickiness in project.stickiness.items():
+        if list(stickiness.by) == ["account"]:
+            columns = list(stickiness.windows) + [ratio for ratio, _, _ in stickiness.ratio_pairs()]
+            views[name] = ("stickiness", columns)
+    for name, tier_mix in project.tier_mix.items():
+        if list(tier_mix.by) == ["account"]:
+            columns = ["mau"]
+            for tier in project.tier_names():
+                columns += [f"{tier}_users", f"{tier}_share"]
+            views[name] = ("tier_mix", columns)
+    return views
+
+
+def metric_candidates(project: Project) -> list[str]:
+    candidates = list(project.account_metrics)
+    for view, (_, columns) in per_account_columns(project).items():
+        candidates += [f"{view}.{column}" for column in columns]
+    return candidates
+
+
+def resolve_metric(project: Project, reference: str) -> MetricRef | None:
+    """Return what a component's `metric` names, or None when it names nothing."""
+    if reference in project.account_metrics:
+        return MetricRef("account_metrics", reference, "value")
+    view, _, column = reference.partition(".")
+    views = per_account_columns(project)
+    if column and view in views and column in views[view][1]:
+        kind = views[view][0]
+        return MetricRef(kind, view, column)  # type: ignore[arg-type]
+    return None
+
+
+def resolve_attribute(project: Project, reference: str) -> tuple[str, str] | None:
+    """Return (source, column) for an attribute reference `source.column` of an attribute source."""
+    source_name, _, column = reference.partition(".")
+    source = project.sources.get(source_name)
+    if source is None or not source.is_attribute_source or column not in source.columns:
+        return None
+    return source_name, column
+
+
+def attribute_candidates(project: Project) -> list[str]:
+    return [f"{name}.{column}" for name, source in project.sources.items()
+            if source.is_attribute_source for column in source.columns]

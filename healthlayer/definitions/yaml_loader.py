@@ -1,0 +1,247 @@
+"""Render a definition file with Jinja, then parse its YAML keeping the position of every node."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import jinja2
+import jinja2.sandbox
+import yaml
+import yaml.constructor
+import yaml.nodes
+
+from healthlayer.definitions.issues import Issue, KeyPath, Location
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+# Aliases can make a small file expand to billions of nodes, so conversion stops past this count.
+MAX_NODES = 200_000
+TEMPLATE_NAME = "<definition>"
+
+
+@dataclass
+class LoadedFile:
+    """A parsed definition file: its data and the line and column of each key path."""
+
+    path: Path
+    data: Any
+    positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+
+    def location(self, key_path: KeyPath) -> Location:
+        """Return the location of a key path, or of its nearest ancestor that has one."""
+        path = tuple(key_path)
+        while True:
+            if path in self.positions:
+                line, column = self.positions[path]
+                return Location(self.path, line, column, tuple(key_path))
+            if not path:
+                return Location(self.path, 1, 1, tuple(key_path))
+            path = path[:-1]
+
+
+class _UndefinedVariable(Exception):
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+_MISSING = object()
+
+
+def _make_environment(variables: Mapping[str, Any], environ: Mapping[str, str]) -> jinja2.Environment:
+    environment = jinja2.sandbox.ImmutableSandboxedEnvironment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+
+    def var(name: str, default: Any = _MISSING) -> Any:
+        if name in variables:
+            return variables[name]
+        if default is _MISSING:
+            raise _UndefinedVariable(
+                f"var('{name}') is not defined",
+                f"Add '{name}' under 'vars' in healthlayer.yml, pass --var {name}=VALUE, "
+                "or give a default: var('name', default).",
+            )
+        return default
+
+    def env_var(name: str, default: Any = _MISSING) -> Any:
+        if name in environ:
+            return environ[name]
+        if default is _MISSING:
+            raise _UndefinedVariable(
+                f"environment variable '{name}' is not set",
+                f"Set {name} in the environment, or give a default: env_var('{name}', default).",
+            )
+        return default
+
+    environment.globals = {"var": var, "env_var": env_var}
+    return environment
+
+
+def _template_line(error: BaseException) -> int | None:
+    line = None
+    traceback = error.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_code.co_filename == TEMPLATE_NAME:
+            line = traceback.tb_lineno
+        traceback = traceback.tb_next
+    return line
+
+
+def render_template(
+    text: str,
+    path: Path,
+    variables: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+) -> tuple[str | None, list[Issue]]:
+    """Render the Jinja in a definition file; return the text, or None and the issues."""
+    if "{{" not in text and "{%" not in text and "{#" not in text:
+        return text, []
+    environment = _make_environment(variables, os.environ if environ is None else environ)
+    try:
+        template = environment.from_string(text)
+        template.filename = TEMPLATE_NAME
+        return template.render(), []
+    except jinja2.TemplateSyntaxError as error:
+        location = Location(path, error.lineno)
+        return None, [Issue("template-syntax", f"invalid Jinja: {error.message}", location,
+                            "Jinja expressions look like {{ var('name', default) }}.")]
+    except _UndefinedVariable as error:
+        location = Location(path, _template_line(error))
+        return None, [Issue("template-undefined", str(error), location, error.hint)]
+    except jinja2.exceptions.SecurityError as error:
+        location = Location(path, _template_line(error))
+        return None, [Issue("template-unsafe", f"the template tried an unsafe operation: {error}",
+                            location, "Templates may only call var() and env_var().")]
+    except jinja2.UndefinedError as error:
+        location = Location(path, _template_line(error))
+        return None, [Issue("template-undefined", f"undefined name in template: {error.message}",
+                            location, "Only var() and env_var() are available in templates.")]
+    except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as error:
+        location = Location(path, _template_line(error))
+        return None, [Issue("template-error", f"the template failed: {error}", location,
+                            "Simplify the expression; templates may only call var() and env_var().")]
+
+
+class _Converter:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.positions: dict[KeyPath, tuple[int, int]] = {}
+        self.issues: list[Issue] = []
+        self.nodes = 0
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def convert(self, node: yaml.nodes.Node, key_path: KeyPath) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooLarge
+        self.positions[key_path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.nodes.MappingNode):
+            return self._convert_mapping(node, key_path)
+        if isinstance(node, yaml.nodes.SequenceNode):
+            return [self.convert(item, key_path + (index,)) for index, item in enumerate(node.value)]
+        return self.constructor.construct_object(node, deep=True)
+
+    def _convert_mapping(self, node: yaml.nodes.MappingNode, key_path: KeyPath) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self._issue("yaml-merge-key", "YAML merge keys ('<<') are not supported",
+                            key_node, key_path, "Write the keys out in full.")
+                continue
+            key = self.convert(key_node, key_path + ("<key>",))
+            if not isinstance(key, str):
+                self._issue("yaml-key-type", f"mapping key {key!r} is not a string", key_node, key_path,
+                            "Use text keys; quote keys such as 1 or true.")
+                continue
+            if key in result:
+                first_line = self.positions.get(key_path + (key,), (None, None))[0]
+                self._issue("yaml-duplicate-key", f"key '{key}' appears twice in this mapping "
+                            f"(first on line {first_line})", key_node, key_path + (key,),
+                            "Remove one of the two entries.")
+                continue
+            result[key] = self.convert(value_node, key_path + (key,))
+            self.positions[key_path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        self.positions.pop(key_path + ("<key>",), None)
+        return result
+
+    def _issue(self, code: str, message: str, node: yaml.nodes.Node, key_path: KeyPath, hint: str) -> None:
+        location = Location(self.path, node.start_mark.line + 1, node.start_mark.column + 1, key_path)
+        self.issues.append(Issue(code, message, location, hint))
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def parse_yaml(text: str, path: Path) -> tuple[LoadedFile | None, list[Issue]]:
+    """Parse one YAML document into plain data with positions; return issues instead of raising."""
+    try:
+        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        problem = error.problem or error.context or "invalid YAML"
+        return None, [Issue("yaml-syntax", f"invalid YAML: {problem}", Location(path, line, column),
+                            "Check indentation, colons and quotes on this line and the one above.")]
+    except yaml.YAMLError as error:
+        return None, [Issue("yaml-syntax", f"invalid YAML: {error}", Location(path),
+                            "Check that the file is YAML text.")]
+    documents = [document for document in documents if document is not None]
+    if len(documents) > 1:
+        line = documents[1].start_mark.line + 1
+        return None, [Issue("yaml-multiple-documents", "the file holds more than one YAML document",
+                            Location(path, line), "Keep one document per file (remove '---').")]
+    if not documents:
+        return LoadedFile(path, {}), []
+
+    converter = _Converter(path)
+    try:
+        data = converter.convert(documents[0], ())
+    except _TooLarge:
+        return None, [Issue("yaml-too-large", f"the file expands to more than {MAX_NODES:,} YAML nodes",
+                            Location(path), "Remove aliases that repeat large structures, or split the file.")]
+    except yaml.constructor.ConstructorError as error:
+        mark = error.problem_mark
+        line = mark.line + 1 if mark else None
+        return None, [Issue("yaml-value", f"invalid YAML value: {error.problem}", Location(path, line),
+                            "Quote the value to keep it as text.")]
+    if converter.issues:
+        return LoadedFile(path, data, converter.positions), converter.issues
+    return LoadedFile(path, data, converter.positions), []
+
+
+def load_file(
+    path: Path,
+    variables: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+) -> tuple[LoadedFile | None, list[Issue]]:
+    """Read, render and parse one definition file."""
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        return None, [Issue("file-unreadable", f"cannot read the file: {error.strerror}", Location(path),
+                            "Check that the path exists and is readable.")]
+    if size > MAX_FILE_BYTES:
+        return None, [Issue("file-too-large", f"the file has {size:,} bytes, more than the "
+                            f"{MAX_FILE_BYTES:,} a definition file may have", Location(path),
+                            "Split the definitions into several files.")]
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        return None, [Issue("file-binary", "the file is binary, not YAML text", Location(path),
+                            "Point the project at YAML files only.")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        return None, [Issue("file-encoding", "the file is not valid UTF-8", Location(path, line),
+                            "Save the file as UTF-8.")]
+    rendered, issues = render_template(text, path, variables, environ)
+    if rendered is None:
+        return None, issues
+    return parse_yaml(rendered, path)
