@@ -67,11 +67,13 @@ def add_event_relations(builder: PlanBuilder) -> None:
         sql.alias(exp.Max(this=sql.column("activity_date")), "last_date"),
     ).from_(builder.table(EVENTS)), "internal", "The first and last day of data.")
 
-    builder.add(CALENDAR, _calendar_query(builder), "internal", "Every day from the first to the last day of data.")
+    builder.add(CALENDAR, calendar_query(builder.table(BOUNDS)), "internal",
+                "Every day from the first to the last day of data.")
 
 
 
-def _calendar_query(builder: PlanBuilder) -> exp.Query:
+def calendar_query(bounds: exp.Expression) -> exp.Query:
+    """Return every day from `first_date` to `last_date` of a one-row bounds relation, without engine functions."""
     digits = exp.union(*[exp.select(sql.alias(sql.number(digit), "n")) for digit in range(10)], distinct=False)
     offset: exp.Expression = sql.column("n", "d0")
     query = exp.select().from_(exp.Subquery(this=digits, alias=exp.TableAlias(this=exp.to_identifier("d0"))))
@@ -85,7 +87,8 @@ def _calendar_query(builder: PlanBuilder) -> exp.Query:
     return (
         exp.select(sql.alias(day, "calendar_date"))
         .from_(exp.Subquery(this=offsets, alias=exp.TableAlias(this=exp.to_identifier("o"))))
-        .join(builder.table(BOUNDS).as_("b"), join_type="cross")
+        .join(exp.Subquery(this=exp.select("*").from_(bounds), alias=exp.TableAlias(this=exp.to_identifier("b"))),
+              join_type="cross")
         .where(exp.LTE(this=sql.column("day_offset", "o"),
                        expression=_days_between(sql.column("first_date", "b"), sql.column("last_date", "b"))))
     )

@@ -2,9 +2,326 @@
 
 from __future__ import annotations
 
-from healthlayer.compiler.plan import PlanBuilder
-from healthlayer.definitions.models import HealthScore
+from sqlglot import exp
+
+from healthlayer.compiler import sql
+from healthlayer.compiler.engagement import CALENDAR, EVENTS, calendar_query
+from healthlayer.compiler.plan import PlanBuilder, internal_name
+from healthlayer.compiler.rolling import window_deltas
+from healthlayer.compiler.sources import local_date, source_table
+from healthlayer.definitions import models
+from healthlayer.definitions.references import resolve_attribute, resolve_metric
 
 
-def add_health_score(builder: PlanBuilder, definition: HealthScore) -> None:
-    raise NotImplementedError
+def _subquery(query: exp.Query, alias: str) -> exp.Subquery:
+    return exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+
+class _Values:
+    """Collects the distinct raw values a health score needs, each as one column of the values relation."""
+
+    def __init__(self) -> None:
+        self.metrics: dict[str, str] = {}
+        self.attributes: dict[str, str] = {}
+
+    def metric(self, reference: str) -> str:
+        return self.metrics.setdefault(reference, f"metric_{len(self.metrics)}")
+
+    def attribute(self, reference: str) -> str:
+        return self.attributes.setdefault(reference, f"attribute_{len(self.attributes)}")
+
+
+def _source_rows(builder: PlanBuilder, source: models.Source, kind: str, item: str,
+                 filter_text: str | None, value_text: str | None, *key_path: str | int) -> exp.Query:
+    """Return (account_id, activity_date, value) for the rows of a time-stamped source that pass a filter."""
+    project = builder.project
+    assert source.timestamp is not None
+    timestamp = sql.user_column(source.timestamp)
+    account = sql.user_column(source.account)
+    value: exp.Expression = exp.Null()
+    if value_text is not None:
+        parsed = builder.expression(value_text, source, "value", kind, item, *key_path, "value")
+        value = parsed if parsed is not None else exp.Null()
+    condition = sql.and_(sql.not_null(account), sql.not_null(timestamp))
+    if filter_text is not None:
+        parsed_filter = builder.expression(filter_text, source, "filter", kind, item, *key_path, "filter")
+        if parsed_filter is not None:
+            condition = sql.and_(condition, exp.Paren(this=parsed_filter))
+    day = local_date(timestamp.copy(), project.time_zone, builder.timestamp_has_time_zone(source.name))
+    return (
+        exp.select(sql.alias(account.copy(), "account_id"), sql.alias(day, "activity_date"), sql.alias(value, "value"))
+        .from_(source_table(source, project.root))
+        .where(condition)
+    )
+
+
+def _spine(builder: PlanBuilder, definition: models.HealthScore) -> str:
+    """Add the population's dense spine: each account's days from its first event to the last day of data."""
+    project = builder.project
+    source = project.sources[definition.population.source]
+    engagement_source = project.engagement.source if project.engagement else None
+    if source.name == engagement_source:
+        rows = exp.select(sql.column("account_id"), sql.column("activity_date")).from_(builder.table(EVENTS))
+        rows = rows.where(sql.not_null(sql.column("account_id")))
+        calendar: exp.Expression = builder.table(CALENDAR)
+    else:
+        rows = _source_rows(builder, source, "health_scores", definition.name, None, None)
+        bounds = exp.select(sql.alias(exp.Min(this=sql.column("activity_date")), "first_date"),
+                            sql.alias(exp.Max(this=sql.column("activity_date")), "last_date")).from_(
+            _subquery(rows.copy(), "r"))
+        calendar = _subquery(calendar_query(_subquery(bounds, "bq")), "cq")
+
+    members = exp.select(sql.column("account_id")).distinct().from_(_subquery(rows.copy(), "r"))
+    if definition.population.filter is not None:
+        population_rows = _source_rows(builder, source, "health_scores", definition.name,
+                                       definition.population.filter, None, "population")
+        members = exp.select(sql.column("account_id")).distinct().from_(_subquery(population_rows, "r"))
+    starts = (
+        exp.select(sql.column("account_id", "r"), sql.alias(exp.Min(this=sql.column("activity_date", "r")), "first_date"))
+        .from_(_subquery(rows, "r"))
+        .join(_subquery(members, "m"), on=exp.EQ(this=sql.column("account_id", "r"), expression=sql.column("account_id", "m")))
+        .group_by(sql.column("account_id", "r"))
+    )
+    spine = (
+        exp.select(sql.alias(sql.column("calendar_date", "c"), "as_of_date"), sql.column("account_id", "g"))
+        .from_(_subquery(starts, "g"))
+        .join(calendar.as_("c") if isinstance(calendar, exp.Table) else calendar,
+              on=exp.GTE(this=sql.column("calendar_date", "c"), expression=sql.column("first_date", "g")))
+    )
+    name = internal_name(f"{definition.name}_accounts")
+    builder.add(name, spine, "internal", f"Accounts of the health score {definition.name} and their days.")
+    return name
+
+
+def _account_metric_columns(builder: PlanBuilder, query: exp.Select, reference: str, column: str,
+                            metric: models.AccountMetric) -> exp.Select:
+    """Join one account metric onto the spine ("sp") and select its trailing-window value as `column`."""
+    source = builder.project.sources[metric.source]
+    rows = _source_rows(builder, source, "account_metrics", metric.name, metric.filter, metric.value)
+    alias = f"j_{column}"
+    on = exp.and_(exp.EQ(this=sql.column("account_id", "sp"), expression=sql.column("account_id", alias)),
+                  exp.EQ(this=sql.column("as_of_date", "sp"), expression=sql.column("day", alias)))
+    partition = [sql.column("account_id", "sp")]
+    order = [sql.column("as_of_date", "sp")]
+
+    def trailing(function: type[exp.Func], name: str) -> exp.Expression:
+        return sql.window(function(this=sql.column(name, alias)), [p.copy() for p in partition],
+                          [o.copy() for o in order], preceding=metric.window - 1)
+
+    if metric.aggregate == "count_distinct":
+        facts = exp.select(sql.column("account_id"), sql.alias(sql.column("value"), "key"), sql.column("activity_date")) \
+            .distinct().from_(_subquery(rows, "r")).where(sql.not_null(sql.column("value")))
+        deltas = window_deltas(facts, ["account_id"], {"distinct_values": metric.window})
+        daily = exp.select(sql.column("account_id"), sql.alias(sql.column("delta_date"), "day"),
+                           sql.column("distinct_values_delta")).from_(_subquery(deltas, "dd"))
+        running = sql.window(exp.Sum(this=exp.Coalesce(this=sql.column("distinct_values_delta", alias),
+                                                       expressions=[sql.number(0)])),
+                             partition, order, frame="running")
+        value: exp.Expression = sql.to_bigint(running)
+    else:
+        aggregates: list[exp.Expression] = [sql.alias(exp.Count(this=exp.Star()), "row_count"),
+                                            sql.alias(exp.Count(this=sql.column("value")), "value_count")]
+        if metric.aggregate in ("sum", "avg"):
+            aggregates.append(sql.alias(exp.Sum(this=sql.to_double(sql.column("value"))), "value_sum"))
+        if metric.aggregate in ("min", "max"):
+            function = exp.Min if metric.aggregate == "min" else exp.Max
+            aggregates.append(sql.alias(function(this=sql.column("value")), "value_extreme"))
+        daily = (
+            exp.select(sql.column("account_id"), sql.alias(sql.column("activity_date"), "day"), *aggregates)
+            .from_(_subquery(rows, "r"))
+            .group_by(sql.column("account_id"), sql.column("activity_date"))
+        )
+        if metric.aggregate == "count":
+            value = sql.to_bigint(exp.Coalesce(this=trailing(exp.Sum, "row_count"), expressions=[sql.number(0)]))
+        elif metric.aggregate == "sum":
+            value = exp.Coalesce(this=trailing(exp.Sum, "value_sum"), expressions=[sql.to_double(sql.number(0))])
+        elif metric.aggregate == "avg":
+            total = trailing(exp.Sum, "value_sum")
+            count = exp.Coalesce(this=trailing(exp.Sum, "value_count"), expressions=[sql.number(0)])
+            value = sql.case((exp.GT(this=count, expression=sql.number(0)),
+                              exp.Div(this=total, expression=sql.to_double(count.copy()))))
+        else:
+            function = exp.Min if metric.aggregate == "min" else exp.Max
+            value = trailing(function, "value_extreme")
+    return query.join(_subquery(daily, alias), on=on, join_type="left").select(sql.alias(value, column))
+
+
+def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str, values: _Values) -> str:
+    project = builder.project
+    query = exp.select(sql.column("as_of_date", "sp"), sql.column("account_id", "sp")).from_(builder.table(spine).as_("sp"))
+    for reference, column in values.metrics.items():
+        resolved = resolve_metric(project, reference)
+        assert resolved is not None
+        if resolved.kind == "account_metrics":
+            query = _account_metric_columns(builder, query, reference, column, project.account_metrics[resolved.name])
+            continue
+        alias = f"j_{column}"
+        on = exp.and_(exp.EQ(this=sql.column("account_id", "sp"), expression=sql.column("account_id", alias)),
+                      exp.EQ(this=sql.column("as_of_date", "sp"), expression=sql.column("activity_date", alias)))
+        query = query.join(builder.table(resolved.name).as_(alias), on=on, join_type="left")
+        query = query.select(sql.alias(sql.column(resolved.column, alias, quoted=True), column))
+    for reference, column in values.attributes.items():
+        resolved_attribute = resolve_attribute(project, reference)
+        assert resolved_attribute is not None
+        source_name, attribute = resolved_attribute
+        source = project.sources[source_name]
+        alias = f"j_{column}"
+        table = (
+            exp.select(sql.alias(sql.user_column(source.account), "account_id"),
+                       sql.alias(exp.Max(this=sql.user_column(attribute)), "value"))
+            .from_(source_table(source, project.root))
+            .where(sql.not_null(sql.user_column(source.account)))
+            .group_by(sql.user_column(source.account))
+        )
+        on = exp.EQ(this=sql.column("account_id", "sp"), expression=sql.column("account_id", alias))
+        query = query.join(_subquery(table, alias), on=on, join_type="left")
+        query = query.select(sql.alias(sql.column("value", alias), column))
+    name = internal_name(f"{definition.name}_values")
+    builder.add(name, query, "internal", f"Raw values of the components of {definition.name} per account and day.")
+    return name
+
+
+def _raw_value(component: models.Component, values: _Values) -> exp.Expression:
+    if component.metric is not None:
+        return sql.column(values.metric(component.metric), "v")
+    if component.attribute is not None:
+        return sql.column(values.attribute(component.attribute), "v")
+    trend = component.trend
+    assert trend is not None
+    current = sql.to_double(sql.column(values.metric(trend.metric), "v"))
+    earlier = sql.window(exp.Lag(this=sql.column(values.metric(trend.metric), "v"), offset=sql.number(trend.days)),
+                         [sql.column("account_id", "v")], [sql.column("as_of_date", "v")])
+    change = exp.Sub(this=current, expression=sql.to_double(earlier))
+    if trend.change == "difference":
+        return change
+    return sql.case((exp.NEQ(this=earlier.copy(), expression=sql.number(0)),
+                     exp.Div(this=change.copy(), expression=sql.to_double(exp.Abs(this=earlier.copy())))))
+
+
+def _score(function: models.Linear | models.Steps | models.Percentile, raw: exp.Expression) -> exp.Expression:
+    value = sql.to_double(raw)
+    if isinstance(function, models.Linear):
+        scaled = exp.Div(this=exp.Mul(this=exp.Sub(this=value, expression=sql.number(float(function.lower))),
+                                      expression=sql.number(100.0)),
+                         expression=sql.number(float(function.upper - function.lower)))
+        if not function.higher_is_better:
+            scaled = exp.Sub(this=sql.number(100.0), expression=scaled)
+        return sql.clamp_score(exp.Paren(this=scaled))
+    if isinstance(function, models.Steps):
+        branches = [(sql.is_null(value), exp.Null())]
+        for step in reversed(function.steps):
+            branches.append((exp.GTE(this=value.copy(), expression=sql.number(float(step.min))),
+                             sql.to_double(sql.number(float(step.score)))))
+        return sql.case(*branches, default=sql.to_double(sql.number(0)))
+    present = sql.case((sql.is_null(raw), sql.number(1)), default=sql.number(0))
+    count = sql.window(exp.Count(this=raw.copy()), [sql.column("as_of_date")])
+    rank = sql.window(exp.Rank(), [sql.column("as_of_date"), present], [raw.copy()])
+    percent = exp.Div(this=exp.Mul(this=sql.to_double(exp.Sub(this=rank, expression=sql.number(1))),
+                                   expression=sql.number(100.0)),
+                      expression=sql.to_double(exp.Sub(this=count, expression=sql.number(1))))
+    if not function.higher_is_better:
+        percent = exp.Sub(this=sql.number(100.0), expression=percent)
+    return sql.case((sql.is_null(raw), exp.Null()),
+                    (exp.EQ(this=count.copy(), expression=sql.number(1)), sql.to_double(sql.number(50.0))),
+                    default=percent)
+
+
+def _apply_missing(policy: models.MissingPolicy, value: exp.Expression) -> exp.Expression:
+    if policy == "renormalize":
+        return value
+    fill = 0.0 if policy == "zero" else float(policy.impute)  # type: ignore[union-attr]
+    return exp.Coalesce(this=value, expressions=[sql.to_double(sql.number(fill))])
+
+
+def _sum(terms: list[exp.Expression]) -> exp.Expression:
+    total = terms[0]
+    for term in terms[1:]:
+        total = exp.Add(this=total, expression=term)
+    return total
+
+
+def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> None:
+    values = _Values()
+    for category in definition.categories:
+        for component in category.components:
+            _raw_value(component, values)
+    spine = _spine(builder, definition)
+    values_relation = _add_values(builder, definition, spine, values)
+
+    # Step 1: raw value and score of every component.
+    raw_selects: list[exp.Expression] = [sql.column("as_of_date", "v"), sql.column("account_id", "v")]
+    for i, category in enumerate(definition.categories):
+        for j, component in enumerate(category.components):
+            raw_selects.append(sql.alias(_raw_value(component, values), f"raw_{i}_{j}"))
+    raws = exp.select(*raw_selects).from_(builder.table(values_relation).as_("v"))
+    score_selects: list[exp.Expression] = [sql.column("as_of_date"), sql.column("account_id")]
+    for i, category in enumerate(definition.categories):
+        for j, component in enumerate(category.components):
+            raw = sql.column(f"raw_{i}_{j}")
+            score_selects.append(raw.copy())
+            score_selects.append(sql.alias(_apply_missing(component.missing, _score(component.score, raw)),
+                                           f"score_{i}_{j}"))
+    components_name = internal_name(f"{definition.name}_components")
+    builder.add(components_name, exp.select(*score_selects).from_(_subquery(raws, "r")), "internal",
+                f"Raw value and 0-100 score of every component of {definition.name} per account and day.")
+
+    # Step 2: category scores and coverage, then the weighted score and its band.
+    category_selects: list[exp.Expression] = [sql.column("as_of_date", "c"), sql.column("account_id", "c")]
+    for i, category in enumerate(definition.categories):
+        weights = [component.weight for component in category.components]
+        weighted = [exp.Coalesce(this=exp.Mul(this=sql.number(float(weight)), expression=sql.column(f"score_{i}_{j}", "c")),
+                                 expressions=[sql.to_double(sql.number(0))]) for j, weight in enumerate(weights)]
+        scored_weight = [sql.case((sql.not_null(sql.column(f"score_{i}_{j}", "c")), sql.number(float(weight))),
+                                  default=sql.number(0.0)) for j, weight in enumerate(weights)]
+        data_weight = [sql.case((sql.not_null(sql.column(f"raw_{i}_{j}", "c")), sql.number(float(weight))),
+                                default=sql.number(0.0)) for j, weight in enumerate(weights)]
+        score = sql.case(
+            (exp.EQ(this=exp.Paren(this=_sum(data_weight)), expression=sql.number(0.0)), exp.Null()),
+            default=exp.Div(this=exp.Paren(this=_sum(weighted)), expression=exp.Paren(this=_sum(scored_weight))))
+        category_selects.append(sql.alias(score, f"category_{i}"))
+        category_selects.append(sql.alias(exp.Div(this=exp.Paren(this=sql.to_double(_sum(data_weight))),
+                                                  expression=sql.number(float(sum(weights)))), f"coverage_{i}"))
+    categories = exp.select(*category_selects).from_(builder.table(components_name).as_("c"))
+
+    total_weight = float(sum(category.weight for category in definition.categories))
+    effective = [_apply_missing(category.missing, sql.column(f"category_{i}", "s"))
+                 for i, category in enumerate(definition.categories)]
+    weighted = [exp.Coalesce(this=exp.Mul(this=sql.number(float(category.weight)), expression=effective[i].copy()),
+                             expressions=[sql.to_double(sql.number(0))]) for i, category in enumerate(definition.categories)]
+    scored_weight = [sql.case((sql.not_null(effective[i].copy()), sql.number(float(category.weight))),
+                              default=sql.number(0.0)) for i, category in enumerate(definition.categories)]
+    coverage = _sum([exp.Mul(this=sql.number(category.weight / total_weight), expression=sql.column(f"coverage_{i}", "s"))
+                     for i, category in enumerate(definition.categories)])
+    health = sql.case(
+        (exp.EQ(this=sql.column("coverage", "h"), expression=sql.number(0.0)), exp.Null()),
+        (exp.EQ(this=sql.column("scored_weight", "h"), expression=sql.number(0.0)), exp.Null()),
+        default=exp.Div(this=sql.column("weighted_sum", "h"), expression=sql.column("scored_weight", "h")))
+    totals = exp.select(
+        sql.column("as_of_date", "s"), sql.column("account_id", "s"),
+        *[sql.alias(sql.column(f"category_{i}", "s"), f"category_{i}") for i in range(len(definition.categories))],
+        sql.alias(exp.Paren(this=_sum(weighted)), "weighted_sum"),
+        sql.alias(exp.Paren(this=_sum(scored_weight)), "scored_weight"),
+        sql.alias(sql.to_double(exp.Paren(this=coverage)), "coverage"),
+    ).from_(_subquery(categories, "s"))
+
+    bands = sorted(definition.bands, key=lambda band: band.min, reverse=True)
+    band_branches = [(sql.is_null(sql.column("health_score")), exp.Null())]
+    for band in bands[:-1]:
+        band_branches.append((exp.GTE(this=sql.column("health_score"), expression=sql.number(float(band.min))),
+                              sql.string(band.name)))
+    band = sql.case(*band_branches, default=sql.string(bands[-1].name))
+    scored = exp.select(
+        sql.column("as_of_date", "h"), sql.column("account_id", "h"),
+        *[sql.alias(sql.column(f"category_{i}", "h"), f"{category.name}_score", quoted=True)
+          for i, category in enumerate(definition.categories)],
+        sql.alias(health, "health_score"),
+        sql.column("coverage", "h"),
+    ).from_(_subquery(totals, "h"))
+    view = exp.select(
+        sql.column("as_of_date"), sql.column("account_id"),
+        *[sql.column(f"{category.name}_score", quoted=True) for category in definition.categories],
+        sql.column("health_score"), sql.alias(band, "band"), sql.column("coverage"),
+    ).from_(_subquery(scored, "t"))
+    names = ", ".join(f"{category.name} {category.weight:g}" for category in definition.categories)
+    builder.add(definition.name, view, "output",
+                f"Account health score 0-100 per day from weighted categories ({names}), with band and coverage.")
