@@ -1,0 +1,200 @@
+"""The `healthlayer` command: validate, compile and deploy definitions, and read the results."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from healthlayer.errors import DefinitionError, HealthlayerError
+
+EXIT_OK = 0
+EXIT_ERRORS = 1
+EXIT_USAGE = 2
+
+logger = logging.getLogger("healthlayer")
+
+
+def _parse_vars(values: tuple[str, ...]) -> dict[str, Any]:
+    import yaml
+
+    parsed: dict[str, Any] = {}
+    for item in values:
+        name, separator, raw = item.partition("=")
+        if not separator or not name:
+            raise click.BadParameter(f"'{item}' is not NAME=VALUE", param_hint="--var")
+        parsed[name] = yaml.safe_load(raw) if raw else ""
+    return parsed
+
+
+project_option = click.option("--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
+                              default=Path("."), show_default=True, help="Project folder holding healthlayer.yml.")
+vars_option = click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+                           help="Set a var() value, overriding the project file's vars; repeatable.")
+target_option = click.option("--target", default=None, help="Target in healthlayer.yml; default: default_target.")
+
+
+def _console() -> Console:
+    # Rich falls back to 80 columns when output is not a terminal, which wraps most tables.
+    return Console() if sys.stdout.isatty() else Console(width=160)
+
+
+def _report_definition_error(error: DefinitionError, root: Path, output_format: str = "text") -> None:
+    from healthlayer.reporting import format_issues
+
+    click.echo(format_issues(error.issues, output_format, root), err=output_format == "text")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="Log more: -v for info, -vv for every SQL statement.")
+@click.version_option(package_name="healthlayer")
+def cli(verbose: int) -> None:
+    """Engagement and customer-health metrics from YAML definitions, as views in your warehouse."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@project_option
+@vars_option
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]), default="text",
+              show_default=True, help="text for people, json for tools, github for workflow annotations.")
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+def validate(project_dir: Path, variables: tuple[str, ...], output_format: str, strict: bool) -> None:
+    """Check the definitions and report every problem with file, line and key.
+
+    Exit codes: 0 clean, 1 errors (or warnings with --strict), 2 usage or internal error.
+    """
+    from healthlayer import api
+    from healthlayer.reporting import format_issues
+
+    issues = api.validate(project_dir, _parse_vars(variables))
+    errors = [issue for issue in issues if issue.severity == "error"]
+    if output_format == "text":
+        if issues:
+            click.echo(format_issues(issues, "text", project_dir.resolve()))
+        warnings = len(issues) - len(errors)
+        click.echo(f"{len(errors)} error(s), {warnings} warning(s)" if issues else "No problems found.",
+                   err=bool(issues))
+    elif issues or output_format == "json":
+        click.echo(format_issues(issues, output_format, project_dir.resolve()))
+    if errors or (strict and issues):
+        sys.exit(EXIT_ERRORS)
+
+
+@cli.command(name="compile")
+@project_option
+@vars_option
+@click.option("--dialect", default="duckdb", show_default=True,
+              type=click.Choice(["duckdb", "snowflake", "postgres", "bigquery", "databricks"]),
+              help="SQL dialect to render.")
+@click.option("--schema", default=None, help="Schema of the views; default: the target's schema, else 'analytics'.")
+@click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write one .sql file per view into this folder instead of printing.")
+def compile_command(project_dir: Path, variables: tuple[str, ...], dialect: str, schema: str | None,
+                    output_dir: Path | None) -> None:
+    """Print the CREATE VIEW statements of every view, in dependency order."""
+    from healthlayer import api
+
+    project, _ = api.load(project_dir, _parse_vars(variables))
+    if schema is None:
+        _, _, settings = api.target_settings(project, None)
+        schema = settings.get("schema", "analytics")
+    statements = api.compile_project(project, dialect, schema)
+    if output_dir is None:
+        click.echo("\n\n".join(statement + ";" for _, statement in statements))
+        return
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for index, (name, statement) in enumerate(statements):
+        (output_dir / f"{index:02d}_{name}.sql").write_text(statement + ";\n", encoding="utf-8")
+    click.echo(f"Wrote {len(statements)} files to {output_dir}", err=True)
+
+
+@cli.command()
+@project_option
+@vars_option
+@target_option
+def deploy(project_dir: Path, variables: tuple[str, ...], target: str | None) -> None:
+    """Create or replace the project's views in the target; only views healthlayer created are replaced."""
+    from healthlayer import api
+
+    deployment = api.deploy_project(project_dir, target, _parse_vars(variables))
+    result = deployment.result
+    outputs = [view.name for view in result.views if view.kind == "output"]
+    where = f" in {result.database}" if result.database else ""
+    click.echo(f"Deployed {len(outputs)} views to schema '{result.schema}'{where}: {', '.join(outputs)}")
+    if result.dropped:
+        click.echo(f"Dropped views no longer defined: {', '.join(result.dropped)}")
+
+
+@cli.command()
+@project_option
+@vars_option
+@target_option
+def summary(project_dir: Path, variables: tuple[str, ...], target: str | None) -> None:
+    """Print the latest stickiness, tier mix, health bands and alerts of a deployed project."""
+    from healthlayer import api
+    from healthlayer.summary import print_summary
+
+    project, _ = api.load(project_dir, _parse_vars(variables))
+    with api.open_target(project, target) as adapter:
+        print_summary(project, adapter, _console())
+
+
+@cli.command()
+@project_option
+@target_option
+@click.argument("statement")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def query(project_dir: Path, target: str | None, statement: str, output_format: str) -> None:
+    """Run one SQL query against the target and print the rows, for example on a deployed view."""
+    from healthlayer import api
+    from healthlayer.reporting import print_table
+
+    project, _ = api.load(project_dir)
+    with api.open_target(project, target) as adapter:
+        columns, rows = adapter.fetch(statement)
+    if output_format == "json":
+        click.echo(json.dumps([dict(zip(columns, row)) for row in rows], default=str, indent=2))
+    else:
+        print_table(_console(), "", columns, rows)
+
+
+@cli.command()
+def adapters() -> None:
+    """List the installed warehouse adapters."""
+    from healthlayer.adapters.registry import available_adapters
+
+    for name, location in sorted(available_adapters().items()):
+        click.echo(f"{name}\t{location}")
+
+
+def main() -> None:
+    """Run the command line, mapping errors to exit codes in one place."""
+    try:
+        cli.main(standalone_mode=False)
+    except DefinitionError as error:
+        root = Path(".").resolve()
+        _report_definition_error(error, root)
+        sys.exit(EXIT_ERRORS)
+    except HealthlayerError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_ERRORS)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(EXIT_USAGE)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(EXIT_OK)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Output for people and machines: issues as text, JSON or GitHub annotations, and result tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from healthlayer.definitions.issues import Issue
+
+FORMATS = ("text", "json", "github")
+
+
+def format_issues(issues: Sequence[Issue], output_format: str, root: Path | None) -> str:
+    """Format issues in one of FORMATS; text lists errors before warnings."""
+    ordered = sorted(issues, key=lambda issue: (issue.severity != "error", str(issue.location.file),
+                                                issue.location.line or 0))
+    if output_format == "json":
+        errors = sum(issue.severity == "error" for issue in issues)
+        return json.dumps({"errors": errors, "warnings": len(issues) - errors,
+                           "issues": [issue.as_dict(root) for issue in ordered]}, indent=2)
+    if output_format == "github":
+        return "\n".join(_github_annotation(issue, root) for issue in ordered)
+    return "\n".join(issue.format(root) for issue in ordered)
+
+
+def _escape_annotation(text: str, property_value: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property_value:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def _github_annotation(issue: Issue, root: Path | None) -> str:
+    data = issue.as_dict(root)
+    properties = [f"file={_escape_annotation(str(data['file']), True)}"]
+    if data["line"] is not None:
+        properties.append(f"line={data['line']}")
+    if data["column"] is not None:
+        properties.append(f"col={data['column']}")
+    properties.append(f"title={_escape_annotation(issue.code, True)}")
+    message = f"{data['key']}: {issue.message}" if data["key"] else issue.message
+    if issue.hint:
+        message += f" Hint: {issue.hint}"
+    return f"::{issue.severity} {','.join(properties)}::{_escape_annotation(message)}"
+
+
+def print_table(console: Console, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = Table(title=title, title_justify="left", title_style="bold")
+    for name in columns:
+        table.add_column(name)
+    for row in rows:
+        table.add_row(*[format_value(value) for value in row])
+    console.print(table)
+
+
+def format_value(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+    return str(value)
