@@ -22,10 +22,16 @@ class _Values:
 
     def __init__(self) -> None:
         self.metrics: dict[str, str] = {}
+        self.lags: dict[str, set[int]] = {}
         self.attributes: dict[str, str] = {}
 
     def metric(self, reference: str) -> str:
         return self.metrics.setdefault(reference, f"metric_{len(self.metrics)}")
+
+    def lagged(self, reference: str, days: int) -> str:
+        """Return the column of a metric's value `days` days earlier."""
+        self.lags.setdefault(reference, set()).add(days)
+        return f"{self.metric(reference)}_lag_{days}"
 
     def attribute(self, reference: str) -> str:
         return self.attributes.setdefault(reference, f"attribute_{len(self.attributes)}")
@@ -43,6 +49,9 @@ def _source_rows(builder: PlanBuilder, source: models.Source, kind: str, item: s
         parsed = builder.expression(value_text, source, "value", kind, item, *key_path, "value")
         value = parsed if parsed is not None else exp.Null()
     condition = sql.and_(sql.not_null(account), sql.not_null(timestamp))
+    if source.user is not None:
+        # Rows without a user are ignored everywhere, as in the engagement views.
+        condition = sql.and_(condition, sql.not_null(sql.user_column(source.user)))
     if filter_text is not None:
         parsed_filter = builder.expression(filter_text, source, "filter", kind, item, *key_path, "filter")
         if parsed_filter is not None:
@@ -93,12 +102,39 @@ def _spine(builder: PlanBuilder, definition: models.HealthScore) -> str:
     return name
 
 
-def _account_metric_columns(builder: PlanBuilder, query: exp.Select, reference: str, column: str,
-                            metric: models.AccountMetric) -> exp.Select:
-    """Join one account metric onto the spine ("sp") and select its trailing-window value as `column`."""
+def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, spine: str, column: str,
+                        metric: models.AccountMetric, lags: set[int]) -> str:
+    """Add a relation of one account metric's trailing-window value per account and day, with lagged values.
+
+    The metric's days start at the earlier of the account's first score day and its first metric
+    row, so rows before the account's first event still count in later windows.
+    """
     source = builder.project.sources[metric.source]
     rows = _source_rows(builder, source, "account_metrics", metric.name, metric.filter, metric.value)
-    alias = f"j_{column}"
+    members = exp.select(sql.column("account_id")).distinct().from_(builder.table(spine))
+    earliest = exp.union(
+        exp.select(sql.column("account_id"), sql.alias(sql.column("as_of_date"), "activity_date")).from_(builder.table(spine)),
+        exp.select(sql.column("account_id", "r"), sql.column("activity_date", "r")).from_(_subquery(rows.copy(), "r"))
+        .join(_subquery(members, "m"), on=exp.EQ(this=sql.column("account_id", "r"), expression=sql.column("account_id", "m"))),
+        distinct=False,
+    )
+    starts = (
+        exp.select(sql.column("account_id"), sql.alias(exp.Min(this=sql.column("activity_date")), "first_date"))
+        .from_(_subquery(earliest, "e"))
+        .group_by(sql.column("account_id"))
+    )
+    bounds = exp.select(
+        sql.alias(exp.Min(this=sql.column("first_date", "st")), "first_date"),
+        sql.alias(exp.Max(this=sql.column("as_of_date", "sc")), "last_date"),
+    ).from_(_subquery(starts.copy(), "st")).join(builder.table(spine).as_("sc"), join_type="cross")
+    metric_spine = (
+        exp.select(sql.column("account_id", "g"), sql.alias(sql.column("calendar_date", "c"), "as_of_date"))
+        .from_(_subquery(starts, "g"))
+        .join(_subquery(calendar_query(_subquery(bounds, "bq")), "c"),
+              on=exp.GTE(this=sql.column("calendar_date", "c"), expression=sql.column("first_date", "g")))
+    )
+
+    alias = "j"
     on = exp.and_(exp.EQ(this=sql.column("account_id", "sp"), expression=sql.column("account_id", alias)),
                   exp.EQ(this=sql.column("as_of_date", "sp"), expression=sql.column("day", alias)))
     partition = [sql.column("account_id", "sp")]
@@ -143,7 +179,18 @@ def _account_metric_columns(builder: PlanBuilder, query: exp.Select, reference: 
         else:
             function = exp.Min if metric.aggregate == "min" else exp.Max
             value = trailing(function, "value_extreme")
-    return query.join(_subquery(daily, alias), on=on, join_type="left").select(sql.alias(value, column))
+    values = (
+        exp.select(sql.column("account_id", "sp"), sql.column("as_of_date", "sp"), sql.alias(value, "value"))
+        .from_(_subquery(metric_spine, "sp"))
+        .join(_subquery(daily, alias), on=on, join_type="left")
+    )
+    lagged = [sql.alias(sql.window(exp.Lag(this=sql.column("value"), offset=sql.number(days)), [sql.column("account_id")],
+                                   [sql.column("as_of_date")]), f"lag_{days}") for days in sorted(lags)]
+    query = exp.select(sql.column("account_id"), sql.column("as_of_date"), sql.alias(sql.column("value"), column),
+                       *lagged).from_(_subquery(values, "mv"))
+    name = internal_name(f"{definition.name}_{column}")
+    builder.add(name, query, "internal", f"Account metric {metric.name} of {definition.name} per account and day.")
+    return name
 
 
 def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str, values: _Values) -> str:
@@ -152,14 +199,27 @@ def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str
     for reference, column in values.metrics.items():
         resolved = resolve_metric(project, reference)
         assert resolved is not None
-        if resolved.kind == "account_metrics":
-            query = _account_metric_columns(builder, query, reference, column, project.account_metrics[resolved.name])
-            continue
+        lags = values.lags.get(reference, set())
         alias = f"j_{column}"
+        if resolved.kind == "account_metrics":
+            relation = _add_account_metric(builder, definition, spine, column, project.account_metrics[resolved.name], lags)
+            on = exp.and_(exp.EQ(this=sql.column("account_id", "sp"), expression=sql.column("account_id", alias)),
+                          exp.EQ(this=sql.column("as_of_date", "sp"), expression=sql.column("as_of_date", alias)))
+            query = query.join(builder.table(relation).as_(alias), on=on, join_type="left")
+            query = query.select(sql.column(column, alias))
+            query = query.select(*[sql.alias(sql.column(f"lag_{days}", alias), f"{column}_lag_{days}")
+                                   for days in sorted(lags)])
+            continue
         on = exp.and_(exp.EQ(this=sql.column("account_id", "sp"), expression=sql.column("account_id", alias)),
                       exp.EQ(this=sql.column("as_of_date", "sp"), expression=sql.column("activity_date", alias)))
         query = query.join(builder.table(resolved.name).as_(alias), on=on, join_type="left")
-        query = query.select(sql.alias(sql.column(resolved.column, alias, quoted=True), column))
+        view_column = sql.column(resolved.column, alias, quoted=True)
+        query = query.select(sql.alias(view_column, column))
+        # The view has a row for every day of the account, so the row N back is the day N back.
+        query = query.select(*[
+            sql.alias(sql.window(exp.Lag(this=view_column.copy(), offset=sql.number(days)), [sql.column("account_id", "sp")],
+                                 [sql.column("as_of_date", "sp")]), f"{column}_lag_{days}")
+            for days in sorted(lags)])
     for reference, column in values.attributes.items():
         resolved_attribute = resolve_attribute(project, reference)
         assert resolved_attribute is not None
@@ -189,9 +249,8 @@ def _raw_value(component: models.Component, values: _Values) -> exp.Expression:
     trend = component.trend
     assert trend is not None
     current = sql.to_double(sql.column(values.metric(trend.metric), "v"))
-    earlier = sql.window(exp.Lag(this=sql.column(values.metric(trend.metric), "v"), offset=sql.number(trend.days)),
-                         [sql.column("account_id", "v")], [sql.column("as_of_date", "v")])
-    change = exp.Sub(this=current, expression=sql.to_double(earlier))
+    earlier = sql.column(values.lagged(trend.metric, trend.days), "v")
+    change = exp.Paren(this=exp.Sub(this=current, expression=sql.to_double(earlier)))
     if trend.change == "difference":
         return change
     return sql.case((exp.NEQ(this=earlier.copy(), expression=sql.number(0)),
@@ -201,11 +260,11 @@ def _raw_value(component: models.Component, values: _Values) -> exp.Expression:
 def _score(function: models.Linear | models.Steps | models.Percentile, raw: exp.Expression) -> exp.Expression:
     value = sql.to_double(raw)
     if isinstance(function, models.Linear):
-        scaled = exp.Div(this=exp.Mul(this=exp.Sub(this=value, expression=sql.number(float(function.lower))),
-                                      expression=sql.number(100.0)),
-                         expression=sql.number(float(function.upper - function.lower)))
+        offset = exp.Paren(this=exp.Sub(this=value, expression=sql.number(float(function.lower))))
+        scaled: exp.Expression = exp.Div(this=exp.Mul(this=offset, expression=sql.number(100.0)),
+                                         expression=sql.number(float(function.upper - function.lower)))
         if not function.higher_is_better:
-            scaled = exp.Sub(this=sql.number(100.0), expression=scaled)
+            scaled = exp.Sub(this=sql.number(100.0), expression=exp.Paren(this=scaled))
         return sql.clamp_score(exp.Paren(this=scaled))
     if isinstance(function, models.Steps):
         branches = [(sql.is_null(value), exp.Null())]
@@ -220,7 +279,7 @@ def _score(function: models.Linear | models.Steps | models.Percentile, raw: exp.
                                    expression=sql.number(100.0)),
                       expression=sql.to_double(exp.Sub(this=count, expression=sql.number(1))))
     if not function.higher_is_better:
-        percent = exp.Sub(this=sql.number(100.0), expression=percent)
+        percent = exp.Sub(this=sql.number(100.0), expression=exp.Paren(this=percent))
     return sql.case((sql.is_null(raw), exp.Null()),
                     (exp.EQ(this=count.copy(), expression=sql.number(1)), sql.to_double(sql.number(50.0))),
                     default=percent)
