@@ -343,7 +343,7 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
     categories = exp.select(*category_selects).from_(builder.table(components_name).as_("c"))
 
     total_weight = float(sum(category.weight for category in definition.categories))
-    effective = [_apply_missing(category.missing, sql.column(f"category_{i}", "s"))
+    effective = [_apply_missing(category.missing or definition.missing, sql.column(f"category_{i}", "s"))
                  for i, category in enumerate(definition.categories)]
     weighted = [exp.Coalesce(this=exp.Mul(this=sql.number(float(category.weight)), expression=effective[i].copy()),
                              expressions=[sql.to_double(sql.number(0))]) for i, category in enumerate(definition.categories)]

@@ -240,7 +240,8 @@ class Component(Model):
 class Category(Model):
     name: Name
     weight: Annotated[float, Field(gt=0)]
-    missing: MissingPolicy = "renormalize"
+    # None: the health score's `missing` applies.
+    missing: MissingPolicy | None = None
     components: Annotated[list[Component], Field(min_length=1)]
 
 
