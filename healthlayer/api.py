@@ -70,6 +70,18 @@ def engine_timestamp_types(project: Project, adapter: Adapter) -> dict[str, bool
     return adapter.timestamp_types(sources)
 
 
+def file_timestamp_types(project: Project) -> dict[str, bool]:
+    """Introspect the timestamp types of file sources with an in-memory DuckDB; table sources are left out."""
+    from healthlayer.adapters.duckdb import DuckDBAdapter
+
+    file_sources = {name for name, source in project.sources.items() if source.file is not None}
+    if not file_sources:
+        return {}
+    with DuckDBAdapter({"path": ":memory:"}, project.root) as adapter:
+        types = engine_timestamp_types(project, adapter)
+    return {name: value for name, value in types.items() if name in file_sources}
+
+
 def plan_for(project: Project, schema: str, timestamp_types: dict[str, bool] | None = None) -> Plan:
     return build_plan(project, schema, timestamp_types)
 

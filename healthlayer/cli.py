@@ -105,7 +105,8 @@ def compile_command(project_dir: Path, variables: tuple[str, ...], dialect: str,
     if schema is None:
         _, _, settings = api.target_settings(project, None)
         schema = settings.get("schema", "analytics")
-    statements = api.compile_project(project, dialect, schema)
+    timestamp_types = api.file_timestamp_types(project) if dialect == "duckdb" else None
+    statements = api.compile_project(project, dialect, schema, timestamp_types)
     if output_dir is None:
         click.echo("\n\n".join(statement + ";" for _, statement in statements))
         return

@@ -55,8 +55,16 @@ class PlanBuilder:
     issues: list[Issue] = field(default_factory=list)
 
     def timestamp_has_time_zone(self, source_name: str) -> bool:
-        """Return whether a source's timestamp column has a time zone; assumed so when not introspected."""
-        return self.timestamp_types.get(source_name, True)
+        """Return whether a source's timestamp column has a time zone.
+
+        Introspected types win; then a type declared under the source's `columns` (`timestamp`
+        has none, `timestamptz` has one); otherwise the column is taken to have one.
+        """
+        if source_name in self.timestamp_types:
+            return self.timestamp_types[source_name]
+        source = self.project.sources[source_name]
+        declared = source.columns.get(source.timestamp or "")
+        return declared != "timestamp"
 
     def table(self, name: str) -> exp.Table:
         """Return a reference to a relation that is already in the plan."""

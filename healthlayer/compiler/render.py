@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 from sqlglot.errors import UnsupportedError as SqlglotUnsupportedError
@@ -30,20 +29,34 @@ def _check_file_sources(query: exp.Expression, dialect: str, relation: str) -> N
                 f"with 'table:' to compile for {dialect}")
 
 
+def _prepare(query: exp.Expression, dialect: str) -> exp.Expression:
+    """Adjust a query for known dialect gaps before rendering it."""
+    query = query.copy()
+    if dialect == "bigquery":
+        # sqlglot 30 renders ascending window orders with an explicit NULLS LAST for BigQuery and then
+        # rejects it. Every ordering column of the plan is non-NULL, so BigQuery's default order is used.
+        for ordered in query.find_all(exp.Ordered):
+            if not ordered.args.get("desc"):
+                ordered.set("nulls_first", True)
+    return query
+
+
 def render_query(relation: Relation, dialect: str, pretty: bool = True) -> str:
     """Render a relation's query; constructs the dialect cannot express raise UnsupportedError."""
     check_dialect(dialect)
     _check_file_sources(relation.query, dialect, relation.name)
     try:
-        return relation.query.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
+        return _prepare(relation.query, dialect).sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
     except SqlglotUnsupportedError as error:
         raise UnsupportedError(f"relation '{relation.name}' cannot be rendered for {dialect}: {error}") from None
 
 
 def render_create_view(relation: Relation, schema: str, dialect: str, name: str | None = None) -> str:
     """Render CREATE OR REPLACE VIEW for a relation in a schema."""
-    body = sqlglot.parse_one(render_query(relation, dialect, pretty=False), read=dialect)
-    create = exp.Create(this=sql.table(name or relation.name, schema), kind="VIEW", replace=True, expression=body)
+    check_dialect(dialect)
+    _check_file_sources(relation.query, dialect, relation.name)
+    create = exp.Create(this=sql.table(name or relation.name, schema), kind="VIEW", replace=True,
+                        expression=_prepare(relation.query, dialect))
     try:
         return create.sql(dialect=dialect, pretty=True, unsupported_level=ErrorLevel.RAISE)
     except SqlglotUnsupportedError as error:

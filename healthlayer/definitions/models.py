@@ -15,7 +15,7 @@ _TABLE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 WindowDays = Annotated[int, BeforeValidator(parse_days)]
 DurationHours = Annotated[int, BeforeValidator(lambda value: parse_hours(value, "hour"))]
-ColumnType = Literal["text", "number", "integer", "boolean", "date", "timestamp"]
+ColumnType = Literal["text", "number", "integer", "boolean", "date", "timestamp", "timestamptz"]
 Aggregate = Literal["count", "count_distinct", "sum", "avg", "min", "max"]
 
 
