@@ -94,8 +94,10 @@ class DuckDBAdapter(Adapter):
         """Create or replace every view of the plan in one transaction, dropping owned views it no longer has."""
         self.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
         existing = self._existing_objects()
+        # Views of another healthlayer project in the same schema are not this deploy's to replace or drop.
+        mark = f"{self.OWNER_MARK} project {plan.project_name}:"
         owned = {name for name, (kind, comment) in existing.items()
-                 if kind == "VIEW" and (comment or "").startswith(self.OWNER_MARK)}
+                 if kind == "VIEW" and (comment or "").startswith(mark)}
         foreign = [name for name in (relation.name for relation in plan.relations) if name in existing and name not in owned]
         if foreign:
             raise OwnershipError(

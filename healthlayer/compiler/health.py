@@ -123,10 +123,11 @@ def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, sp
         .from_(_subquery(earliest, "e"))
         .group_by(sql.column("account_id"))
     )
-    bounds = exp.select(
-        sql.alias(exp.Min(this=sql.column("first_date", "st")), "first_date"),
-        sql.alias(exp.Max(this=sql.column("as_of_date", "sc")), "last_date"),
-    ).from_(_subquery(starts.copy(), "st")).join(builder.table(spine).as_("sc"), join_type="cross")
+    first_day = exp.select(sql.alias(exp.Min(this=sql.column("first_date")), "first_date")).from_(
+        _subquery(starts.copy(), "st"))
+    last_day = exp.select(sql.alias(exp.Max(this=sql.column("as_of_date")), "last_date")).from_(builder.table(spine))
+    bounds = exp.select(sql.column("first_date", "fd"), sql.column("last_date", "ld")).from_(
+        _subquery(first_day, "fd")).join(_subquery(last_day, "ld"), join_type="cross")
     metric_spine = (
         exp.select(sql.column("account_id", "g"), sql.alias(sql.column("calendar_date", "c"), "as_of_date"))
         .from_(_subquery(starts, "g"))

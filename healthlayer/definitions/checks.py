@@ -5,7 +5,7 @@ from __future__ import annotations
 import zoneinfo
 
 from healthlayer.definitions import models
-from healthlayer.definitions.issues import Issue, did_you_mean
+from healthlayer.definitions.issues import Issue, closest_name, did_you_mean
 from healthlayer.definitions.project import Project
 from healthlayer.definitions.references import (
     FIXED_VIEWS,
@@ -46,8 +46,14 @@ def check_time_zone(project: Project) -> list[Issue]:
         return []
     return [Issue("invalid-time-zone", f"'{name}' is not an IANA time zone name",
                   project.config_file.location(("time_zone",)),
-                  did_you_mean(name, sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone)) + " Use names such as "
-                  "'UTC', 'Europe/Berlin' or 'America/New_York', not abbreviations such as 'CET'.")]
+                  _time_zone_hint(name))]
+
+
+def _time_zone_hint(name: str) -> str:
+    zones = sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone)
+    match = closest_name(name, zones)
+    prefix = f"Did you mean '{match}'? " if match else ""
+    return prefix + "Use names such as 'UTC', 'Europe/Berlin' or 'America/New_York', not abbreviations such as 'CET'."
 
 
 def _check_engagement(project: Project) -> list[Issue]:
@@ -191,7 +197,7 @@ def _check_weights(project: Project, where: tuple, label: str, weights: list[flo
     total = sum(weights)
     if normalize or abs(total - WEIGHT_TOTAL) <= WEIGHT_TOLERANCE:
         return []
-    return [Issue("weights-not-100", f"the {label} weights sum to {total:g}, not 100", project.location(*where),
+    return [Issue("weights-not-100", f"the {label} sum to {total:g}, not 100", project.location(*where),
                   "Change the weights so that they sum to 100, or set 'normalize: true' on the health score.")]
 
 
@@ -207,7 +213,7 @@ def _check_health_scores(project: Project) -> list[Issue]:
             issues.append(Issue("not-time-stamped", "the population source needs a timestamp column",
                                 project.location(*where, "population", "source"),
                                 "Use the event source, whose first event starts each account's history."))
-        issues += _check_weights(project, where + ("categories",), "category",
+        issues += _check_weights(project, where + ("categories",), "category weights",
                                  [category.weight for category in score.categories], score.normalize)
         category_names: set[str] = set()
         for category_index, category in enumerate(score.categories):
@@ -216,9 +222,9 @@ def _check_health_scores(project: Project) -> list[Issue]:
                 issues.append(Issue("duplicate-name", f"category '{category.name}' is listed twice",
                                     project.location(*category_where, "name"), "Category names must be unique."))
             category_names.add(category.name)
-            issues += _check_weights(project, category_where + ("components",), f"component weights of "
-                                     f"category '{category.name}', so the", [c.weight for c in category.components],
-                                     score.normalize)
+            issues += _check_weights(project, category_where + ("components",),
+                                     f"component weights of category '{category.name}'",
+                                     [c.weight for c in category.components], score.normalize)
             component_names: set[str] = set()
             for component_index, component in enumerate(category.components):
                 component_where = category_where + ("components", component_index)

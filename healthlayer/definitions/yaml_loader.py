@@ -244,4 +244,8 @@ def load_file(
     rendered, issues = render_template(text, path, variables, environ)
     if rendered is None:
         return None, issues
+    if len(rendered) > MAX_FILE_BYTES:
+        return None, [Issue("file-too-large", f"the rendered file has {len(rendered):,} characters, more than the "
+                            f"{MAX_FILE_BYTES:,} a definition file may have", Location(path),
+                            "Check the Jinja expressions of this file; they expand to too much text.")]
     return parse_yaml(rendered, path)

@@ -1,0 +1,342 @@
+-- Golden SQL checked by tests/test_golden_sql.py::test_golden_sql
+-- dialect: bigquery, view: _hl_account_health_metric_2, project: tests/fixtures/shop, schema: analytics
+-- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
+CREATE OR REPLACE VIEW `analytics`.`_hl_account_health_metric_2` AS
+SELECT
+  account_id,
+  as_of_date,
+  value AS metric_2
+FROM (
+  SELECT
+    sp.account_id,
+    sp.as_of_date,
+    CAST(SUM(COALESCE(j.distinct_values_delta, 0)) OVER (
+      PARTITION BY sp.account_id
+      ORDER BY sp.as_of_date
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS INT64) AS value
+  FROM (
+    SELECT
+      g.account_id,
+      c.calendar_date AS as_of_date
+    FROM (
+      SELECT
+        account_id,
+        MIN(activity_date) AS first_date
+      FROM (
+        SELECT
+          account_id,
+          as_of_date AS activity_date
+        FROM `analytics`.`_hl_account_health_accounts`
+        UNION ALL
+        SELECT
+          r.account_id,
+          r.activity_date
+        FROM (
+          SELECT
+            `account_id` AS account_id,
+            CAST(TIMESTAMP(
+              DATETIME(TIMESTAMP(DATETIME(CAST(`event_ts` AS DATETIME), 'UTC')), 'Europe/Berlin')
+            ) AS DATE) AS activity_date,
+            `area` AS value
+          FROM `raw`.`events`
+          WHERE
+            (
+              NOT `account_id` IS NULL AND NOT `event_ts` IS NULL
+            )
+            AND NOT `user_id` IS NULL
+        ) AS r
+        JOIN (
+          SELECT DISTINCT
+            account_id
+          FROM `analytics`.`_hl_account_health_accounts`
+        ) AS m
+          ON r.account_id = m.account_id
+      ) AS e
+      GROUP BY
+        account_id
+    ) AS g
+    JOIN (
+      SELECT
+        CAST(DATE_ADD(b.first_date, INTERVAL o.day_offset DAY) AS DATE) AS calendar_date
+      FROM (
+        SELECT
+          d0.n + d1.n * 10 + d2.n * 100 + d3.n * 1000 + d4.n * 10000 AS day_offset
+        FROM (
+          SELECT
+            0 AS n
+          UNION ALL
+          SELECT
+            1 AS n
+          UNION ALL
+          SELECT
+            2 AS n
+          UNION ALL
+          SELECT
+            3 AS n
+          UNION ALL
+          SELECT
+            4 AS n
+          UNION ALL
+          SELECT
+            5 AS n
+          UNION ALL
+          SELECT
+            6 AS n
+          UNION ALL
+          SELECT
+            7 AS n
+          UNION ALL
+          SELECT
+            8 AS n
+          UNION ALL
+          SELECT
+            9 AS n
+        ) AS d0
+        CROSS JOIN (
+          SELECT
+            0 AS n
+          UNION ALL
+          SELECT
+            1 AS n
+          UNION ALL
+          SELECT
+            2 AS n
+          UNION ALL
+          SELECT
+            3 AS n
+          UNION ALL
+          SELECT
+            4 AS n
+          UNION ALL
+          SELECT
+            5 AS n
+          UNION ALL
+          SELECT
+            6 AS n
+          UNION ALL
+          SELECT
+            7 AS n
+          UNION ALL
+          SELECT
+            8 AS n
+          UNION ALL
+          SELECT
+            9 AS n
+        ) AS d1
+        CROSS JOIN (
+          SELECT
+            0 AS n
+          UNION ALL
+          SELECT
+            1 AS n
+          UNION ALL
+          SELECT
+            2 AS n
+          UNION ALL
+          SELECT
+            3 AS n
+          UNION ALL
+          SELECT
+            4 AS n
+          UNION ALL
+          SELECT
+            5 AS n
+          UNION ALL
+          SELECT
+            6 AS n
+          UNION ALL
+          SELECT
+            7 AS n
+          UNION ALL
+          SELECT
+            8 AS n
+          UNION ALL
+          SELECT
+            9 AS n
+        ) AS d2
+        CROSS JOIN (
+          SELECT
+            0 AS n
+          UNION ALL
+          SELECT
+            1 AS n
+          UNION ALL
+          SELECT
+            2 AS n
+          UNION ALL
+          SELECT
+            3 AS n
+          UNION ALL
+          SELECT
+            4 AS n
+          UNION ALL
+          SELECT
+            5 AS n
+          UNION ALL
+          SELECT
+            6 AS n
+          UNION ALL
+          SELECT
+            7 AS n
+          UNION ALL
+          SELECT
+            8 AS n
+          UNION ALL
+          SELECT
+            9 AS n
+        ) AS d3
+        CROSS JOIN (
+          SELECT
+            0 AS n
+          UNION ALL
+          SELECT
+            1 AS n
+          UNION ALL
+          SELECT
+            2 AS n
+          UNION ALL
+          SELECT
+            3 AS n
+          UNION ALL
+          SELECT
+            4 AS n
+          UNION ALL
+          SELECT
+            5 AS n
+          UNION ALL
+          SELECT
+            6 AS n
+          UNION ALL
+          SELECT
+            7 AS n
+          UNION ALL
+          SELECT
+            8 AS n
+          UNION ALL
+          SELECT
+            9 AS n
+        ) AS d4
+      ) AS o
+      CROSS JOIN (
+        SELECT
+          *
+        FROM (
+          SELECT
+            fd.first_date,
+            ld.last_date
+          FROM (
+            SELECT
+              MIN(first_date) AS first_date
+            FROM (
+              SELECT
+                account_id,
+                MIN(activity_date) AS first_date
+              FROM (
+                SELECT
+                  account_id,
+                  as_of_date AS activity_date
+                FROM `analytics`.`_hl_account_health_accounts`
+                UNION ALL
+                SELECT
+                  r.account_id,
+                  r.activity_date
+                FROM (
+                  SELECT
+                    `account_id` AS account_id,
+                    CAST(TIMESTAMP(
+                      DATETIME(TIMESTAMP(DATETIME(CAST(`event_ts` AS DATETIME), 'UTC')), 'Europe/Berlin')
+                    ) AS DATE) AS activity_date,
+                    `area` AS value
+                  FROM `raw`.`events`
+                  WHERE
+                    (
+                      NOT `account_id` IS NULL AND NOT `event_ts` IS NULL
+                    )
+                    AND NOT `user_id` IS NULL
+                ) AS r
+                JOIN (
+                  SELECT DISTINCT
+                    account_id
+                  FROM `analytics`.`_hl_account_health_accounts`
+                ) AS m
+                  ON r.account_id = m.account_id
+              ) AS e
+              GROUP BY
+                account_id
+            ) AS st
+          ) AS fd
+          CROSS JOIN (
+            SELECT
+              MAX(as_of_date) AS last_date
+            FROM `analytics`.`_hl_account_health_accounts`
+          ) AS ld
+        ) AS bq
+      ) AS b
+      WHERE
+        o.day_offset <= DATE_DIFF(b.last_date, b.first_date, DAY)
+    ) AS c
+      ON c.calendar_date >= g.first_date
+  ) AS sp
+  LEFT JOIN (
+    SELECT
+      account_id,
+      delta_date AS day,
+      distinct_values_delta
+    FROM (
+      WITH spans AS (
+        SELECT
+          account_id,
+          activity_date,
+          LEAD(activity_date) OVER (PARTITION BY account_id, key ORDER BY activity_date) AS next_date
+        FROM (
+          SELECT DISTINCT
+            account_id,
+            value AS key,
+            activity_date
+          FROM (
+            SELECT
+              `account_id` AS account_id,
+              CAST(TIMESTAMP(
+                DATETIME(TIMESTAMP(DATETIME(CAST(`event_ts` AS DATETIME), 'UTC')), 'Europe/Berlin')
+              ) AS DATE) AS activity_date,
+              `area` AS value
+            FROM `raw`.`events`
+            WHERE
+              (
+                NOT `account_id` IS NULL AND NOT `event_ts` IS NULL
+              )
+              AND NOT `user_id` IS NULL
+          ) AS r
+          WHERE
+            NOT value IS NULL
+        ) AS f
+      )
+      SELECT
+        account_id,
+        delta_date,
+        SUM(distinct_values_delta) AS distinct_values_delta
+      FROM (
+        SELECT
+          s.account_id,
+          s.activity_date AS delta_date,
+          1 AS distinct_values_delta
+        FROM spans AS s
+        UNION ALL
+        SELECT
+          s.account_id,
+          CASE
+            WHEN s.next_date < CAST(DATE_ADD(s.activity_date, INTERVAL 30 DAY) AS DATE)
+            THEN s.next_date
+            ELSE CAST(DATE_ADD(s.activity_date, INTERVAL 30 DAY) AS DATE)
+          END AS delta_date,
+          -1 AS distinct_values_delta
+        FROM spans AS s
+      ) AS d
+      GROUP BY
+        account_id,
+        delta_date
+    ) AS dd
+  ) AS j
+    ON sp.account_id = j.account_id AND sp.as_of_date = j.day
+) AS mv

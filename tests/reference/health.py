@@ -1,0 +1,206 @@
+"""Health scores: component scores, category scores, the health score, its coverage and band."""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .events import local_day
+from .expressions import compile_filter
+from .scoring import percentile_scores, score_value
+
+DEFAULT_BANDS = [{"name": "green", "min": 70}, {"name": "yellow", "min": 40}, {"name": "red", "min": 0}]
+
+RawValue = Callable[[Any, int], Any]
+"""A component's raw value for (account, day ordinal), None when there is no data."""
+
+
+@dataclass(frozen=True)
+class MissingPolicy:
+    """What a component or category without data contributes: nothing, 0, or an imputed score."""
+
+    kind: str  # "renormalize", "zero" or "impute"
+    imputed: float | None = None
+
+    @classmethod
+    def parse(cls, spec: Any) -> "MissingPolicy":
+        if spec is None or spec == "renormalize":
+            return cls("renormalize")
+        if spec == "zero":
+            return cls("zero")
+        if isinstance(spec, Mapping) and set(spec) == {"impute"}:
+            return cls("impute", float(spec["impute"]))
+        raise ValueError(f"invalid missing policy {spec!r}: use renormalize, zero or {{impute: <score>}}")
+
+    def substitute(self) -> float | None:
+        """Return the score that stands in for missing data, or None when the item is left out."""
+        if self.kind == "zero":
+            return 0.0
+        if self.kind == "impute":
+            return self.imputed
+        return None
+
+
+def weighted_mean(parts: list[tuple[float, float]]) -> float | None:
+    """Return the mean of (weight, score) pairs weighted by weight, or None without pairs."""
+    total_weight = sum(weight for weight, _ in parts)
+    if not parts or total_weight == 0:
+        return None
+    return sum(weight * score for weight, score in parts) / total_weight
+
+
+def band_of(score: float | None, bands: list[Mapping[str, Any]]) -> str | None:
+    """Return the band with the highest `min` at or below the unrounded score, or None for no score."""
+    if score is None:
+        return None
+    ordered = sorted(bands, key=lambda band: band["min"])
+    if ordered[0]["min"] != 0:
+        raise ValueError(f"invalid bands {bands!r}: the lowest min must be 0")
+    name = None
+    for band in ordered:
+        if score >= band["min"]:
+            name = band["name"]
+    return name
+
+
+def trend_value(now: Any, then: Any, change: str) -> float | None:
+    """Return the change from `then` to `now`, as a difference or relative to `then`."""
+    if now is None or then is None:
+        return None
+    if change == "difference":
+        return now - then
+    if change == "relative":
+        return None if then == 0 else (now - then) / then
+    raise ValueError(f"invalid trend change {change!r}: use difference or relative")
+
+
+def combine_scores(
+    category_specs: list[Mapping[str, Any]],
+    component_scores: Mapping[str, Mapping[str, float | None]],
+    default_category_missing: Any,
+) -> tuple[dict[str, float | None], float | None, float]:
+    """Return (category scores, health score, coverage) of one account on one day.
+
+    `component_scores[category][component]` is the score of a component with a raw value, or
+    None when the raw value is NULL. Missing policies apply to NULL components and to
+    categories without a score. A category or health score whose coverage is 0 is None, even
+    when zeroed or imputed components would give it a number.
+    """
+    total_category_weight = sum(category["weight"] for category in category_specs)
+    category_scores: dict[str, float | None] = {}
+    category_parts = []
+    coverage = 0.0
+    for category in category_specs:
+        parts = []
+        weight_with_data = 0.0
+        total_component_weight = sum(component["weight"] for component in category["components"])
+        for component in category["components"]:
+            score = component_scores[category["name"]][component["name"]]
+            if score is not None:
+                parts.append((component["weight"], score))
+                weight_with_data += component["weight"]
+                continue
+            substitute = MissingPolicy.parse(component.get("missing")).substitute()
+            if substitute is not None:
+                parts.append((component["weight"], substitute))
+        category_coverage = weight_with_data / total_component_weight
+        # NOTE: the semantics state "a score whose coverage is 0 is NULL" without naming the
+        # score. The reference applies it to category scores too, so no category scores 0 without data.
+        category_score = weighted_mean(parts) if category_coverage > 0 else None
+        category_scores[category["name"]] = category_score
+        coverage += (category["weight"] / total_category_weight) * category_coverage
+
+        if category_score is None:
+            category_score = MissingPolicy.parse(category.get("missing", default_category_missing)).substitute()
+        if category_score is not None:
+            category_parts.append((category["weight"], category_score))
+
+    health_score = weighted_mean(category_parts)
+    if coverage == 0:
+        # No data never scores 0, whatever the zero and impute policies add.
+        health_score = None
+    return category_scores, health_score, coverage
+
+
+def view_columns(definition: Mapping[str, Any]) -> list[str]:
+    """Return the columns of a health-score view in order."""
+    categories = [f"{category['name']}_score" for category in definition["categories"]]
+    return ["as_of_date", "account_id", *categories, "health_score", "band", "coverage"]
+
+
+def population_accounts(
+    definition: Mapping[str, Any],
+    source: Mapping[str, Any],
+    rows: Iterable[Mapping[str, Any]],
+    time_zone: str,
+) -> dict[Any, int]:
+    """Return the accounts of a score's population with their first event day (of any event)."""
+    passes_filter = compile_filter(definition.get("population", {}).get("filter"))
+    zone = ZoneInfo(time_zone)
+    first_day: dict[Any, int] = {}
+    in_population = set()
+    for row in rows:
+        account = row[source["account"]]
+        timestamp = row[source["timestamp"]]
+        if account is None or timestamp is None:
+            continue
+        if "user" in source and row[source["user"]] is None:
+            continue
+        day = local_day(timestamp, zone).toordinal()
+        first_day[account] = min(day, first_day.get(account, day))
+        if passes_filter(row):
+            in_population.add(account)
+    return {account: first_day[account] for account in in_population}
+
+
+def health_view(
+    definition: Mapping[str, Any],
+    accounts: Mapping[Any, int],
+    raw_values: Mapping[tuple[str, str], RawValue],
+    day_range: tuple[int, int] | None,
+) -> list[dict[str, Any]]:
+    """Rows of a health-score view: one per population account and day, from its first event day to the last day of data.
+
+    `accounts` maps each population account to its first event day. `raw_values` maps
+    (category, component) to the component's raw-value function.
+    """
+    if day_range is None:
+        return []
+    last = day_range[1]
+    categories = definition["categories"]
+    bands = definition.get("bands", DEFAULT_BANDS)
+    default_category_missing = definition.get("missing", "renormalize")
+
+    rows = []
+    for day in range(min(accounts.values(), default=last + 1), last + 1):
+        present = [account for account, first_day in accounts.items() if first_day <= day]
+        if not present:
+            continue
+        scores: dict[Any, dict[str, dict[str, float | None]]] = {account: defaultdict(dict) for account in present}
+        for category in categories:
+            for component in category["components"]:
+                raw = raw_values[(category["name"], component["name"])]
+                values = {account: raw(account, day) for account in present}
+                known = {account: value for account, value in values.items() if value is not None}
+                if component["score"]["function"] == "percentile":
+                    component_scores = percentile_scores(known, component["score"].get("higher_is_better", True))
+                else:
+                    component_scores = {
+                        account: score_value(value, component["score"]) for account, value in known.items()
+                    }
+                for account in present:
+                    scores[account][category["name"]][component["name"]] = component_scores.get(account)
+
+        for account in present:
+            category_scores, health_score, coverage = combine_scores(
+                categories, scores[account], default_category_missing
+            )
+            row: dict[str, Any] = {"as_of_date": date.fromordinal(day), "account_id": account}
+            row.update({f"{name}_score": score for name, score in category_scores.items()})
+            row["health_score"] = health_score
+            row["band"] = band_of(health_score, bands)
+            row["coverage"] = coverage
+            rows.append(row)
+    return rows

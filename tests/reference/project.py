@@ -1,0 +1,189 @@
+"""All views of a project, computed from its definitions and the rows of its sources.
+
+`definitions` mirrors the merged YAML of a project: `time_zone` and the top-level keys of the
+definition files (`sources`, `engagement`, `stickiness`, `tier_mix`, `alerts`,
+`account_metrics`, `health_scores`), with library items already merged in.
+"""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import stickiness as stickiness_module
+from . import tier_mix as tier_mix_module
+from .account_metrics import AccountMetric, account_metrics_daily
+from .durations import parse_window_days
+from .events import Event, Tier, data_range, load_events, parse_tiers
+from .health import health_view, population_accounts, trend_value
+from .health import view_columns as health_columns
+from .tiers import (
+    ALERT_COLUMNS,
+    TIERS_DAILY_COLUMNS,
+    TRANSITION_COLUMNS,
+    engagement_tiers_daily,
+    tier_drop_alerts,
+    tier_transitions,
+)
+
+Rows = list[dict[str, Any]]
+
+
+class ReferenceProject:
+    """The reference results of one project; each view is computed on first use."""
+
+    def __init__(self, definitions: Mapping[str, Any], source_rows: Mapping[str, Rows]):
+        self.definitions = definitions
+        self.source_rows = source_rows
+        self.time_zone = definitions.get("time_zone", "UTC")
+        self.sources = {source["name"]: source for source in definitions.get("sources", [])}
+        engagement = definitions["engagement"]
+        self.tiers: list[Tier] = parse_tiers(engagement)
+        self.tier_window = parse_window_days(engagement.get("tier_window", 7))
+        self.events: list[Event] = load_events(
+            source_rows[engagement["source"]], self.sources[engagement["source"]], self.tiers, self.time_zone
+        )
+        self.day_range = data_range(self.events)
+        self._views: dict[str, Rows] = {}
+        self._metrics: dict[str, AccountMetric] | None = None
+
+    def view_names(self) -> list[str]:
+        """Return the names of every view the definitions produce, except engine-specific ones."""
+        names = [definition["name"] for definition in self.definitions.get("stickiness", [])]
+        names += ["engagement_tiers_daily", "tier_transitions"]
+        names += [definition["name"] for definition in self.definitions.get("tier_mix", [])]
+        if self.definitions.get("alerts"):
+            # NOTE: a project without alert rules is read as having no `alerts` view at all.
+            names += ["alerts"]
+        names += [definition["name"] for definition in self.definitions.get("health_scores", [])]
+        return names
+
+    def view_columns(self, name: str) -> list[str]:
+        """Return the columns of one view in order, as docs/definitions.md lists them."""
+        fixed = {
+            "engagement_tiers_daily": TIERS_DAILY_COLUMNS,
+            "tier_transitions": TRANSITION_COLUMNS,
+            "alerts": ALERT_COLUMNS,
+        }
+        if name in fixed:
+            return fixed[name]
+        for definition in self.definitions.get("stickiness", []):
+            if definition["name"] == name:
+                return stickiness_module.view_columns(definition)
+        for definition in self.definitions.get("tier_mix", []):
+            if definition["name"] == name:
+                return tier_mix_module.view_columns(definition, self.tiers)
+        for definition in self.definitions.get("health_scores", []):
+            if definition["name"] == name:
+                return health_columns(definition)
+        raise KeyError(f"no view {name!r} in the definitions; the views are {self.view_names()}")
+
+    def view(self, name: str) -> Rows:
+        """Return the rows of one view."""
+        if name not in self._views:
+            self._views[name] = self._compute(name)
+        return self._views[name]
+
+    def _compute(self, name: str) -> Rows:
+        if name == "engagement_tiers_daily":
+            return engagement_tiers_daily(self.events, self.tiers, self.tier_window, self.day_range)
+        if name == "tier_transitions":
+            return tier_transitions(self.events, self.tiers, self.tier_window, self.day_range)
+        if name == "alerts":
+            return tier_drop_alerts(self.view("tier_transitions"), self.definitions.get("alerts", []), self.tiers)
+        if name == "account_metrics_daily":
+            return account_metrics_daily(list(self.account_metrics().values()), self.day_range)
+        for definition in self.definitions.get("stickiness", []):
+            if definition["name"] == name:
+                return stickiness_module.stickiness_view(self.events, definition, self.tiers, self.day_range)
+        for definition in self.definitions.get("tier_mix", []):
+            if definition["name"] == name:
+                return tier_mix_module.tier_mix_view(self.events, definition, self.tiers, self.day_range)
+        for definition in self.definitions.get("health_scores", []):
+            if definition["name"] == name:
+                return self._health(definition)
+        raise KeyError(f"no view {name!r} in the definitions; the views are {self.view_names()}")
+
+    def account_metrics(self) -> dict[str, AccountMetric]:
+        """Return the account metrics by name."""
+        if self._metrics is None:
+            self._metrics = {
+                definition["name"]: AccountMetric(
+                    definition,
+                    self.sources[definition["source"]],
+                    self.source_rows[definition["source"]],
+                    self.time_zone,
+                )
+                for definition in self.definitions.get("account_metrics", [])
+            }
+        return self._metrics
+
+    def _health(self, definition: Mapping[str, Any]) -> Rows:
+        source_name = definition["population"]["source"]
+        accounts = population_accounts(
+            definition, self.sources[source_name], self.source_rows[source_name], self.time_zone
+        )
+        raw_values = {
+            (category["name"], component["name"]): self._raw_value(component)
+            for category in definition["categories"]
+            for component in category["components"]
+        }
+        return health_view(definition, accounts, raw_values, self.day_range)
+
+    def _raw_value(self, component: Mapping[str, Any]) -> Callable[[Any, int], Any]:
+        """Return the raw-value function of a health component."""
+        if "metric" in component:
+            return self._metric_reader(component["metric"])
+        if "attribute" in component:
+            return self._attribute_reader(component["attribute"])
+        trend = component["trend"]
+        read = self._metric_reader(trend["metric"])
+        days = int(trend["days"])
+        change = trend.get("change", "difference")
+        return lambda account, day: trend_value(read(account, day), read(account, day - days), change)
+
+    def _metric_reader(self, reference: str) -> Callable[[Any, int], Any]:
+        """Return a function of (account, day) reading an account metric or a per-account view column.
+
+        A metric or view column follows its definition on every day of the data range, also
+        before the account's first event (counts are 0 there, ratios and shares None). Before
+        the first day of data it is None, because no data exists there.
+        """
+        first_day_of_data = self.day_range[0] if self.day_range else 0
+        if "." not in reference:
+            metric = self.account_metrics()[reference]
+            return lambda account, day: None if day < first_day_of_data else metric.value(account, day)
+
+        view_name, column = reference.split(".", 1)
+        empty = self._empty_view_values(view_name)
+        if column not in empty:
+            raise KeyError(f"view {view_name!r} has no column {column!r}; it has {sorted(empty)}")
+        index = {(row["account_id"], row["activity_date"].toordinal()): row for row in self.view(view_name)}
+
+        def read(account: Any, day: int) -> Any:
+            if day < first_day_of_data:
+                return None
+            row = index.get((account, day))
+            return empty[column] if row is None else row[column]
+
+        return read
+
+    def _empty_view_values(self, view_name: str) -> dict[str, Any]:
+        for definition in self.definitions.get("stickiness", []):
+            if definition["name"] == view_name:
+                _require_per_account(definition)
+                return stickiness_module.empty_values(definition)
+        for definition in self.definitions.get("tier_mix", []):
+            if definition["name"] == view_name:
+                _require_per_account(definition)
+                return tier_mix_module.empty_values(definition, self.tiers)
+        raise KeyError(f"no per-account stickiness or tier-mix view {view_name!r}")
+
+    def _attribute_reader(self, reference: str) -> Callable[[Any, int], Any]:
+        source_name, column = reference.split(".", 1)
+        source = self.sources[source_name]
+        values = {row[source["account"]]: row[column] for row in self.source_rows[source_name]}
+        return lambda account, day: values.get(account)
+
+
+def _require_per_account(definition: Mapping[str, Any]) -> None:
+    if list(definition.get("by", [])) != ["account"]:
+        raise ValueError(f"view {definition['name']!r} is not per account: its `by` is {definition.get('by')!r}")

@@ -1,0 +1,605 @@
+"""Validation issues of broken copies of tests/fixtures/shop: code, place, message and hint.
+
+Each case copies the fixture project to tmp_path, breaks one thing and calls
+`healthlayer.api.validate`, which must return issues and never raise. Line numbers refer to the
+fixture files after the edit. `FORMATTED` pins the full `Issue.format()` text of one issue per
+code, because people and CI logs read that text.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from healthlayer import api
+from healthlayer.definitions.issues import Issue
+
+ENGAGEMENT = "models/engagement.yml"
+HEALTH = "models/health.yml"
+METRICS = "models/metrics.yml"
+PROJECT_FILE = "healthlayer.yml"
+BUYER_FILTER = 'filter: "amount > 0"'
+BUYER_TARGET = "{{ var('buyer_share_target') }}"
+TIME_ZONE = "time_zone: Europe/Berlin\n"
+# Time limit for inputs built to be expensive. The loader rejects each of them in well under a second.
+FAST_SECONDS = 5.0
+
+
+def replace_text(project: Path, relative: str, old: str, new: str) -> None:
+    """Replace the one occurrence of `old` in a project file."""
+    path = project / relative
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {relative}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def only_issue(issues: list[Issue]) -> Issue:
+    assert len(issues) == 1, "\n".join(issue.format() for issue in issues)
+    return issues[0]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One broken project: edits to fixture files, new files, and the issue expected."""
+
+    edits: tuple[tuple[str, str, str], ...]
+    code: str
+    file: str
+    line: int | None
+    key_path: tuple
+    message: str | None = None
+    hint: str | None = None
+    files: dict[str, str] = field(default_factory=dict)
+
+
+def stickiness_name(name: str) -> tuple[tuple[str, str, str], ...]:
+    return ((ENGAGEMENT, "  - name: stickiness_daily\n", f"  - name: {name}\n"),)
+
+
+def tier_filter(text: str) -> tuple[tuple[str, str, str], ...]:
+    return ((ENGAGEMENT, BUYER_FILTER, f"filter: {text}"),)
+
+
+def tier_window(text: str) -> tuple[tuple[str, str, str], ...]:
+    return ((ENGAGEMENT, "  tier_window: 7 days\n", f"  tier_window: {text}\n"),)
+
+
+def template(text: str) -> tuple[tuple[str, str, str], ...]:
+    return ((ENGAGEMENT, BUYER_TARGET, text),)
+
+
+FILTER_KEY = ("engagement", "tiers", 1, "filter")
+ALLOWED_FUNCTIONS_HINT = ("Allowed functions: lower, upper, length, trim, substring, abs, round, floor, ceil, "
+                          "coalesce, nullif, least, greatest, cast, case.")
+TIME_ZONE_EXAMPLES = "Use names such as 'UTC', 'Europe/Berlin' or 'America/New_York', not abbreviations such as 'CET'."
+
+CASES = {
+    # Malformed YAML.
+    "yaml-bad-indentation": Case(
+        ((ENGAGEMENT, "    level: buyer\n", "     level: buyer\n"),),
+        "yaml-syntax", "engagement.yml", 17, (),
+        "invalid YAML: mapping values are not allowed here",
+        "Check indentation, colons and quotes on this line and the one above."),
+    "yaml-tab": Case(
+        ((ENGAGEMENT, "    level: buyer\n", "\tlevel: buyer\n"),),
+        "yaml-syntax", "engagement.yml", 17, (),
+        "invalid YAML: found character '\\t' that cannot start any token"),
+    "yaml-duplicate-key": Case(
+        ((ENGAGEMENT, "    level: buyer\n", "    level: buyer\n    level: any\n"),),
+        "yaml-duplicate-key", "engagement.yml", 18, ("stickiness", 0, "level"),
+        "key 'level' appears twice in this mapping (first on line 17)", "Remove one of the two entries."),
+    # Unknown, missing and mistyped keys.
+    "unknown-top-level-key": Case(
+        ((ENGAGEMENT, "stickiness:\n", "stickyness:\n"),),
+        "unknown-kind", "engagement.yml", 15, ("stickyness",),
+        "unknown top-level key 'stickyness'", "Did you mean 'stickiness'?"),
+    "unknown-key-in-definition": Case(
+        ((ENGAGEMENT, "    level: buyer\n", "    levle: buyer\n"),),
+        "unknown-key", "engagement.yml", 17, ("stickiness", 0, "levle"),
+        "unknown key 'levle'", "Did you mean 'level'?"),
+    "unknown-key-in-score": Case(
+        ((HEALTH, "score: {function: linear, lower: 0, upper: 10}",
+          "score: {function: linear, lower: 0, upper: 10, higher_is_beter: false}"),),
+        "unknown-key", "health.yml", 47,
+        ("health_scores", 0, "categories", 1, "components", 2, "score", "higher_is_beter"),
+        "unknown key 'higher_is_beter'", "Did you mean 'higher_is_better'?"),
+    "missing-required-key": Case(
+        ((METRICS, "    aggregate: sum\n", ""),),
+        "missing-key", "metrics.yml", 12, ("account_metrics", 2),
+        "missing required key 'aggregate'", "Add 'aggregate' to this mapping."),
+    "weight-is-text": Case(
+        ((HEALTH, "        weight: 30\n        missing: {impute: 50}", "        weight: thirty\n        missing: {impute: 50}"),),
+        "invalid-type", "health.yml", 31, ("health_scores", 0, "categories", 1, "weight"),
+        "expected a number, got 'thirty'"),
+    # Names.
+    "name-with-spaces": Case(
+        stickiness_name("sticky daily"),
+        "invalid-name", "engagement.yml", 16, ("stickiness", 0, "name"),
+        "invalid name 'sticky daily': use letters, digits and underscores, starting with a letter or "
+        "underscore, at most 63 characters"),
+    "name-with-quote": Case(
+        stickiness_name("'sticky\"daily'"),
+        "invalid-name", "engagement.yml", 16, ("stickiness", 0, "name")),
+    "name-with-sql-injection": Case(
+        stickiness_name("'x\"; drop table y; --'"),
+        "invalid-name", "engagement.yml", 16, ("stickiness", 0, "name"),
+        "invalid name 'x\"; drop table y; --': use letters, digits and underscores, starting with a letter "
+        "or underscore, at most 63 characters"),
+    # References.
+    "unknown-source": Case(
+        ((ENGAGEMENT, "  source: events\n", "  source: event\n"),),
+        "unknown-source", "engagement.yml", 2, ("engagement", "source"),
+        "source 'event' is not defined", "Did you mean 'events'?"),
+    "unknown-tier-level": Case(
+        ((ENGAGEMENT, "    level: buyer\n", "    level: buyers\n"),),
+        "unknown-tier", "engagement.yml", 17, ("stickiness", 0, "level"),
+        "activity level 'buyers' is not 'any' or a tier", "Did you mean 'buyer'?"),
+    "unknown-tier-target": Case(
+        ((ENGAGEMENT, "      tier: buyer\n", "      tier: power_user\n"),),
+        "unknown-tier", "engagement.yml", 30, ("tier_mix", 0, "target", "tier"),
+        "target tier 'power_user' is not a tier", "Did you mean 'power'?"),
+    "unknown-tier-alert-from": Case(
+        ((ENGAGEMENT, "    from: power\n", "    from: pwer\n"),),
+        "unknown-tier", "engagement.yml", 36, ("alerts", 0, "from"),
+        "tier 'pwer' is not defined", "Did you mean 'power'?"),
+    "unknown-tier-alert-to": Case(
+        ((ENGAGEMENT, "    to: buyer\n", "    to: nobody\n"),),
+        "unknown-tier", "engagement.yml", 37, ("alerts", 0, "to"),
+        "tier 'nobody' is not defined", "Valid names: 'browser', 'buyer', 'inactive', 'power'."),
+    "tier-drop-upwards": Case(
+        ((ENGAGEMENT, "    from: power\n    to: buyer\n", "    from: browser\n    to: power\n"),),
+        "invalid-tier-drop", "engagement.yml", 37, ("alerts", 0, "to"),
+        "'browser' to 'power' is not a drop",
+        "A tier drop goes from a higher tier to a lower one; tiers are ordered inactive < browser < buyer < power."),
+    "tier-drop-same-tier": Case(
+        ((ENGAGEMENT, "    from: power\n    to: buyer\n", "    from: buyer\n    to: buyer\n"),),
+        "invalid-tier-drop", "engagement.yml", 37, ("alerts", 0, "to"),
+        "'buyer' to 'buyer' is not a drop"),
+    "unknown-metric": Case(
+        ((HEALTH, "            metric: areas_30d\n", "            metric: area_30d\n"),),
+        "unknown-metric", "health.yml", 27, ("health_scores", 0, "categories", 0, "components", 2, "metric"),
+        "metric 'area_30d' is not defined",
+        "Did you mean 'areas_30d'? Name an account metric, or view.column of a stickiness or tier-mix view by "
+        "account."),
+    "unknown-attribute": Case(
+        ((HEALTH, "attribute: accounts.seats", "attribute: accounts.seat"),),
+        "unknown-attribute", "health.yml", 73,
+        ("health_scores", 0, "categories", 2, "components", 1, "attribute"),
+        "attribute 'accounts.seat' is not defined",
+        "Did you mean 'accounts.seats'? Name source.column of a source without a timestamp."),
+    # Duplicate names: the issue is at the second definition and its message names the first.
+    "duplicate-stickiness": Case(
+        (), "duplicate-name", "more.yml", 2, ("stickiness", 0, "name"),
+        "stickiness metric 'stickiness_daily' is defined twice; the other definition is at engagement.yml:16",
+        "Rename or remove one of them.",
+        files={"models/more.yml": "stickiness:\n  - name: stickiness_daily\n    level: any\n"}),
+    "duplicate-account-metric": Case(
+        (), "duplicate-name", "more.yml", 2, ("account_metrics", 0, "name"),
+        "account metric 'orders_30d' is defined twice; the other definition is at metrics.yml:2",
+        files={"models/more.yml": "account_metrics:\n  - name: orders_30d\n    source: events\n    aggregate: count\n"}),
+    # Weights and bands.
+    "category-weights-not-100": Case(
+        ((HEALTH, "        weight: 30\n        missing: {impute: 50}", "        weight: 35\n        missing: {impute: 50}"),),
+        "weights-not-100", "health.yml", 10, ("health_scores", 0, "categories"),
+        "the category weights sum to 105, not 100",
+        "Change the weights so that they sum to 100, or set 'normalize: true' on the health score."),
+    "component-weights-not-100": Case(
+        ((HEALTH, "          - name: orders\n            weight: 20\n", "          - name: orders\n            weight: 21\n"),),
+        "weights-not-100", "health.yml", 33, ("health_scores", 0, "categories", 1, "components")),
+    "bands-without-zero": Case(
+        ((HEALTH, "      - {name: critical, min: 0}\n", ""),),
+        "band-gap", "health.yml", 5, ("health_scores", 0, "bands"),
+        "no band starts at 0, so scores below 20 have no band", "Give the lowest band 'min: 0'."),
+    "bands-duplicate-min": Case(
+        ((HEALTH, "      - {name: at_risk, min: 20}\n", "      - {name: at_risk, min: 50}\n"),),
+        "overlapping-bands", "health.yml", 5, ("health_scores", 0, "bands"),
+        "two bands have the same 'min'", "Give each band its own lower bound."),
+    # Components and scoring functions.
+    "component-two-values": Case(
+        ((HEALTH, "            metric: areas_30d\n", "            metric: areas_30d\n            attribute: accounts.seats\n"),),
+        "invalid-value", "health.yml", 25, ("health_scores", 0, "categories", 0, "components", 2),
+        "a component needs exactly one of 'metric', 'attribute' and 'trend', got metric, attribute"),
+    "component-without-score": Case(
+        ((HEALTH, "            metric: revenue_90d\n            score: {function: percentile}\n",
+          "            metric: revenue_90d\n"),),
+        "missing-key", "health.yml", 34, ("health_scores", 0, "categories", 1, "components", 0),
+        "missing required key 'score'", "Add 'score' to this mapping."),
+    "unknown-scoring-function": Case(
+        ((HEALTH, "            metric: revenue_90d\n            score: {function: percentile}\n",
+          "            metric: revenue_90d\n            score: {function: percentil}\n"),),
+        "invalid-value", "health.yml", 37, ("health_scores", 0, "categories", 1, "components", 0, "score"),
+        "invalid 'function' 'percentil': expected 'linear', 'steps', 'percentile'", "Did you mean 'percentile'?"),
+    "linear-lower-equals-upper": Case(
+        ((HEALTH, "score: {function: linear, lower: 0, upper: 10}", "score: {function: linear, lower: 10, upper: 10}"),),
+        "invalid-value", "health.yml", 47, ("health_scores", 0, "categories", 1, "components", 2, "score"),
+        "'lower' (10.0) must be below 'upper' (10.0); use higher_is_better: false to reverse the direction"),
+    "linear-lower-above-upper": Case(
+        ((HEALTH, "score: {function: linear, lower: 0, upper: 10}", "score: {function: linear, lower: 10, upper: 0}"),),
+        "invalid-value", "health.yml", 47, ("health_scores", 0, "categories", 1, "components", 2, "score"),
+        "'lower' (10.0) must be below 'upper' (0.0); use higher_is_better: false to reverse the direction"),
+    "steps-not-ascending": Case(
+        ((HEALTH, "steps: [{min: 0.1, score: 40}, {min: 0.3, score: 80}",
+          "steps: [{min: 0.3, score: 40}, {min: 0.1, score: 80}"),),
+        "invalid-value", "health.yml", 24,
+        ("health_scores", 0, "categories", 0, "components", 1, "score", "steps"),
+        "step breakpoints must be in ascending order of 'min', without repeats"),
+    # Windows.
+    "window-zero-days": Case(
+        tier_window("0 days"), "invalid-value", "engagement.yml", 3, ("engagement", "tier_window"),
+        "a duration must be positive, got '0 days'"),
+    "window-negative-number": Case(
+        tier_window("-3"), "invalid-value", "engagement.yml", 3, ("engagement", "tier_window"),
+        "a duration must be positive, got -3"),
+    "window-negative-text": Case(
+        tier_window("'-3'"), "invalid-value", "engagement.yml", 3, ("engagement", "tier_window"),
+        "expected a duration such as '7 days', '1 week' or '48 hours', got '-3'"),
+    "window-fortnight": Case(
+        tier_window("1 fortnight"), "invalid-value", "engagement.yml", 3, ("engagement", "tier_window"),
+        "expected a duration such as '7 days', '1 week' or '48 hours', got '1 fortnight'"),
+    "window-in-hours": Case(
+        ((METRICS, "    window: 30 days\n  - name: areas_30d", "    window: 36 hours\n  - name: areas_30d"),),
+        "invalid-value", "metrics.yml", 6, ("account_metrics", 0, "window"),
+        "a window must be a whole number of days, got '36 hours'"),
+    # Time zones.
+    "time-zone-abbreviation": Case(
+        ((PROJECT_FILE, TIME_ZONE, "time_zone: CET\n"),),
+        "invalid-time-zone", "healthlayer.yml", 5, ("time_zone",),
+        "'CET' is not an IANA time zone name"),
+    "time-zone-unknown": Case(
+        ((PROJECT_FILE, TIME_ZONE, "time_zone: Mars/Olympus\n"),),
+        "invalid-time-zone", "healthlayer.yml", 5, ("time_zone",),
+        "'Mars/Olympus' is not an IANA time zone name"),
+    # Jinja.
+    "template-undefined-var": Case(
+        template("{{ var('buyer_target') }}"), "template-undefined", "engagement.yml", 31, (),
+        "var('buyer_target') is not defined",
+        "Add 'buyer_target' under 'vars' in healthlayer.yml, pass --var buyer_target=VALUE, or give a default: "
+        "var('name', default)."),
+    "template-unset-env-var": Case(
+        template("{{ env_var('HL_TEST_UNSET_VARIABLE') }}"), "template-undefined", "engagement.yml", 31, (),
+        "environment variable 'HL_TEST_UNSET_VARIABLE' is not set",
+        "Set HL_TEST_UNSET_VARIABLE in the environment, or give a default: "
+        "env_var('HL_TEST_UNSET_VARIABLE', default)."),
+    "template-class-attribute": Case(
+        template("{{ ''.__class__ }}"), "template-unsafe", "engagement.yml", 31, (),
+        "the template tried an unsafe operation: access to attribute '__class__' of 'str' object is unsafe.",
+        "Templates may only call var() and env_var()."),
+    "template-subclasses": Case(
+        template("{{ ''.__class__.__mro__[1].__subclasses__() }}"), "template-unsafe", "engagement.yml", 31, ()),
+    "template-function-globals": Case(
+        template("{{ var.__globals__ }}"), "template-unsafe", "engagement.yml", 31, ()),
+    "template-unknown-name": Case(
+        template("{{ lipsum() }}"), "template-undefined", "engagement.yml", 31, (),
+        "undefined name in template: 'lipsum' is undefined", "Only var() and env_var() are available in templates."),
+    "template-include": Case(
+        template("{% include 'secrets.yml' %}"), "template-error", "engagement.yml", 31, (),
+        "the template failed: no loader for this environment specified",
+        "Simplify the expression; templates may only call var() and env_var()."),
+    "template-syntax": Case(
+        template("{{ var('buyer_share_target' }}"), "template-syntax", "engagement.yml", 31, (),
+        "invalid Jinja: unexpected '}', expected ')'", "Jinja expressions look like {{ var('name', default) }}."),
+    "include-unknown-module": Case(
+        ((PROJECT_FILE, "paths: [models]\n", "include: [standard/engagment]\npaths: [models]\n"),),
+        "include-not-found", "healthlayer.yml", 6, ("include", 0),
+        "library module 'standard/engagment' does not exist", "Did you mean 'standard/engagement'?"),
+    # Filters and values: each is parsed with sqlglot and only safe scalar expressions pass.
+    "filter-unknown-column": Case(
+        tier_filter('"amount > 0 and amont < 5"'), "invalid-expression", "engagement.yml", 9, FILTER_KEY,
+        "unknown column 'amont' in the tier filter",
+        "Did you mean 'amount'? Declare it under the source's 'columns'."),
+    "filter-subquery": Case(
+        tier_filter('"amount > (select max(amount) from raw.events)"'), "invalid-expression", "engagement.yml",
+        9, FILTER_KEY, "the tier filter contains a subquery", "Use only the source's columns and literals."),
+    "filter-semicolon-statement": Case(
+        tier_filter('"amount > 0; drop table raw.events"'), "invalid-expression", "engagement.yml", 9, FILTER_KEY,
+        "the tier filter holds 2 statements", "Write one expression, without ';'."),
+    "filter-ddl": Case(
+        tier_filter('"drop table raw.events"'), "invalid-expression", "engagement.yml", 9, FILTER_KEY,
+        "'DROP' is not allowed in the tier filter"),
+    "filter-create-statement": Case(
+        tier_filter('"create table x as select 1"'), "invalid-expression", "engagement.yml", 9, FILTER_KEY,
+        "the tier filter is a statement, not an expression"),
+    "filter-read-csv": Case(
+        tier_filter("\"read_csv('/etc/passwd') is not null\""), "invalid-expression", "engagement.yml", 9,
+        FILTER_KEY, "function 'read_csv' is not allowed in the tier filter", ALLOWED_FUNCTIONS_HINT),
+    "filter-read-csv-subquery": Case(
+        tier_filter("\"area in (select * from read_csv('/etc/passwd'))\""), "invalid-expression",
+        "engagement.yml", 9, FILTER_KEY, "the tier filter contains a subquery"),
+    "filter-pg-sleep": Case(
+        tier_filter('"pg_sleep(10) is null"'), "invalid-expression", "engagement.yml", 9, FILTER_KEY,
+        "function 'pg_sleep' is not allowed in the tier filter", ALLOWED_FUNCTIONS_HINT),
+    "filter-unclosed-comment": Case(
+        tier_filter('"amount > 0 /*"'), "invalid-expression", "engagement.yml", 9, FILTER_KEY,
+        "the tier filter is not a valid SQL expression: Error tokenizing 'amount > 0 /'"),
+    "filter-closing-quote": Case(
+        tier_filter("\"area = 'x' ) or ( 1=1\""), "invalid-expression", "engagement.yml", 9, FILTER_KEY),
+    "metric-value-function": Case(
+        ((METRICS, "    value: area\n", "    value: \"read_csv('/etc/passwd')\"\n"),),
+        "invalid-expression", "metrics.yml", 10, ("account_metrics", 1, "value"),
+        "function 'read_csv' is not allowed in the value", ALLOWED_FUNCTIONS_HINT),
+    "population-filter-subquery": Case(
+        ((HEALTH, "filter: \"plan <> 'internal'\"", "filter: \"plan <> (select 'x')\""),),
+        "invalid-expression", "health.yml", 3, ("health_scores", 0, "population", "filter"),
+        "the filter contains a subquery"),
+}
+
+# The full text of one issue per code, as `validate` prints it.
+FORMATTED = {
+    "yaml-bad-indentation":
+        "models/engagement.yml:17:11: error yaml-syntax: invalid YAML: mapping values are not allowed here "
+        "Hint: Check indentation, colons and quotes on this line and the one above.",
+    "yaml-duplicate-key":
+        "models/engagement.yml:18:5: error yaml-duplicate-key at stickiness[0].level: key 'level' appears twice "
+        "in this mapping (first on line 17) Hint: Remove one of the two entries.",
+    "unknown-top-level-key":
+        "models/engagement.yml:15:1: error unknown-kind at stickyness: unknown top-level key 'stickyness' "
+        "Hint: Did you mean 'stickiness'?",
+    "unknown-key-in-definition":
+        "models/engagement.yml:17:5: error unknown-key at stickiness[0].levle: unknown key 'levle' "
+        "Hint: Did you mean 'level'?",
+    "missing-required-key":
+        "models/metrics.yml:12:5: error missing-key at account_metrics[2]: missing required key 'aggregate' "
+        "Hint: Add 'aggregate' to this mapping.",
+    "weight-is-text":
+        "models/health.yml:31:9: error invalid-type at health_scores[0].categories[1].weight: expected a number, "
+        "got 'thirty'",
+    "name-with-sql-injection":
+        "models/engagement.yml:16:5: error invalid-name at stickiness[0].name: invalid name "
+        "'x\"; drop table y; --': use letters, digits and underscores, starting with a letter or underscore, "
+        "at most 63 characters",
+    "unknown-source":
+        "models/engagement.yml:2:3: error unknown-source at engagement.source: source 'event' is not defined "
+        "Hint: Did you mean 'events'?",
+    "unknown-tier-target":
+        "models/engagement.yml:30:7: error unknown-tier at tier_mix[0].target.tier: target tier 'power_user' is "
+        "not a tier Hint: Did you mean 'power'?",
+    "tier-drop-upwards":
+        "models/engagement.yml:37:5: error invalid-tier-drop at alerts[0].to: 'browser' to 'power' is not a drop "
+        "Hint: A tier drop goes from a higher tier to a lower one; tiers are ordered "
+        "inactive < browser < buyer < power.",
+    "unknown-metric":
+        "models/health.yml:27:13: error unknown-metric at health_scores[0].categories[0].components[2].metric: "
+        "metric 'area_30d' is not defined Hint: Did you mean 'areas_30d'? Name an account metric, or "
+        "view.column of a stickiness or tier-mix view by account.",
+    "unknown-attribute":
+        "models/health.yml:73:13: error unknown-attribute at "
+        "health_scores[0].categories[2].components[1].attribute: attribute 'accounts.seat' is not defined "
+        "Hint: Did you mean 'accounts.seats'? Name source.column of a source without a timestamp.",
+    "duplicate-stickiness":
+        "models/more.yml:2:5: error duplicate-name at stickiness[0].name: stickiness metric 'stickiness_daily' "
+        "is defined twice; the other definition is at engagement.yml:16 Hint: Rename or remove one of them.",
+    "category-weights-not-100":
+        "models/health.yml:10:5: error weights-not-100 at health_scores[0].categories: the category weights sum "
+        "to 105, not 100 Hint: Change the weights so that they sum to 100, or set 'normalize: true' on the "
+        "health score.",
+    "bands-without-zero":
+        "models/health.yml:5:5: error band-gap at health_scores[0].bands: no band starts at 0, so scores below "
+        "20 have no band Hint: Give the lowest band 'min: 0'.",
+    "bands-duplicate-min":
+        "models/health.yml:5:5: error overlapping-bands at health_scores[0].bands: two bands have the same 'min' "
+        "Hint: Give each band its own lower bound.",
+    "unknown-scoring-function":
+        "models/health.yml:37:13: error invalid-value at health_scores[0].categories[1].components[0].score: "
+        "invalid 'function' 'percentil': expected 'linear', 'steps', 'percentile' Hint: Did you mean "
+        "'percentile'?",
+    "time-zone-abbreviation":
+        "healthlayer.yml:5:1: error invalid-time-zone at time_zone: 'CET' is not an IANA time zone name "
+        "Hint: " + TIME_ZONE_EXAMPLES,
+    "template-undefined-var":
+        "models/engagement.yml:31: error template-undefined: var('buyer_target') is not defined Hint: Add "
+        "'buyer_target' under 'vars' in healthlayer.yml, pass --var buyer_target=VALUE, or give a default: "
+        "var('name', default).",
+    "template-class-attribute":
+        "models/engagement.yml:31: error template-unsafe: the template tried an unsafe operation: access to "
+        "attribute '__class__' of 'str' object is unsafe. Hint: Templates may only call var() and env_var().",
+    "template-include":
+        "models/engagement.yml:31: error template-error: the template failed: no loader for this environment "
+        "specified Hint: Simplify the expression; templates may only call var() and env_var().",
+    "template-syntax":
+        "models/engagement.yml:31: error template-syntax: invalid Jinja: unexpected '}', expected ')' "
+        "Hint: Jinja expressions look like {{ var('name', default) }}.",
+    "include-unknown-module":
+        "healthlayer.yml:6:11: error include-not-found at include[0]: library module 'standard/engagment' does "
+        "not exist Hint: Did you mean 'standard/engagement'?",
+    "filter-pg-sleep":
+        "models/engagement.yml:9:7: error invalid-expression at engagement.tiers[1].filter: function 'pg_sleep' "
+        "is not allowed in the tier filter Hint: " + ALLOWED_FUNCTIONS_HINT,
+}
+
+
+def break_project(project: Path, case: Case) -> None:
+    for relative, old, new in case.edits:
+        replace_text(project, relative, old, new)
+    for relative, text in case.files.items():
+        (project / relative).write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_issue(shop_project: Path, monkeypatch: pytest.MonkeyPatch, name: str):
+    monkeypatch.delenv("HL_TEST_UNSET_VARIABLE", raising=False)
+    case = CASES[name]
+    break_project(shop_project, case)
+
+    issue = only_issue(api.validate(shop_project))
+
+    assert issue.code == case.code
+    assert issue.severity == "error"
+    assert issue.location.file is not None
+    assert issue.location.file.name == case.file
+    assert issue.location.line == case.line
+    assert issue.location.key_path == case.key_path
+    if case.message is not None:
+        assert issue.message == case.message
+    if case.hint is not None:
+        assert issue.hint == case.hint
+    if name in FORMATTED:
+        assert issue.format(shop_project) == FORMATTED[name]
+
+
+def test_formatted_covers_codes():
+    codes = {case.code for case in CASES.values()}
+    pinned = {CASES[name].code for name in FORMATTED}
+    assert codes - pinned == set()
+
+
+def test_fixture_valid(shop_project: Path):
+    assert api.validate(shop_project) == []
+
+
+def test_normalize_accepts_weights(shop_project: Path):
+    break_project(shop_project, CASES["category-weights-not-100"])
+    replace_text(shop_project, HEALTH, "    missing: renormalize\n", "    missing: renormalize\n    normalize: true\n")
+
+    assert api.validate(shop_project) == []
+
+
+def test_window_one_week(shop_project: Path):
+    replace_text(shop_project, ENGAGEMENT, "  tier_window: 7 days\n", "  tier_window: 1 week\n")
+
+    project, issues = api.load(shop_project)
+
+    assert issues == []
+    assert project.engagement.tier_window == 7
+
+
+def test_template_var_default(shop_project: Path):
+    replace_text(shop_project, ENGAGEMENT, BUYER_TARGET, "{{ var('buyer_target', 0.25) }}")
+
+    project, issues = api.load(shop_project)
+
+    assert issues == []
+    assert project.tier_mix["tier_mix_daily"].target.min_share == 0.25
+
+
+def test_template_env_var(shop_project: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("HL_TEST_SHARE", "0.35")
+    replace_text(shop_project, ENGAGEMENT, BUYER_TARGET, "{{ env_var('HL_TEST_SHARE') }}")
+
+    project, issues = api.load(shop_project)
+
+    assert issues == []
+    assert project.tier_mix["tier_mix_daily"].target.min_share == 0.35
+
+
+def test_template_env_var_default(shop_project: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("HL_TEST_UNSET_VARIABLE", raising=False)
+    replace_text(shop_project, ENGAGEMENT, BUYER_TARGET, "{{ env_var('HL_TEST_UNSET_VARIABLE', 0.2) }}")
+
+    project, issues = api.load(shop_project)
+
+    assert issues == []
+    assert project.tier_mix["tier_mix_daily"].target.min_share == 0.2
+
+
+def test_validate_var_override(shop_project: Path):
+    project, issues = api.load(shop_project, {"buyer_share_target": 0.45})
+
+    assert issues == []
+    assert project.tier_mix["tier_mix_daily"].target.min_share == 0.45
+
+
+def test_filter_comment_dropped(shop_project: Path):
+    replace_text(shop_project, ENGAGEMENT, BUYER_FILTER, 'filter: "amount > 0 /* x */ -- or 1=1"')
+
+    project, _ = api.load(shop_project)
+    statements = dict(api.compile_project(project, "duckdb", "analytics"))
+
+    assert "1 = 1" not in statements["_hl_events"]
+    assert "--" not in statements["_hl_events"]
+    assert "/*" not in statements["_hl_events"]
+
+
+@pytest.mark.xfail(strict=True, reason="filters with SQL comments are accepted and the comments dropped "
+                                       "silently, so text after '--' is ignored without an issue")
+def test_filter_comment_rejected(shop_project: Path):
+    replace_text(shop_project, ENGAGEMENT, BUYER_FILTER, 'filter: "amount > 0 -- or 1=1"')
+
+    issue = only_issue(api.validate(shop_project))
+
+    assert issue.code == "invalid-expression"
+    assert issue.location.key_path == FILTER_KEY
+
+
+def test_component_weights_message(shop_project: Path):
+    break_project(shop_project, CASES["component-weights-not-100"])
+
+    issue = only_issue(api.validate(shop_project))
+
+    assert issue.message == "the component weights of category 'commercial' sum to 101, not 100"
+
+
+def test_time_zone_hint(shop_project: Path):
+    break_project(shop_project, CASES["time-zone-unknown"])
+
+    issue = only_issue(api.validate(shop_project))
+
+    assert "Africa/Abidjan" not in issue.hint
+    assert issue.hint.endswith(TIME_ZONE_EXAMPLES)
+
+
+def test_alias_bomb(shop_project: Path):
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, 10):
+        lines.append(f"a{level}: &a{level} [{', '.join([f'*a{level - 1}'] * 9)}]")
+    lines.append("stickiness: *a9")
+    (shop_project / "models" / "bomb.yml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    started = time.monotonic()
+    issue = only_issue(api.validate(shop_project))
+    elapsed = time.monotonic() - started
+
+    assert issue.code == "yaml-too-large"
+    assert issue.location.file.name == "bomb.yml"
+    assert issue.format(shop_project) == (
+        "models/bomb.yml: error yaml-too-large: the file expands to more than 200,000 YAML nodes "
+        "Hint: Remove aliases that repeat large structures, or split the file.")
+    assert elapsed < FAST_SECONDS
+
+
+def test_file_too_large(shop_project: Path):
+    (shop_project / "models" / "big.yml").write_text("# " + "x" * (6 * 1024 * 1024) + "\n", encoding="utf-8")
+
+    started = time.monotonic()
+    issue = only_issue(api.validate(shop_project))
+    elapsed = time.monotonic() - started
+
+    assert issue.code == "file-too-large"
+    assert issue.format(shop_project) == (
+        "models/big.yml: error file-too-large: the file has 6,291,459 bytes, more than the 5,242,880 a "
+        "definition file may have Hint: Split the definitions into several files.")
+    assert elapsed < FAST_SECONDS
+
+
+def test_binary_file(shop_project: Path):
+    (shop_project / "models" / "junk.yml").write_bytes(bytes(range(256)) * 100)
+
+    started = time.monotonic()
+    issue = only_issue(api.validate(shop_project))
+    elapsed = time.monotonic() - started
+
+    assert issue.code == "file-binary"
+    assert issue.format(shop_project) == (
+        "models/junk.yml: error file-binary: the file is binary, not YAML text "
+        "Hint: Point the project at YAML files only.")
+    assert elapsed < FAST_SECONDS
+
+
+def test_file_not_utf8(shop_project: Path):
+    (shop_project / "models" / "latin.yml").write_bytes("stickiness:\n  - name: caf\xe9\n".encode("latin-1"))
+
+    issue = only_issue(api.validate(shop_project))
+
+    assert issue.format(shop_project) == (
+        "models/latin.yml:2: error file-encoding: the file is not valid UTF-8 Hint: Save the file as UTF-8.")
+
+
+def test_template_expansion_limited(shop_project: Path):
+    # 6 MB after rendering, above the 5 MB limit of a definition file.
+    replace_text(shop_project, ENGAGEMENT, BUYER_TARGET, "0.3\n# {{ 'x' * 6000000 }}")
+
+    issues = api.validate(shop_project)
+
+    assert [issue.location.file.name for issue in issues] == ["engagement.yml"]
