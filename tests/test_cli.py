@@ -201,14 +201,14 @@ def test_compile_snowflake(run, shop_project: Path):
     assert result.exit_code == 0
     assert result.stdout.count("CREATE OR REPLACE VIEW") == len(relations)
     for name in relations:
-        assert f'CREATE OR REPLACE VIEW "analytics"."{name}" AS' in result.stdout
+        assert f"CREATE OR REPLACE VIEW analytics.{name} AS" in result.stdout
 
 
 def test_compile_schema_option(run, shop_project: Path):
     result = run("compile", "--project", str(shop_project), "--schema", "reporting")
 
     assert result.exit_code == 0
-    assert 'CREATE OR REPLACE VIEW "reporting"."stickiness_daily" AS' in result.stdout
+    assert 'CREATE OR REPLACE VIEW reporting.stickiness_daily AS' in result.stdout
     assert '"analytics"' not in result.stdout
 
 
@@ -224,7 +224,7 @@ def test_compile_output_dir(run, shop_project: Path, tmp_path: Path):
     assert result.stderr == f"Wrote {len(relations)} files to {output}\n"
     assert files == [f"{index:02d}_{name}.sql" for index, name in enumerate(relations)]
     first = (output / files[0]).read_text(encoding="utf-8")
-    assert first.startswith(f'CREATE OR REPLACE VIEW "analytics"."{relations[0]}" AS')
+    assert first.startswith(f"CREATE OR REPLACE VIEW analytics.{relations[0]} AS")
     assert first.endswith(";\n")
 
 

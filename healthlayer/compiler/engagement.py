@@ -74,14 +74,14 @@ def add_event_relations(builder: PlanBuilder) -> None:
 
 def calendar_query(bounds: exp.Expression) -> exp.Query:
     """Return every day from `first_date` to `last_date` of a one-row bounds relation, without engine functions."""
-    digits = exp.union(*[exp.select(sql.alias(sql.number(digit), "n")) for digit in range(10)], distinct=False)
-    offset: exp.Expression = sql.column("n", "d0")
+    digits = exp.union(*[exp.select(sql.alias(sql.number(digit), "digit")) for digit in range(10)], distinct=False)
+    offset: exp.Expression = sql.column("digit", "d0")
     query = exp.select().from_(exp.Subquery(this=digits, alias=exp.TableAlias(this=exp.to_identifier("d0"))))
     for position in range(1, CALENDAR_DIGITS):
         name = f"d{position}"
         query = query.join(exp.Subquery(this=digits.copy(), alias=exp.TableAlias(this=exp.to_identifier(name))),
                            join_type="cross")
-        offset = exp.Add(this=offset, expression=exp.Mul(this=sql.column("n", name), expression=sql.number(10 ** position)))
+        offset = exp.Add(this=offset, expression=exp.Mul(this=sql.column("digit", name), expression=sql.number(10 ** position)))
     offsets = query.select(sql.alias(offset, "day_offset"))
     day = sql.add_days(sql.column("first_date", "b"), sql.column("day_offset", "o"))
     return (

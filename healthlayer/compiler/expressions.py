@@ -8,6 +8,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from healthlayer.compiler import sql
 from healthlayer.definitions.issues import did_you_mean
 
 MAX_EXPRESSION_LENGTH = 2000
@@ -82,7 +83,7 @@ def parse_expression(text: str, columns: set[str], role: str) -> exp.Expression:
         # Comments are dropped: the rendered SQL carries only the parsed expression.
         node.comments = None
     for node in expression.find_all(exp.Column):
-        node.set("this", exp.to_identifier(node.name, quoted=True))
+        node.set("this", sql.ident(node.name))
     return expression
 
 

@@ -58,7 +58,7 @@ def _source_rows(builder: PlanBuilder, source: models.Source, kind: str, item: s
             condition = sql.and_(condition, exp.Paren(this=parsed_filter))
     day = local_date(timestamp.copy(), project.time_zone, builder.timestamp_has_time_zone(source.name))
     return (
-        exp.select(sql.alias(account.copy(), "account_id"), sql.alias(day, "activity_date"), sql.alias(value, "value"))
+        exp.select(sql.alias(account.copy(), "account_id"), sql.alias(day, "activity_date"), sql.alias(value, "metric_value"))
         .from_(source_table(source, project.root))
         .where(condition)
     )
@@ -137,7 +137,7 @@ def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, sp
 
     alias = "j"
     on = exp.and_(exp.EQ(this=sql.column("account_id", "sp"), expression=sql.column("account_id", alias)),
-                  exp.EQ(this=sql.column("as_of_date", "sp"), expression=sql.column("day", alias)))
+                  exp.EQ(this=sql.column("as_of_date", "sp"), expression=sql.column("metric_date", alias)))
     partition = [sql.column("account_id", "sp")]
     order = [sql.column("as_of_date", "sp")]
 
@@ -146,10 +146,10 @@ def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, sp
                           [o.copy() for o in order], preceding=metric.window - 1)
 
     if metric.aggregate == "count_distinct":
-        facts = exp.select(sql.column("account_id"), sql.alias(sql.column("value"), "key"), sql.column("activity_date")) \
-            .distinct().from_(_subquery(rows, "r")).where(sql.not_null(sql.column("value")))
+        facts = exp.select(sql.column("account_id"), sql.alias(sql.column("metric_value"), "member_key"), sql.column("activity_date")) \
+            .distinct().from_(_subquery(rows, "r")).where(sql.not_null(sql.column("metric_value")))
         deltas = window_deltas(facts, ["account_id"], {"distinct_values": metric.window})
-        daily = exp.select(sql.column("account_id"), sql.alias(sql.column("delta_date"), "day"),
+        daily = exp.select(sql.column("account_id"), sql.alias(sql.column("delta_date"), "metric_date"),
                            sql.column("distinct_values_delta")).from_(_subquery(deltas, "dd"))
         running = sql.window(exp.Sum(this=exp.Coalesce(this=sql.column("distinct_values_delta", alias),
                                                        expressions=[sql.number(0)])),
@@ -157,14 +157,14 @@ def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, sp
         value: exp.Expression = sql.to_bigint(running)
     else:
         aggregates: list[exp.Expression] = [sql.alias(exp.Count(this=exp.Star()), "row_count"),
-                                            sql.alias(exp.Count(this=sql.column("value")), "value_count")]
+                                            sql.alias(exp.Count(this=sql.column("metric_value")), "value_count")]
         if metric.aggregate in ("sum", "avg"):
-            aggregates.append(sql.alias(exp.Sum(this=sql.to_double(sql.column("value"))), "value_sum"))
+            aggregates.append(sql.alias(exp.Sum(this=sql.to_double(sql.column("metric_value"))), "value_sum"))
         if metric.aggregate in ("min", "max"):
             function = exp.Min if metric.aggregate == "min" else exp.Max
-            aggregates.append(sql.alias(function(this=sql.column("value")), "value_extreme"))
+            aggregates.append(sql.alias(function(this=sql.column("metric_value")), "value_extreme"))
         daily = (
-            exp.select(sql.column("account_id"), sql.alias(sql.column("activity_date"), "day"), *aggregates)
+            exp.select(sql.column("account_id"), sql.alias(sql.column("activity_date"), "metric_date"), *aggregates)
             .from_(_subquery(rows, "r"))
             .group_by(sql.column("account_id"), sql.column("activity_date"))
         )
@@ -181,13 +181,13 @@ def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, sp
             function = exp.Min if metric.aggregate == "min" else exp.Max
             value = trailing(function, "value_extreme")
     values = (
-        exp.select(sql.column("account_id", "sp"), sql.column("as_of_date", "sp"), sql.alias(value, "value"))
+        exp.select(sql.column("account_id", "sp"), sql.column("as_of_date", "sp"), sql.alias(value, "metric_value"))
         .from_(_subquery(metric_spine, "sp"))
         .join(_subquery(daily, alias), on=on, join_type="left")
     )
-    lagged = [sql.alias(sql.window(exp.Lag(this=sql.column("value"), offset=sql.number(days)), [sql.column("account_id")],
+    lagged = [sql.alias(sql.window(exp.Lag(this=sql.column("metric_value"), offset=sql.number(days)), [sql.column("account_id")],
                                    [sql.column("as_of_date")]), f"lag_{days}") for days in sorted(lags)]
-    query = exp.select(sql.column("account_id"), sql.column("as_of_date"), sql.alias(sql.column("value"), column),
+    query = exp.select(sql.column("account_id"), sql.column("as_of_date"), sql.alias(sql.column("metric_value"), column),
                        *lagged).from_(_subquery(values, "mv"))
     name = internal_name(f"{definition.name}_{column}")
     builder.add(name, query, "internal", f"Account metric {metric.name} of {definition.name} per account and day.")
@@ -229,14 +229,14 @@ def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str
         alias = f"j_{column}"
         table = (
             exp.select(sql.alias(sql.user_column(source.account), "account_id"),
-                       sql.alias(exp.Max(this=sql.user_column(attribute)), "value"))
+                       sql.alias(exp.Max(this=sql.user_column(attribute)), "metric_value"))
             .from_(source_table(source, project.root))
             .where(sql.not_null(sql.user_column(source.account)))
             .group_by(sql.user_column(source.account))
         )
         on = exp.EQ(this=sql.column("account_id", "sp"), expression=sql.column("account_id", alias))
         query = query.join(_subquery(table, alias), on=on, join_type="left")
-        query = query.select(sql.alias(sql.column("value", alias), column))
+        query = query.select(sql.alias(sql.column("metric_value", alias), column))
     name = internal_name(f"{definition.name}_values")
     builder.add(name, query, "internal", f"Raw values of the components of {definition.name} per account and day.")
     return name

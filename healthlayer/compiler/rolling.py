@@ -1,6 +1,6 @@
 """Trailing-window distinct counts in time linear in the facts, not in facts times window length.
 
-For one key (a user, or a value) with active days a1 < a2 < ..., the key is inside the trailing
+For one member (a user, or a value) with active days a1 < a2 < ..., the key is inside the trailing
 N-day window at day d exactly when some ai <= d < ai + N. Each active day therefore opens a span
 that closes at min(ai + N, a(i+1)). Adding +1 at each opening and -1 at each closing, and summing
 those deltas per group over the calendar, gives the number of distinct keys in the window.
@@ -24,9 +24,9 @@ def _group(name: str, table: str | None = None) -> exp.Column:
 def window_deltas(facts: exp.Query, group_columns: list[str], windows: dict[str, int]) -> exp.Query:
     """Return (group columns, delta_date, one delta column per window) for facts of (group, key, day).
 
-    `facts` must have the group columns, `key` and `activity_date`, one row per group, key and day.
+    `facts` must have the group columns, `member_key` and `activity_date`, one row per group, key and day.
     """
-    partition = [_group(name) for name in group_columns] + [sql.column("key")]
+    partition = [_group(name) for name in group_columns] + [sql.column("member_key")]
     spans = exp.select(
         *[_group(name) for name in group_columns],
         sql.column("activity_date"),

@@ -16,7 +16,7 @@ def source_table(source: Source, project_root: Path) -> exp.Expression:
     """Return the FROM item of a source; file readers are DuckDB functions, rejected when rendering elsewhere."""
     if source.table is not None:
         parts = source.table.split(".")
-        identifiers = [exp.to_identifier(part, quoted=True) for part in parts]
+        identifiers = [sql.ident(part) for part in parts]
         if len(identifiers) == 3:
             return exp.Table(this=identifiers[2], db=identifiers[1], catalog=identifiers[0])
         if len(identifiers) == 2:

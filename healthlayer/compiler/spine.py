@@ -48,13 +48,13 @@ def column_of(name: str, table: str | None = None) -> exp.Column:
 
 
 def level_facts(builder: PlanBuilder, by: list[str], level: int) -> exp.Query:
-    """Return distinct (group columns, key = user, activity_date) of events at `level` or higher (0: any)."""
+    """Return distinct (group columns, member_key = user, activity_date) of events at `level` or higher (0: any)."""
     condition = events_not_null(by)
     if level > 0:
         condition = sql.and_(condition, exp.GTE(this=sql.column("tier_rank"), expression=sql.number(level)))
     query = (
         exp.select(*[sql.alias(group_expression(item), group_column_name(item), quoted=item != "account") for item in by],
-                   sql.alias(sql.column("user_id"), "key"), sql.column("activity_date"))
+                   sql.alias(sql.column("user_id"), "member_key"), sql.column("activity_date"))
         .distinct()
         .from_(builder.table(EVENTS))
     )

@@ -2,19 +2,46 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 DAY = exp.var("DAY")
 
+_PLAIN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+# Words that are reserved in at least one supported engine. sqlglot 30 quotes reserved words for
+# some dialects only (DuckDB, BigQuery), so names in this set are always quoted.
+RESERVED_WORDS = frozenset("""
+    all alter and any array as asc asymmetric authorization between both by case cast check collate column
+    connect constraint create cross cube current current_date current_role current_time current_timestamp
+    current_user default deferrable delete desc describe distinct do drop else end except exists extract
+    false fetch filter following for foreign from full function grant group grouping having ilike in
+    increment inner insert intersect interval into is join lateral leading left like limit localtime
+    localtimestamp minus natural not notnull null of offset on only or order outer over overlaps partition
+    placing preceding primary qualify range recursive references regexp returning right rlike rollup row
+    rows sample select session_user set similar some start symmetric table tablesample then to trailing
+    trigger true unbounded union unique unknown update user using values variadic verbose when where window
+    with within
+""".split())
+
+
+def needs_quotes(name: str) -> bool:
+    """Return whether a declared name must be quoted to keep its meaning on every engine.
+
+    Plain lower-case names stay unquoted, so each engine folds them the way it folds names in its
+    own DDL (upper case on Snowflake, lower case on PostgreSQL).
+    """
+    return not _PLAIN_NAME.match(name) or name in RESERVED_WORDS
+
 
 def ident(name: str) -> exp.Identifier:
-    """Return an identifier for a user-declared name, quoted so that case and keywords are kept."""
-    return exp.to_identifier(name, quoted=True)
+    """Return an identifier for a user-declared name, quoted where its case or a keyword requires."""
+    return exp.to_identifier(name, quoted=needs_quotes(name))
 
 
 def column(name: str, table: str | None = None, quoted: bool = False) -> exp.Column:
-    """Return a column reference; user-declared names are quoted, internal names are not."""
-    identifier = exp.to_identifier(name, quoted=quoted)
+    """Return a column reference; `quoted=True` marks a user-declared name, quoted where needed."""
+    identifier = ident(name) if quoted else exp.to_identifier(name, quoted=False)
     return exp.Column(this=identifier, table=exp.to_identifier(table) if table else None)
 
 
@@ -23,7 +50,7 @@ def user_column(name: str, table: str | None = None) -> exp.Column:
 
 
 def alias(expression: exp.Expression, name: str, quoted: bool = False) -> exp.Alias:
-    return exp.alias_(expression, exp.to_identifier(name, quoted=quoted))
+    return exp.alias_(expression, ident(name) if quoted else exp.to_identifier(name, quoted=False))
 
 
 def number(value: int | float) -> exp.Expression:
@@ -111,5 +138,4 @@ def window(function: exp.Expression, partition: list[exp.Expression], order: lis
 
 def table(name: str, schema: str | None) -> exp.Table:
     """Return a reference to a healthlayer relation in the deploy schema."""
-    return exp.Table(this=exp.to_identifier(name, quoted=True),
-                     db=exp.to_identifier(schema, quoted=True) if schema else None)
+    return exp.Table(this=ident(name), db=ident(schema) if schema else None)

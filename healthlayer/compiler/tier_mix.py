@@ -66,7 +66,7 @@ def _rolling_counts(builder: PlanBuilder, definition: TierMix, groups: list[str]
         query = (
             exp.select(*[sql.alias(group_expression(item), group_column_name(item), quoted=item != "account")
                          for item in definition.by],
-                       sql.alias(sql.number(level), "tier_level"), sql.alias(sql.column("user_id"), "key"),
+                       sql.alias(sql.number(level), "tier_level"), sql.alias(sql.column("user_id"), "member_key"),
                        sql.column("activity_date"))
             .distinct()
             .from_(builder.table(EVENTS))

@@ -93,7 +93,7 @@ def _distinct_values(builder: PlanBuilder, by: list[str], level: int, column_nam
 
     values = (
         exp.select(*_group_selects(by), sql.column("user_id"), sql.column("activity_date"),
-                   sql.alias(sql.user_column(column_name), "value"))
+                   sql.alias(sql.user_column(column_name), "member_value"))
         .distinct()
         .from_(builder.table(EVENTS))
         .where(sql.and_(exp.GTE(this=sql.column("tier_rank"), expression=sql.number(level)),
@@ -102,7 +102,7 @@ def _distinct_values(builder: PlanBuilder, by: list[str], level: int, column_nam
     expanded_day = sql.add_days(sql.column("activity_date", "v"), sql.column("day_offset", "o"))
     return (
         exp.select(*_group_selects(by, "v"), sql.column("user_id", "v"), sql.alias(expanded_day, "activity_date"),
-                   sql.alias(exp.Count(this=exp.Distinct(expressions=[sql.column("value", "v")])), "distinct_values"))
+                   sql.alias(exp.Count(this=exp.Distinct(expressions=[sql.column("member_value", "v")])), "distinct_values"))
         .from_(exp.Subquery(this=values, alias=exp.TableAlias(this=exp.to_identifier("v"))))
         .join(_offsets(window_days), join_type="cross")
         .group_by(*_group_selects(by, "v"), sql.column("user_id", "v"), expanded_day.copy())

@@ -1,7 +1,7 @@
 -- Golden SQL checked by tests/test_golden_sql.py::test_golden_sql
 -- dialect: bigquery, view: _hl_account_health_components, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
-CREATE OR REPLACE VIEW `analytics`.`_hl_account_health_components` AS
+CREATE OR REPLACE VIEW analytics._hl_account_health_components AS
 SELECT
   as_of_date,
   account_id,
@@ -237,5 +237,5 @@ FROM (
     v.metric_6 AS raw_1_5,
     v.metric_7 AS raw_2_0,
     v.attribute_0 AS raw_2_1
-  FROM `analytics`.`_hl_account_health_values` AS v
+  FROM analytics._hl_account_health_values AS v
 ) AS r

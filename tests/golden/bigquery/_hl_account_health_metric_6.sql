@@ -1,11 +1,11 @@
 -- Golden SQL checked by tests/test_golden_sql.py::test_golden_sql
 -- dialect: bigquery, view: _hl_account_health_metric_6, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
-CREATE OR REPLACE VIEW `analytics`.`_hl_account_health_metric_6` AS
+CREATE OR REPLACE VIEW analytics._hl_account_health_metric_6 AS
 SELECT
   account_id,
   as_of_date,
-  value AS metric_6
+  metric_value AS metric_6
 FROM (
   SELECT
     sp.account_id,
@@ -14,7 +14,7 @@ FROM (
       PARTITION BY sp.account_id
       ORDER BY sp.as_of_date
       ROWS BETWEEN 29 PRECEDING AND CURRENT ROW
-    ) AS value
+    ) AS metric_value
   FROM (
     SELECT
       g.account_id,
@@ -27,34 +27,33 @@ FROM (
         SELECT
           account_id,
           as_of_date AS activity_date
-        FROM `analytics`.`_hl_account_health_accounts`
+        FROM analytics._hl_account_health_accounts
         UNION ALL
         SELECT
           r.account_id,
           r.activity_date
         FROM (
           SELECT
-            `account_id` AS account_id,
+            account_id AS account_id,
             CAST(TIMESTAMP(
-              DATETIME(TIMESTAMP(DATETIME(CAST(`event_ts` AS DATETIME), 'UTC')), 'Europe/Berlin')
+              DATETIME(TIMESTAMP(DATETIME(CAST(event_ts AS DATETIME), 'UTC')), 'Europe/Berlin')
             ) AS DATE) AS activity_date,
-            `amount` AS value
-          FROM `raw`.`events`
+            amount AS metric_value
+          FROM raw.events
           WHERE
             (
               (
-                NOT `account_id` IS NULL AND NOT `event_ts` IS NULL
-              )
-              AND NOT `user_id` IS NULL
+                NOT account_id IS NULL AND NOT event_ts IS NULL
+              ) AND NOT user_id IS NULL
             )
             AND (
-              `event_type` = 'checkout'
+              event_type = 'checkout'
             )
         ) AS r
         JOIN (
           SELECT DISTINCT
             account_id
-          FROM `analytics`.`_hl_account_health_accounts`
+          FROM analytics._hl_account_health_accounts
         ) AS m
           ON r.account_id = m.account_id
       ) AS e
@@ -66,161 +65,161 @@ FROM (
         CAST(DATE_ADD(b.first_date, INTERVAL o.day_offset DAY) AS DATE) AS calendar_date
       FROM (
         SELECT
-          d0.n + d1.n * 10 + d2.n * 100 + d3.n * 1000 + d4.n * 10000 AS day_offset
+          d0.digit + d1.digit * 10 + d2.digit * 100 + d3.digit * 1000 + d4.digit * 10000 AS day_offset
         FROM (
           SELECT
-            0 AS n
+            0 AS digit
           UNION ALL
           SELECT
-            1 AS n
+            1 AS digit
           UNION ALL
           SELECT
-            2 AS n
+            2 AS digit
           UNION ALL
           SELECT
-            3 AS n
+            3 AS digit
           UNION ALL
           SELECT
-            4 AS n
+            4 AS digit
           UNION ALL
           SELECT
-            5 AS n
+            5 AS digit
           UNION ALL
           SELECT
-            6 AS n
+            6 AS digit
           UNION ALL
           SELECT
-            7 AS n
+            7 AS digit
           UNION ALL
           SELECT
-            8 AS n
+            8 AS digit
           UNION ALL
           SELECT
-            9 AS n
+            9 AS digit
         ) AS d0
         CROSS JOIN (
           SELECT
-            0 AS n
+            0 AS digit
           UNION ALL
           SELECT
-            1 AS n
+            1 AS digit
           UNION ALL
           SELECT
-            2 AS n
+            2 AS digit
           UNION ALL
           SELECT
-            3 AS n
+            3 AS digit
           UNION ALL
           SELECT
-            4 AS n
+            4 AS digit
           UNION ALL
           SELECT
-            5 AS n
+            5 AS digit
           UNION ALL
           SELECT
-            6 AS n
+            6 AS digit
           UNION ALL
           SELECT
-            7 AS n
+            7 AS digit
           UNION ALL
           SELECT
-            8 AS n
+            8 AS digit
           UNION ALL
           SELECT
-            9 AS n
+            9 AS digit
         ) AS d1
         CROSS JOIN (
           SELECT
-            0 AS n
+            0 AS digit
           UNION ALL
           SELECT
-            1 AS n
+            1 AS digit
           UNION ALL
           SELECT
-            2 AS n
+            2 AS digit
           UNION ALL
           SELECT
-            3 AS n
+            3 AS digit
           UNION ALL
           SELECT
-            4 AS n
+            4 AS digit
           UNION ALL
           SELECT
-            5 AS n
+            5 AS digit
           UNION ALL
           SELECT
-            6 AS n
+            6 AS digit
           UNION ALL
           SELECT
-            7 AS n
+            7 AS digit
           UNION ALL
           SELECT
-            8 AS n
+            8 AS digit
           UNION ALL
           SELECT
-            9 AS n
+            9 AS digit
         ) AS d2
         CROSS JOIN (
           SELECT
-            0 AS n
+            0 AS digit
           UNION ALL
           SELECT
-            1 AS n
+            1 AS digit
           UNION ALL
           SELECT
-            2 AS n
+            2 AS digit
           UNION ALL
           SELECT
-            3 AS n
+            3 AS digit
           UNION ALL
           SELECT
-            4 AS n
+            4 AS digit
           UNION ALL
           SELECT
-            5 AS n
+            5 AS digit
           UNION ALL
           SELECT
-            6 AS n
+            6 AS digit
           UNION ALL
           SELECT
-            7 AS n
+            7 AS digit
           UNION ALL
           SELECT
-            8 AS n
+            8 AS digit
           UNION ALL
           SELECT
-            9 AS n
+            9 AS digit
         ) AS d3
         CROSS JOIN (
           SELECT
-            0 AS n
+            0 AS digit
           UNION ALL
           SELECT
-            1 AS n
+            1 AS digit
           UNION ALL
           SELECT
-            2 AS n
+            2 AS digit
           UNION ALL
           SELECT
-            3 AS n
+            3 AS digit
           UNION ALL
           SELECT
-            4 AS n
+            4 AS digit
           UNION ALL
           SELECT
-            5 AS n
+            5 AS digit
           UNION ALL
           SELECT
-            6 AS n
+            6 AS digit
           UNION ALL
           SELECT
-            7 AS n
+            7 AS digit
           UNION ALL
           SELECT
-            8 AS n
+            8 AS digit
           UNION ALL
           SELECT
-            9 AS n
+            9 AS digit
         ) AS d4
       ) AS o
       CROSS JOIN (
@@ -241,34 +240,33 @@ FROM (
                 SELECT
                   account_id,
                   as_of_date AS activity_date
-                FROM `analytics`.`_hl_account_health_accounts`
+                FROM analytics._hl_account_health_accounts
                 UNION ALL
                 SELECT
                   r.account_id,
                   r.activity_date
                 FROM (
                   SELECT
-                    `account_id` AS account_id,
+                    account_id AS account_id,
                     CAST(TIMESTAMP(
-                      DATETIME(TIMESTAMP(DATETIME(CAST(`event_ts` AS DATETIME), 'UTC')), 'Europe/Berlin')
+                      DATETIME(TIMESTAMP(DATETIME(CAST(event_ts AS DATETIME), 'UTC')), 'Europe/Berlin')
                     ) AS DATE) AS activity_date,
-                    `amount` AS value
-                  FROM `raw`.`events`
+                    amount AS metric_value
+                  FROM raw.events
                   WHERE
                     (
                       (
-                        NOT `account_id` IS NULL AND NOT `event_ts` IS NULL
-                      )
-                      AND NOT `user_id` IS NULL
+                        NOT account_id IS NULL AND NOT event_ts IS NULL
+                      ) AND NOT user_id IS NULL
                     )
                     AND (
-                      `event_type` = 'checkout'
+                      event_type = 'checkout'
                     )
                 ) AS r
                 JOIN (
                   SELECT DISTINCT
                     account_id
-                  FROM `analytics`.`_hl_account_health_accounts`
+                  FROM analytics._hl_account_health_accounts
                 ) AS m
                   ON r.account_id = m.account_id
               ) AS e
@@ -279,7 +277,7 @@ FROM (
           CROSS JOIN (
             SELECT
               MAX(as_of_date) AS last_date
-            FROM `analytics`.`_hl_account_health_accounts`
+            FROM analytics._hl_account_health_accounts
           ) AS ld
         ) AS bq
       ) AS b
@@ -291,32 +289,31 @@ FROM (
   LEFT JOIN (
     SELECT
       account_id,
-      activity_date AS day,
+      activity_date AS metric_date,
       COUNT(*) AS row_count,
-      COUNT(value) AS value_count,
-      MAX(value) AS value_extreme
+      COUNT(metric_value) AS value_count,
+      MAX(metric_value) AS value_extreme
     FROM (
       SELECT
-        `account_id` AS account_id,
+        account_id AS account_id,
         CAST(TIMESTAMP(
-          DATETIME(TIMESTAMP(DATETIME(CAST(`event_ts` AS DATETIME), 'UTC')), 'Europe/Berlin')
+          DATETIME(TIMESTAMP(DATETIME(CAST(event_ts AS DATETIME), 'UTC')), 'Europe/Berlin')
         ) AS DATE) AS activity_date,
-        `amount` AS value
-      FROM `raw`.`events`
+        amount AS metric_value
+      FROM raw.events
       WHERE
         (
           (
-            NOT `account_id` IS NULL AND NOT `event_ts` IS NULL
-          )
-          AND NOT `user_id` IS NULL
+            NOT account_id IS NULL AND NOT event_ts IS NULL
+          ) AND NOT user_id IS NULL
         )
         AND (
-          `event_type` = 'checkout'
+          event_type = 'checkout'
         )
     ) AS r
     GROUP BY
       account_id,
       activity_date
   ) AS j
-    ON sp.account_id = j.account_id AND sp.as_of_date = j.day
+    ON sp.account_id = j.account_id AND sp.as_of_date = j.metric_date
 ) AS mv

@@ -1,13 +1,13 @@
 -- Golden SQL checked by tests/test_golden_sql.py::test_golden_sql
 -- dialect: bigquery, view: account_health, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
-CREATE OR REPLACE VIEW `analytics`.`account_health` AS
+CREATE OR REPLACE VIEW analytics.account_health AS
 SELECT
   as_of_date,
   account_id,
-  `engagement_score`,
-  `commercial_score`,
-  `relationship_score`,
+  engagement_score,
+  commercial_score,
+  relationship_score,
   health_score,
   CASE
     WHEN health_score IS NULL
@@ -25,9 +25,9 @@ FROM (
   SELECT
     h.as_of_date,
     h.account_id,
-    h.category_0 AS `engagement_score`,
-    h.category_1 AS `commercial_score`,
-    h.category_2 AS `relationship_score`,
+    h.category_0 AS engagement_score,
+    h.category_1 AS commercial_score,
+    h.category_2 AS relationship_score,
     CASE
       WHEN h.coverage = 0.0
       THEN NULL
@@ -106,7 +106,7 @@ FROM (
         (
           CAST(CASE WHEN NOT c.raw_2_0 IS NULL THEN 60.0 ELSE 0.0 END + CASE WHEN NOT c.raw_2_1 IS NULL THEN 40.0 ELSE 0.0 END AS FLOAT64)
         ) / 100.0 AS coverage_2
-      FROM `analytics`.`_hl_account_health_components` AS c
+      FROM analytics._hl_account_health_components AS c
     ) AS s
   ) AS h
 ) AS t

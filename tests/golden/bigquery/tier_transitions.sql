@@ -1,7 +1,7 @@
 -- Golden SQL checked by tests/test_golden_sql.py::test_golden_sql
 -- dialect: bigquery, view: tier_transitions, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
-CREATE OR REPLACE VIEW `analytics`.`tier_transitions` AS
+CREATE OR REPLACE VIEW analytics.tier_transitions AS
 SELECT
   t.transition_date,
   t.account_id,
@@ -28,5 +28,5 @@ SELECT
   END AS to_tier,
   CASE WHEN t.to_rank > t.from_rank THEN 'up' ELSE 'down' END AS direction,
   CAST(DATE_ADD(t.transition_date, INTERVAL -7 DAY) AS DATE) >= b.first_date AS is_complete
-FROM `analytics`.`_hl_transition_ranks` AS t
-CROSS JOIN `analytics`.`_hl_bounds` AS b
+FROM analytics._hl_transition_ranks AS t
+CROSS JOIN analytics._hl_bounds AS b

@@ -1,7 +1,7 @@
 -- Golden SQL checked by tests/test_golden_sql.py::test_golden_sql
 -- dialect: databricks, view: _hl_account_health_accounts, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
-CREATE OR REPLACE VIEW `analytics`.`_hl_account_health_accounts` AS
+CREATE OR REPLACE VIEW analytics._hl_account_health_accounts AS
 SELECT
   c.calendar_date AS as_of_date,
   g.account_id
@@ -13,7 +13,7 @@ FROM (
     SELECT
       account_id,
       activity_date
-    FROM `analytics`.`_hl_events`
+    FROM analytics._hl_events
     WHERE
       NOT account_id IS NULL
   ) AS r
@@ -22,19 +22,18 @@ FROM (
       account_id
     FROM (
       SELECT
-        `account_id` AS account_id,
-        CAST(CONVERT_TIMEZONE('UTC', 'Europe/Berlin', `event_ts`) AS DATE) AS activity_date,
-        NULL AS value
-      FROM `raw`.`events`
+        account_id AS account_id,
+        CAST(CONVERT_TIMEZONE('UTC', 'Europe/Berlin', event_ts) AS DATE) AS activity_date,
+        NULL AS metric_value
+      FROM raw.events
       WHERE
         (
           (
-            NOT `account_id` IS NULL AND NOT `event_ts` IS NULL
-          )
-          AND NOT `user_id` IS NULL
+            NOT account_id IS NULL AND NOT event_ts IS NULL
+          ) AND NOT user_id IS NULL
         )
         AND (
-          `plan` <> 'internal'
+          plan <> 'internal'
         )
     ) AS r
   ) AS m
@@ -42,5 +41,5 @@ FROM (
   GROUP BY
     r.account_id
 ) AS g
-JOIN `analytics`.`_hl_calendar` AS c
+JOIN analytics._hl_calendar AS c
   ON c.calendar_date >= g.first_date

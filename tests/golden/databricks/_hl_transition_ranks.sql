@@ -1,7 +1,7 @@
 -- Golden SQL checked by tests/test_golden_sql.py::test_golden_sql
 -- dialect: databricks, view: _hl_transition_ranks, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
-CREATE OR REPLACE VIEW `analytics`.`_hl_transition_ranks` AS
+CREATE OR REPLACE VIEW analytics._hl_transition_ranks AS
 SELECT
   transition_date,
   account_id,
@@ -28,7 +28,7 @@ FROM (
       LAG(activity_date) OVER (PARTITION BY account_id, user_id ORDER BY activity_date NULLS LAST) AS previous_date,
       LAG(tier_rank) OVER (PARTITION BY account_id, user_id ORDER BY activity_date NULLS LAST) AS previous_rank,
       LEAD(activity_date) OVER (PARTITION BY account_id, user_id ORDER BY activity_date NULLS LAST) AS next_date
-    FROM `analytics`.`_hl_user_tiers`
+    FROM analytics._hl_user_tiers
   ) AS n
   UNION ALL
   SELECT
@@ -46,9 +46,9 @@ FROM (
       LAG(activity_date) OVER (PARTITION BY account_id, user_id ORDER BY activity_date NULLS LAST) AS previous_date,
       LAG(tier_rank) OVER (PARTITION BY account_id, user_id ORDER BY activity_date NULLS LAST) AS previous_rank,
       LEAD(activity_date) OVER (PARTITION BY account_id, user_id ORDER BY activity_date NULLS LAST) AS next_date
-    FROM `analytics`.`_hl_user_tiers`
+    FROM analytics._hl_user_tiers
   ) AS n
-  CROSS JOIN `analytics`.`_hl_bounds` AS b
+  CROSS JOIN analytics._hl_bounds AS b
   WHERE
     (
       n.next_date IS NULL

@@ -1,7 +1,7 @@
 -- Golden SQL checked by tests/test_golden_sql.py::test_golden_sql
 -- dialect: databricks, view: stickiness_daily, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
-CREATE OR REPLACE VIEW `analytics`.`stickiness_daily` AS
+CREATE OR REPLACE VIEW analytics.stickiness_daily AS
 SELECT
   k.activity_date,
   k.dau,
@@ -29,18 +29,18 @@ FROM (
   FROM (
     SELECT
       c.calendar_date AS activity_date
-    FROM `analytics`.`_hl_calendar` AS c
+    FROM analytics._hl_calendar AS c
   ) AS sp
   LEFT JOIN (
     WITH spans AS (
       SELECT
         activity_date,
-        LEAD(activity_date) OVER (PARTITION BY key ORDER BY activity_date NULLS LAST) AS next_date
+        LEAD(activity_date) OVER (PARTITION BY member_key ORDER BY activity_date NULLS LAST) AS next_date
       FROM (
         SELECT DISTINCT
-          user_id AS key,
+          user_id AS member_key,
           activity_date
-        FROM `analytics`.`_hl_events`
+        FROM analytics._hl_events
         WHERE
           tier_rank >= 2
       ) AS f
@@ -96,4 +96,4 @@ FROM (
   ) AS dl
     ON sp.activity_date = dl.delta_date
 ) AS k
-CROSS JOIN `analytics`.`_hl_bounds` AS b
+CROSS JOIN analytics._hl_bounds AS b

@@ -1,26 +1,26 @@
 -- Golden SQL checked by tests/test_golden_sql.py::test_golden_sql
 -- dialect: databricks, view: tier_mix_daily, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
-CREATE OR REPLACE VIEW `analytics`.`tier_mix_daily` AS
+CREATE OR REPLACE VIEW analytics.tier_mix_daily AS
 SELECT
   k.activity_date,
   k.account_id,
   k.users_at_least_0 AS mau,
-  CAST(k.users_at_least_1 - k.users_at_least_2 AS BIGINT) AS `browser_users`,
-  CAST(k.users_at_least_2 - k.users_at_least_3 AS BIGINT) AS `buyer_users`,
-  CAST(k.users_at_least_3 AS BIGINT) AS `power_users`,
+  CAST(k.users_at_least_1 - k.users_at_least_2 AS BIGINT) AS browser_users,
+  CAST(k.users_at_least_2 - k.users_at_least_3 AS BIGINT) AS buyer_users,
+  CAST(k.users_at_least_3 AS BIGINT) AS power_users,
   CASE
     WHEN k.users_at_least_0 >= 1
     THEN CAST(k.users_at_least_1 AS DOUBLE) / CAST(k.users_at_least_0 AS DOUBLE)
-  END AS `browser_share`,
+  END AS browser_share,
   CASE
     WHEN k.users_at_least_0 >= 1
     THEN CAST(k.users_at_least_2 AS DOUBLE) / CAST(k.users_at_least_0 AS DOUBLE)
-  END AS `buyer_share`,
+  END AS buyer_share,
   CASE
     WHEN k.users_at_least_0 >= 1
     THEN CAST(k.users_at_least_3 AS DOUBLE) / CAST(k.users_at_least_0 AS DOUBLE)
-  END AS `power_share`,
+  END AS power_share,
   CASE
     WHEN CASE
       WHEN k.users_at_least_0 >= 1
@@ -51,13 +51,13 @@ FROM (
       SELECT
         account_id AS account_id,
         MIN(activity_date) AS first_date
-      FROM `analytics`.`_hl_events`
+      FROM analytics._hl_events
       WHERE
         NOT account_id IS NULL
       GROUP BY
         account_id
     ) AS g
-    JOIN `analytics`.`_hl_calendar` AS c
+    JOIN analytics._hl_calendar AS c
       ON c.calendar_date >= g.first_date
   ) AS sp
   LEFT JOIN (
@@ -98,7 +98,7 @@ FROM (
             CAST(COUNT(CASE WHEN tier_rank >= 1 THEN 1 END) AS BIGINT) AS events_rank_1,
             CAST(COUNT(CASE WHEN tier_rank >= 2 THEN 1 END) AS BIGINT) AS events_rank_2,
             CAST(COUNT(CASE WHEN tier_rank >= 3 THEN 1 END) AS BIGINT) AS events_rank_3
-          FROM `analytics`.`_hl_events`
+          FROM analytics._hl_events
           WHERE
             NOT account_id IS NULL
           GROUP BY
@@ -201,16 +201,16 @@ FROM (
           v.account_id,
           v.user_id,
           CAST(DATEADD(DAY, o.day_offset, v.activity_date) AS DATE) AS activity_date,
-          COUNT(DISTINCT v.value) AS distinct_values
+          COUNT(DISTINCT v.member_value) AS distinct_values
         FROM (
           SELECT DISTINCT
             account_id AS account_id,
             user_id,
             activity_date,
-            `order_id` AS value
-          FROM `analytics`.`_hl_events`
+            order_id AS member_value
+          FROM analytics._hl_events
           WHERE
-            tier_rank >= 3 AND NOT `order_id` IS NULL AND NOT account_id IS NULL
+            tier_rank >= 3 AND NOT order_id IS NULL AND NOT account_id IS NULL
         ) AS v
         CROSS JOIN (
           SELECT
@@ -312,4 +312,4 @@ FROM (
   ) AS pd
     ON sp.account_id = pd.account_id AND sp.activity_date = pd.activity_date
 ) AS k
-CROSS JOIN `analytics`.`_hl_bounds` AS b
+CROSS JOIN analytics._hl_bounds AS b

@@ -1,11 +1,11 @@
 -- Golden SQL checked by tests/test_golden_sql.py::test_golden_sql
 -- dialect: duckdb, view: _hl_account_health_metric_7, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
-CREATE OR REPLACE VIEW "analytics"."_hl_account_health_metric_7" AS
+CREATE OR REPLACE VIEW analytics._hl_account_health_metric_7 AS
 SELECT
   account_id,
   as_of_date,
-  value AS metric_7
+  metric_value AS metric_7
 FROM (
   SELECT
     sp.account_id,
@@ -31,7 +31,7 @@ FROM (
         ),
         0
       ) AS DOUBLE)
-    END AS value
+    END AS metric_value
   FROM (
     SELECT
       g.account_id,
@@ -44,24 +44,24 @@ FROM (
         SELECT
           account_id,
           as_of_date AS activity_date
-        FROM "analytics"."_hl_account_health_accounts"
+        FROM analytics._hl_account_health_accounts
         UNION ALL
         SELECT
           r.account_id,
           r.activity_date
         FROM (
           SELECT
-            "account_id" AS account_id,
-            CAST(CAST("responded_at" AS TIMESTAMPTZ) AT TIME ZONE 'Europe/Berlin' AS DATE) AS activity_date,
-            CASE WHEN "score" >= 9 THEN 100 WHEN "score" >= 7 THEN 0 ELSE -100 END AS value
-          FROM "raw"."nps"
+            account_id AS account_id,
+            CAST(CAST(responded_at AS TIMESTAMPTZ) AT TIME ZONE 'Europe/Berlin' AS DATE) AS activity_date,
+            CASE WHEN score >= 9 THEN 100 WHEN score >= 7 THEN 0 ELSE -100 END AS metric_value
+          FROM raw.nps
           WHERE
-            NOT "account_id" IS NULL AND NOT "responded_at" IS NULL
+            NOT account_id IS NULL AND NOT responded_at IS NULL
         ) AS r
         JOIN (
           SELECT DISTINCT
             account_id
-          FROM "analytics"."_hl_account_health_accounts"
+          FROM analytics._hl_account_health_accounts
         ) AS m
           ON r.account_id = m.account_id
       ) AS e
@@ -73,161 +73,161 @@ FROM (
         CAST(b.first_date + INTERVAL (o.day_offset) DAY AS DATE) AS calendar_date
       FROM (
         SELECT
-          d0.n + d1.n * 10 + d2.n * 100 + d3.n * 1000 + d4.n * 10000 AS day_offset
+          d0.digit + d1.digit * 10 + d2.digit * 100 + d3.digit * 1000 + d4.digit * 10000 AS day_offset
         FROM (
           SELECT
-            0 AS n
+            0 AS digit
           UNION ALL
           SELECT
-            1 AS n
+            1 AS digit
           UNION ALL
           SELECT
-            2 AS n
+            2 AS digit
           UNION ALL
           SELECT
-            3 AS n
+            3 AS digit
           UNION ALL
           SELECT
-            4 AS n
+            4 AS digit
           UNION ALL
           SELECT
-            5 AS n
+            5 AS digit
           UNION ALL
           SELECT
-            6 AS n
+            6 AS digit
           UNION ALL
           SELECT
-            7 AS n
+            7 AS digit
           UNION ALL
           SELECT
-            8 AS n
+            8 AS digit
           UNION ALL
           SELECT
-            9 AS n
+            9 AS digit
         ) AS d0
         CROSS JOIN (
           SELECT
-            0 AS n
+            0 AS digit
           UNION ALL
           SELECT
-            1 AS n
+            1 AS digit
           UNION ALL
           SELECT
-            2 AS n
+            2 AS digit
           UNION ALL
           SELECT
-            3 AS n
+            3 AS digit
           UNION ALL
           SELECT
-            4 AS n
+            4 AS digit
           UNION ALL
           SELECT
-            5 AS n
+            5 AS digit
           UNION ALL
           SELECT
-            6 AS n
+            6 AS digit
           UNION ALL
           SELECT
-            7 AS n
+            7 AS digit
           UNION ALL
           SELECT
-            8 AS n
+            8 AS digit
           UNION ALL
           SELECT
-            9 AS n
+            9 AS digit
         ) AS d1
         CROSS JOIN (
           SELECT
-            0 AS n
+            0 AS digit
           UNION ALL
           SELECT
-            1 AS n
+            1 AS digit
           UNION ALL
           SELECT
-            2 AS n
+            2 AS digit
           UNION ALL
           SELECT
-            3 AS n
+            3 AS digit
           UNION ALL
           SELECT
-            4 AS n
+            4 AS digit
           UNION ALL
           SELECT
-            5 AS n
+            5 AS digit
           UNION ALL
           SELECT
-            6 AS n
+            6 AS digit
           UNION ALL
           SELECT
-            7 AS n
+            7 AS digit
           UNION ALL
           SELECT
-            8 AS n
+            8 AS digit
           UNION ALL
           SELECT
-            9 AS n
+            9 AS digit
         ) AS d2
         CROSS JOIN (
           SELECT
-            0 AS n
+            0 AS digit
           UNION ALL
           SELECT
-            1 AS n
+            1 AS digit
           UNION ALL
           SELECT
-            2 AS n
+            2 AS digit
           UNION ALL
           SELECT
-            3 AS n
+            3 AS digit
           UNION ALL
           SELECT
-            4 AS n
+            4 AS digit
           UNION ALL
           SELECT
-            5 AS n
+            5 AS digit
           UNION ALL
           SELECT
-            6 AS n
+            6 AS digit
           UNION ALL
           SELECT
-            7 AS n
+            7 AS digit
           UNION ALL
           SELECT
-            8 AS n
+            8 AS digit
           UNION ALL
           SELECT
-            9 AS n
+            9 AS digit
         ) AS d3
         CROSS JOIN (
           SELECT
-            0 AS n
+            0 AS digit
           UNION ALL
           SELECT
-            1 AS n
+            1 AS digit
           UNION ALL
           SELECT
-            2 AS n
+            2 AS digit
           UNION ALL
           SELECT
-            3 AS n
+            3 AS digit
           UNION ALL
           SELECT
-            4 AS n
+            4 AS digit
           UNION ALL
           SELECT
-            5 AS n
+            5 AS digit
           UNION ALL
           SELECT
-            6 AS n
+            6 AS digit
           UNION ALL
           SELECT
-            7 AS n
+            7 AS digit
           UNION ALL
           SELECT
-            8 AS n
+            8 AS digit
           UNION ALL
           SELECT
-            9 AS n
+            9 AS digit
         ) AS d4
       ) AS o
       CROSS JOIN (
@@ -248,24 +248,24 @@ FROM (
                 SELECT
                   account_id,
                   as_of_date AS activity_date
-                FROM "analytics"."_hl_account_health_accounts"
+                FROM analytics._hl_account_health_accounts
                 UNION ALL
                 SELECT
                   r.account_id,
                   r.activity_date
                 FROM (
                   SELECT
-                    "account_id" AS account_id,
-                    CAST(CAST("responded_at" AS TIMESTAMPTZ) AT TIME ZONE 'Europe/Berlin' AS DATE) AS activity_date,
-                    CASE WHEN "score" >= 9 THEN 100 WHEN "score" >= 7 THEN 0 ELSE -100 END AS value
-                  FROM "raw"."nps"
+                    account_id AS account_id,
+                    CAST(CAST(responded_at AS TIMESTAMPTZ) AT TIME ZONE 'Europe/Berlin' AS DATE) AS activity_date,
+                    CASE WHEN score >= 9 THEN 100 WHEN score >= 7 THEN 0 ELSE -100 END AS metric_value
+                  FROM raw.nps
                   WHERE
-                    NOT "account_id" IS NULL AND NOT "responded_at" IS NULL
+                    NOT account_id IS NULL AND NOT responded_at IS NULL
                 ) AS r
                 JOIN (
                   SELECT DISTINCT
                     account_id
-                  FROM "analytics"."_hl_account_health_accounts"
+                  FROM analytics._hl_account_health_accounts
                 ) AS m
                   ON r.account_id = m.account_id
               ) AS e
@@ -276,7 +276,7 @@ FROM (
           CROSS JOIN (
             SELECT
               MAX(as_of_date) AS last_date
-            FROM "analytics"."_hl_account_health_accounts"
+            FROM analytics._hl_account_health_accounts
           ) AS ld
         ) AS bq
       ) AS b
@@ -288,22 +288,22 @@ FROM (
   LEFT JOIN (
     SELECT
       account_id,
-      activity_date AS day,
+      activity_date AS metric_date,
       COUNT(*) AS row_count,
-      COUNT(value) AS value_count,
-      SUM(CAST(value AS DOUBLE)) AS value_sum
+      COUNT(metric_value) AS value_count,
+      SUM(CAST(metric_value AS DOUBLE)) AS value_sum
     FROM (
       SELECT
-        "account_id" AS account_id,
-        CAST(CAST("responded_at" AS TIMESTAMPTZ) AT TIME ZONE 'Europe/Berlin' AS DATE) AS activity_date,
-        CASE WHEN "score" >= 9 THEN 100 WHEN "score" >= 7 THEN 0 ELSE -100 END AS value
-      FROM "raw"."nps"
+        account_id AS account_id,
+        CAST(CAST(responded_at AS TIMESTAMPTZ) AT TIME ZONE 'Europe/Berlin' AS DATE) AS activity_date,
+        CASE WHEN score >= 9 THEN 100 WHEN score >= 7 THEN 0 ELSE -100 END AS metric_value
+      FROM raw.nps
       WHERE
-        NOT "account_id" IS NULL AND NOT "responded_at" IS NULL
+        NOT account_id IS NULL AND NOT responded_at IS NULL
     ) AS r
     GROUP BY
       account_id,
       activity_date
   ) AS j
-    ON sp.account_id = j.account_id AND sp.as_of_date = j.day
+    ON sp.account_id = j.account_id AND sp.as_of_date = j.metric_date
 ) AS mv

@@ -1,7 +1,7 @@
 -- Golden SQL checked by tests/test_golden_sql.py::test_golden_sql
 -- dialect: duckdb, view: stickiness_daily_by_account, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
-CREATE OR REPLACE VIEW "analytics"."stickiness_daily_by_account" AS
+CREATE OR REPLACE VIEW analytics.stickiness_daily_by_account AS
 SELECT
   k.activity_date,
   k.account_id,
@@ -38,13 +38,13 @@ FROM (
       SELECT
         account_id AS account_id,
         MIN(activity_date) AS first_date
-      FROM "analytics"."_hl_events"
+      FROM analytics._hl_events
       WHERE
         NOT account_id IS NULL
       GROUP BY
         account_id
     ) AS g
-    JOIN "analytics"."_hl_calendar" AS c
+    JOIN analytics._hl_calendar AS c
       ON c.calendar_date >= g.first_date
   ) AS sp
   LEFT JOIN (
@@ -52,13 +52,13 @@ FROM (
       SELECT
         account_id,
         activity_date,
-        LEAD(activity_date) OVER (PARTITION BY account_id, key ORDER BY activity_date) AS next_date
+        LEAD(activity_date) OVER (PARTITION BY account_id, member_key ORDER BY activity_date) AS next_date
       FROM (
         SELECT DISTINCT
           account_id AS account_id,
-          user_id AS key,
+          user_id AS member_key,
           activity_date
-        FROM "analytics"."_hl_events"
+        FROM analytics._hl_events
         WHERE
           NOT account_id IS NULL
       ) AS f
@@ -120,4 +120,4 @@ FROM (
   ) AS dl
     ON sp.account_id = dl.account_id AND sp.activity_date = dl.delta_date
 ) AS k
-CROSS JOIN "analytics"."_hl_bounds" AS b
+CROSS JOIN analytics._hl_bounds AS b

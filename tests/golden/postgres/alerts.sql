@@ -1,7 +1,7 @@
 -- Golden SQL checked by tests/test_golden_sql.py::test_golden_sql
 -- dialect: postgres, view: alerts, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
-CREATE OR REPLACE VIEW "analytics"."alerts" AS
+CREATE OR REPLACE VIEW analytics.alerts AS
 SELECT
   'power_drop:' || CAST(t.account_id AS VARCHAR) || ':' || CAST(t.user_id AS VARCHAR) || ':' || CAST(t.transition_date AS VARCHAR) AS alert_id,
   'tier_drop' AS alert_type,
@@ -29,6 +29,6 @@ SELECT
     WHEN t.to_rank = 3
     THEN 'power'
   END AS reason
-FROM "analytics"."_hl_transition_ranks" AS t
+FROM analytics._hl_transition_ranks AS t
 WHERE
   t.from_rank >= 3 AND t.to_rank <= 2

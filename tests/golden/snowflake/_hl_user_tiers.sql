@@ -1,7 +1,7 @@
 -- Golden SQL checked by tests/test_golden_sql.py::test_golden_sql
 -- dialect: snowflake, view: _hl_user_tiers, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
-CREATE OR REPLACE VIEW "analytics"."_hl_user_tiers" AS
+CREATE OR REPLACE VIEW analytics._hl_user_tiers AS
 SELECT
   account_id,
   user_id,
@@ -40,7 +40,7 @@ FROM (
           CAST(COUNT(CASE WHEN tier_rank >= 1 THEN 1 END) AS BIGINT) AS events_rank_1,
           CAST(COUNT(CASE WHEN tier_rank >= 2 THEN 1 END) AS BIGINT) AS events_rank_2,
           CAST(COUNT(CASE WHEN tier_rank >= 3 THEN 1 END) AS BIGINT) AS events_rank_3
-        FROM "analytics"."_hl_events"
+        FROM analytics._hl_events
         WHERE
           NOT account_id IS NULL
         GROUP BY
@@ -80,16 +80,16 @@ FROM (
         v.account_id,
         v.user_id,
         CAST(DATEADD(DAY, o.day_offset, v.activity_date) AS DATE) AS activity_date,
-        COUNT(DISTINCT v.value) AS distinct_values
+        COUNT(DISTINCT v.member_value) AS distinct_values
       FROM (
         SELECT DISTINCT
           account_id AS account_id,
           user_id,
           activity_date,
-          "order_id" AS value
-        FROM "analytics"."_hl_events"
+          order_id AS member_value
+        FROM analytics._hl_events
         WHERE
-          tier_rank >= 3 AND NOT "order_id" IS NULL AND NOT account_id IS NULL
+          tier_rank >= 3 AND NOT order_id IS NULL AND NOT account_id IS NULL
       ) AS v
       CROSS JOIN (
         SELECT
@@ -122,7 +122,7 @@ FROM (
       AND w.user_id = dv3.user_id
       AND w.activity_date = dv3.activity_date
   ) AS w
-  CROSS JOIN "analytics"."_hl_bounds" AS b
+  CROSS JOIN analytics._hl_bounds AS b
   WHERE
     w.activity_date <= b.last_date
 ) AS r

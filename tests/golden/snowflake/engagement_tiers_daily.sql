@@ -1,7 +1,7 @@
 -- Golden SQL checked by tests/test_golden_sql.py::test_golden_sql
 -- dialect: snowflake, view: engagement_tiers_daily, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
-CREATE OR REPLACE VIEW "analytics"."engagement_tiers_daily" AS
+CREATE OR REPLACE VIEW analytics.engagement_tiers_daily AS
 SELECT
   t.activity_date,
   t.account_id,
@@ -18,5 +18,5 @@ SELECT
   END AS tier,
   t.tier_rank,
   CAST(DATEADD(DAY, -6, t.activity_date) AS DATE) >= b.first_date AS is_complete
-FROM "analytics"."_hl_user_tiers" AS t
-CROSS JOIN "analytics"."_hl_bounds" AS b
+FROM analytics._hl_user_tiers AS t
+CROSS JOIN analytics._hl_bounds AS b
