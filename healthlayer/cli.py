@@ -68,7 +68,8 @@ def cli(verbose: int) -> None:
 def validate(project_dir: Path, variables: tuple[str, ...], output_format: str, strict: bool) -> None:
     """Check the definitions and report every problem with file, line and key.
 
-    Exit codes: 0 clean, 1 errors (or warnings with --strict), 2 usage or internal error.
+    File paths are relative to the current folder, as GitHub expects in annotations when the
+    command runs at the repository root. Exit codes: 0 clean, 1 errors (or warnings with --strict), 2 usage or internal error.
     """
     from healthlayer import api
     from healthlayer.reporting import format_issues
@@ -77,12 +78,12 @@ def validate(project_dir: Path, variables: tuple[str, ...], output_format: str, 
     errors = [issue for issue in issues if issue.severity == "error"]
     if output_format == "text":
         if issues:
-            click.echo(format_issues(issues, "text", project_dir.resolve()))
+            click.echo(format_issues(issues, "text", Path.cwd()))
         warnings = len(issues) - len(errors)
         click.echo(f"{len(errors)} error(s), {warnings} warning(s)" if issues else "No problems found.",
                    err=bool(issues))
     elif issues or output_format == "json":
-        click.echo(format_issues(issues, output_format, project_dir.resolve()))
+        click.echo(format_issues(issues, output_format, Path.cwd()))
     if errors or (strict and issues):
         sys.exit(EXIT_ERRORS)
 

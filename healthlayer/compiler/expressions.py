@@ -77,11 +77,12 @@ def parse_expression(text: str, columns: set[str], role: str) -> exp.Expression:
         count += 1
         if count > MAX_EXPRESSION_NODES:
             raise ExpressionError(f"the {role} is too complex", "Simplify the expression.")
+        if node.comments:
+            # A comment can hide part of what a reviewer reads as the condition, so none is accepted.
+            raise ExpressionError(f"the {role} contains a SQL comment ('--' or '/* */')",
+                                  "Remove the comment; explain the expression in a YAML comment (#) instead.")
         _check_node(node, columns, role)
 
-    for node in expression.walk():
-        # Comments are dropped: the rendered SQL carries only the parsed expression.
-        node.comments = None
     for node in expression.find_all(exp.Column):
         node.set("this", sql.ident(node.name))
     return expression

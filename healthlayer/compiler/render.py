@@ -8,7 +8,7 @@ from sqlglot.errors import UnsupportedError as SqlglotUnsupportedError
 
 from healthlayer.compiler import sql
 from healthlayer.compiler.plan import Relation
-from healthlayer.compiler.sources import FILE_READERS
+from healthlayer.compiler.sources import FILE_READERS, SOURCE_META_KEY
 from healthlayer.errors import UnsupportedError
 
 DIALECTS = ("duckdb", "snowflake", "postgres", "bigquery", "databricks")
@@ -19,14 +19,15 @@ def check_dialect(dialect: str) -> None:
         raise UnsupportedError(f"unknown dialect '{dialect}'; supported: {', '.join(DIALECTS)}")
 
 
-def _check_file_sources(query: exp.Expression, dialect: str, relation: str) -> None:
+def _check_file_sources(query: exp.Expression, dialect: str) -> None:
     if dialect == "duckdb":
         return
     for node in query.find_all(exp.Anonymous):
         if node.name in FILE_READERS.values():
+            source = node.meta.get(SOURCE_META_KEY, "?")
             raise UnsupportedError(
-                f"relation '{relation}' reads a file source, which only DuckDB can read; declare the source "
-                f"with 'table:' to compile for {dialect}")
+                f"source '{source}' reads a file, which only DuckDB can read; declare the source with "
+                f"'table:' to compile for {dialect}")
 
 
 def _prepare(query: exp.Expression, dialect: str) -> exp.Expression:
@@ -44,7 +45,7 @@ def _prepare(query: exp.Expression, dialect: str) -> exp.Expression:
 def render_query(relation: Relation, dialect: str, pretty: bool = True) -> str:
     """Render a relation's query; constructs the dialect cannot express raise UnsupportedError."""
     check_dialect(dialect)
-    _check_file_sources(relation.query, dialect, relation.name)
+    _check_file_sources(relation.query, dialect)
     try:
         return _prepare(relation.query, dialect).sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
     except SqlglotUnsupportedError as error:
@@ -54,7 +55,7 @@ def render_query(relation: Relation, dialect: str, pretty: bool = True) -> str:
 def render_create_view(relation: Relation, schema: str, dialect: str, name: str | None = None) -> str:
     """Render CREATE OR REPLACE VIEW for a relation in a schema."""
     check_dialect(dialect)
-    _check_file_sources(relation.query, dialect, relation.name)
+    _check_file_sources(relation.query, dialect)
     create = exp.Create(this=sql.table(name or relation.name, schema), kind="VIEW", replace=True,
                         expression=_prepare(relation.query, dialect))
     try:

@@ -10,6 +10,8 @@ from healthlayer.compiler import sql
 from healthlayer.definitions.models import Source
 
 FILE_READERS = {".parquet": "read_parquet", ".csv": "read_csv_auto"}
+# Key in a file reader node's meta that names the source it reads.
+SOURCE_META_KEY = "healthlayer_source"
 
 
 def source_table(source: Source, project_root: Path) -> exp.Expression:
@@ -25,7 +27,9 @@ def source_table(source: Source, project_root: Path) -> exp.Expression:
     assert source.file is not None
     path = (project_root / source.file).resolve()
     reader = FILE_READERS.get(path.suffix.lower(), "read_parquet")
-    return exp.Table(this=exp.Anonymous(this=reader, expressions=[sql.string(str(path))]))
+    call = exp.Anonymous(this=reader, expressions=[sql.string(str(path))])
+    call.meta[SOURCE_META_KEY] = source.name
+    return exp.Table(this=call)
 
 
 def local_date(timestamp: exp.Expression, time_zone: str, has_time_zone: bool) -> exp.Expression:

@@ -1,0 +1,442 @@
+"""Parity of the DuckDB deployment with the plain-Python reference in tests/reference/.
+
+Each case writes a project folder, deploys it with `healthlayer.api.deploy_project`, reads every
+view with DuckDB and compares it row by row with the reference, floats at 1e-9 relative.
+"""
+
+import tempfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from healthlayer.api import deploy_project
+from reference import ReferenceProject
+from reference.builders import EVENT_SOURCE, STANDARD_TIERS, definitions, event
+from reference.parity import REPOSITORY, compare_deployment, load_project_definitions, write_project
+
+UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
+NAIVE_TIMESTAMP = pa.timestamp("us")
+BERLIN_TIMESTAMP = pa.timestamp("us", tz="Europe/Berlin")
+
+ATTRIBUTE_SOURCE = {
+    "name": "accounts",
+    "file": "data/accounts.parquet",
+    "account": "account_id",
+    "columns": {"seats": "number"},
+}
+ATTRIBUTE_TYPES = {"account_id": pa.string(), "seats": pa.float64()}
+
+STANDARD_VIEWS = {
+    "stickiness": [
+        {"name": "stickiness_daily", "level": "active"},
+        {"name": "stickiness_daily_by_account", "level": "active", "by": ["account"]},
+        {"name": "stickiness_any", "level": "any"},
+    ],
+    "tier_mix": [
+        {"name": "tier_mix_daily", "by": ["account"], "window": "30 days", "target": {"tier": "active", "min_share": 0.4}},
+        {"name": "tier_mix_global", "window": "1 week"},
+    ],
+    "alerts": [
+        {"name": "power_user_drop", "type": "tier_drop", "from": "power", "to": "passive", "respond_within": "48 hours"},
+    ],
+}
+
+HYPOTHESIS_SETTINGS = settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def deploy_and_compare(
+    folder: Path,
+    project_definitions: dict[str, Any],
+    rows: list[dict[str, Any]],
+    timestamp_type: pa.DataType = UTC_TIMESTAMP,
+    attribute_rows: list[dict[str, Any]] | None = None,
+) -> list[str]:
+    """Deploy a project of `rows` and return its differences from the reference."""
+    attributes = None if attribute_rows is None else {"accounts": (attribute_rows, ATTRIBUTE_TYPES)}
+    write_project(folder, project_definitions, rows, timestamp_type, attributes)
+    deployment = deploy_project(folder)
+    source_rows = {"events": rows, "accounts": attribute_rows or []}
+    reference = ReferenceProject(project_definitions, source_rows)
+    return compare_deployment(reference, deployment.database, deployment.schema)
+
+
+def assert_parity(problems: list[str]) -> None:
+    assert not problems, "deployed views differ from the reference:\n" + "\n".join(problems)
+
+
+def at(text: str, user: Any = "u1", account: Any = "a1", name: Any = "commit", **extra: Any) -> dict[str, Any]:
+    """Return an event row at an ISO timestamp; a timestamp without an offset is UTC."""
+    timestamp = datetime.fromisoformat(text)
+    if timestamp.tzinfo is None:
+        timestamp = timestamp.replace(tzinfo=timezone.utc)
+    row = event(0, user, account, name, **extra)
+    row["event_ts"] = timestamp
+    return row
+
+
+def test_view_columns(tmp_path):
+    project_definitions = definitions(**STANDARD_VIEWS)
+    rows = [event(0, "u1", "a1", "merge"), event(1, "u2", "a2", "view")]
+    write_project(tmp_path, project_definitions, rows)
+    deployment = deploy_project(tmp_path)
+    reference = ReferenceProject(project_definitions, {"events": rows})
+    assert_parity(compare_deployment(reference, deployment.database, deployment.schema, strict_columns=True))
+
+
+# Hand-made event logs for the edge cases of docs/semantics.md.
+EDGE_CASES = {
+    "empty table": [],
+    "one event": [event(0, "u1", "a1", "commit")],
+    "one user with gaps": [
+        event(0, "u1", "a1", "merge"),
+        event(1, "u1", "a1", "view"),
+        event(9, "u1", "a1", "commit"),
+        event(45, "u1", "a1", "merge"),
+        event(46, "u1", "a1", "merge"),
+    ],
+    "null ids and names": [
+        event(0, None, "a1", "commit"),
+        event(0, "u1", None, "merge"),
+        event(1, "u1", "a1", None),
+        event(2, "u2", "a2", None),
+        event(3, "u2", None, "view"),
+        event(3, "u3", "a2", "other"),
+        event(10, "u3", "a2", "commit"),
+    ],
+    "duplicates": [event(0, "u1", "a1", "commit")] * 3 + [event(2, "u1", "a1", "merge")] * 2,
+    "first 29 days": [event(offset, f"u{offset % 3}", f"a{offset % 2}", "commit") for offset in range(0, 29, 4)],
+}
+
+
+@pytest.mark.parametrize("case", sorted(EDGE_CASES))
+def test_edge_case_logs(tmp_path, case):
+    project_definitions = definitions(**STANDARD_VIEWS)
+    assert_parity(deploy_and_compare(tmp_path, project_definitions, EDGE_CASES[case]))
+
+
+DST_LOGS = {
+    "Europe/Berlin": [
+        at("2024-03-30T22:59:00", "u1", "a1", "merge"),  # 23:59 CET on 03-30
+        at("2024-03-30T23:00:00", "u1", "a1", "commit"),  # 00:00 CET on 03-31, a 23-hour day
+        at("2024-03-31T21:59:00", "u2", "a1", "view"),  # 23:59 CEST on 03-31
+        at("2024-03-31T22:00:00", "u2", "a2", "merge"),  # 00:00 CEST on 04-01
+        at("2024-10-26T22:00:00", "u1", "a1", "merge"),  # 00:00 CEST on 10-27, a 25-hour day
+        at("2024-10-27T22:59:00", "u3", "a1", "view"),  # 23:59 CET on 10-27
+        at("2024-10-27T23:00:00", "u3", "a2", "commit"),  # 00:00 CET on 10-28
+    ],
+    "America/New_York": [
+        at("2024-03-10T04:59:00", "u1", "a1", "merge"),  # 23:59 EST on 03-09
+        at("2024-03-10T05:00:00", "u1", "a1", "view"),  # 00:00 EST on 03-10, a 23-hour day
+        at("2024-03-11T03:59:00", "u2", "a1", "commit"),  # 23:59 EDT on 03-10
+        at("2024-03-11T04:00:00", "u2", "a2", "merge"),  # 00:00 EDT on 03-11
+        at("2024-11-03T04:00:00", "u1", "a1", "merge"),  # 00:00 EDT on 11-03, a 25-hour day
+        at("2024-11-04T04:59:00", "u3", "a1", "commit"),  # 23:59 EST on 11-03
+    ],
+}
+
+
+@pytest.mark.parametrize("time_zone", sorted(DST_LOGS))
+@pytest.mark.parametrize("timestamp_type", [UTC_TIMESTAMP, NAIVE_TIMESTAMP, BERLIN_TIMESTAMP], ids=["utc", "naive", "berlin"])
+def test_dst_days(tmp_path, time_zone, timestamp_type):
+    project_definitions = definitions(time_zone=time_zone, tier_window=2, **STANDARD_VIEWS)
+    assert_parity(deploy_and_compare(tmp_path, project_definitions, DST_LOGS[time_zone], timestamp_type))
+
+
+def test_one_day_tier_window(tmp_path):
+    rows = [event(0, "u1", "a1", "merge"), event(1, "u1", "a1", "view"), event(3, "u1", "a1", "commit")]
+    project_definitions = definitions(tier_window=1, **STANDARD_VIEWS)
+    assert_parity(deploy_and_compare(tmp_path, project_definitions, rows))
+
+
+def test_by_declared_column(tmp_path):
+    rows = [
+        event(0, "u1", "a1", "commit", area="lib"),
+        event(1, "u2", "a1", "commit", area="app"),
+        event(1, "u3", None, "commit", area="lib"),
+        event(3, "u1", "a2", "commit", area=None),
+    ]
+    stickiness = [{"name": "stickiness_by_area", "level": "any", "by": ["area"]}]
+    assert_parity(deploy_and_compare(tmp_path, definitions(stickiness=stickiness), rows))
+
+
+def test_tier_thresholds_and_filter(tmp_path):
+    tiers = [
+        {"name": "passive", "events": "*"},
+        {"name": "active", "events": ["commit", "merge"], "min_events": 2},
+        {
+            "name": "power",
+            "events": ["merge"],
+            "filter": "area is not null",
+            "min_distinct": {"column": "commit_key", "count": 2},
+        },
+    ]
+    rows = [
+        event(0, "u1", "a1", "merge", area="lib", commit_key="k1"),
+        event(1, "u1", "a1", "merge", area="lib", commit_key="k1"),
+        event(2, "u1", "a1", "merge", area=None, commit_key="k2"),
+        event(3, "u1", "a1", "merge", area="lib", commit_key="k2"),
+        event(4, "u2", "a1", "commit"),
+        event(4, "u2", "a1", "commit"),
+        event(5, "u2", "a1", None),
+        event(6, "u3", "a2", "other"),
+    ]
+    project_definitions = definitions(tiers, tier_window="3 days", **STANDARD_VIEWS)
+    assert_parity(deploy_and_compare(tmp_path, project_definitions, rows))
+
+
+# Strategies for random event logs over a few users and accounts.
+START_DAYS = [datetime(2024, 1, 1, tzinfo=timezone.utc), datetime(2024, 3, 1, tzinfo=timezone.utc), datetime(2024, 10, 1, tzinfo=timezone.utc)]
+TIME_ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"]
+# Minutes after UTC midnight that are close to local midnight in one of TIME_ZONES.
+MINUTES_NEAR_MIDNIGHT = [0, 59, 4 * 60 + 59, 5 * 60, 18 * 60 + 29, 18 * 60 + 30, 21 * 60 + 59, 22 * 60, 22 * 60 + 59, 23 * 60, 1439]
+
+
+@st.composite
+def event_logs(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Draw up to 60 events over up to 70 days, with NULLs, duplicates and events near midnight."""
+    start = draw(st.sampled_from(START_DAYS))
+    span = draw(st.sampled_from([1, 3, 10, 35, 70]))
+    event_tuples = st.tuples(
+        st.integers(0, span - 1),
+        st.one_of(st.sampled_from(MINUTES_NEAR_MIDNIGHT), st.integers(0, 1439)),
+        st.sampled_from(["u1", "u2", "u3", None]),
+        st.sampled_from(["a1", "a2", None]),
+        st.sampled_from(["view", "commit", "merge", "other", None]),
+        st.sampled_from([None, "lib", "app"]),
+        st.sampled_from([None, "k1", "k2", "k3"]),
+        st.one_of(st.none(), st.integers(-5, 20).map(float)),
+    )
+    rows = []
+    for day, minute, user, account, name, area, commit_key, amount in draw(st.lists(event_tuples, max_size=50)):
+        rows.append(
+            {
+                "user_id": user,
+                "account_id": account,
+                "event_ts": start + timedelta(days=day, minutes=minute),
+                "event_type": name,
+                "area": area,
+                "commit_key": commit_key,
+                "amount": amount,
+            }
+        )
+    if rows:
+        rows += [dict(rows[index]) for index in draw(st.lists(st.integers(0, len(rows) - 1), max_size=10))]
+    return rows
+
+
+@st.composite
+def tier_definitions(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Draw the standard three tiers with random thresholds, distinct counts and filters."""
+    tiers = []
+    for spec in STANDARD_TIERS:
+        tier = dict(spec)
+        if spec["name"] == "passive":
+            tier["events"] = draw(st.sampled_from([["view"], "*", ["view", "other"]]))
+        min_events = draw(st.sampled_from([None, 1, 2, 3]))
+        if min_events is not None:
+            tier["min_events"] = min_events
+        if draw(st.integers(0, 3)) == 0:
+            tier["min_distinct"] = {"column": "commit_key", "count": draw(st.integers(1, 2))}
+        if spec["name"] == "power" and draw(st.booleans()):
+            tier["filter"] = "area is not null"
+        tiers.append(tier)
+    return tiers
+
+
+@st.composite
+def stickiness_definitions(draw: st.DrawFn) -> list[dict[str, Any]]:
+    levels = st.sampled_from(["any", "passive", "active", "power"])
+    window_choices = [
+        {},
+        {"windows": {"dau": 1, "wau": 7, "mau": 30}, "ratios": ["dau_mau", "wau_mau"], "min_denominator": 2},
+        {"windows": {"d1": 1, "d3": "3 days", "d10": 10}, "ratios": ["d1_d10", "d3_d10", "d1_d3"]},
+    ]
+    views = []
+    for name, by in [("stickiness_global", []), ("stickiness_by_account", ["account"])]:
+        view = {"name": name, "level": draw(levels), **draw(st.sampled_from(window_choices))}
+        if by:
+            view["by"] = by
+        views.append(view)
+    return views
+
+
+@st.composite
+def tier_mix_definitions(draw: st.DrawFn) -> list[dict[str, Any]]:
+    windows = st.sampled_from([7, "30 days", "4 weeks", "2 days"])
+    target = {"tier": draw(st.sampled_from(["passive", "active", "power"])), "min_share": draw(st.sampled_from([0, 0.25, 0.4, 0.5, 1]))}
+    return [
+        {"name": "mix_by_account", "by": ["account"], "window": draw(windows), "target": target},
+        {"name": "mix_global", "window": draw(windows)},
+    ]
+
+
+ALERT_RULES = [
+    {"name": "power_user_drop", "type": "tier_drop", "from": "power", "to": "passive", "respond_within": "48 hours"},
+    {"name": "active_user_lost", "type": "tier_drop", "from": "active", "to": "inactive", "respond_within": "2 days"},
+]
+
+
+@HYPOTHESIS_SETTINGS
+@given(
+    rows=event_logs(),
+    time_zone=st.sampled_from(TIME_ZONES),
+    timestamp_type=st.sampled_from([UTC_TIMESTAMP, NAIVE_TIMESTAMP]),
+    tiers=tier_definitions(),
+    tier_window=st.sampled_from([1, 3, "7 days", "1 week", "2 weeks"]),
+    stickiness=stickiness_definitions(),
+    tier_mix=tier_mix_definitions(),
+)
+def test_random_engagement_logs(rows, time_zone, timestamp_type, tiers, tier_window, stickiness, tier_mix):
+    project_definitions = definitions(
+        tiers,
+        time_zone=time_zone,
+        tier_window=tier_window,
+        stickiness=stickiness,
+        tier_mix=tier_mix,
+        alerts=ALERT_RULES,
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        assert_parity(deploy_and_compare(Path(folder), project_definitions, rows, timestamp_type))
+
+
+ACCOUNT_METRICS = [
+    {"name": "commits_7d", "source": "events", "aggregate": "count", "filter": "event_type = 'commit'", "window": 7},
+    {"name": "keys_2w", "source": "events", "aggregate": "count_distinct", "value": "commit_key", "window": "2 weeks"},
+    {"name": "amount_10d", "source": "events", "aggregate": "sum", "value": "amount", "window": 10},
+    {"name": "amount_avg_10d", "source": "events", "aggregate": "avg", "value": "amount", "window": 10},
+    {"name": "amount_min_5d", "source": "events", "aggregate": "min", "value": "amount * 2", "window": 5},
+    {"name": "amount_max_5d", "source": "events", "aggregate": "max", "value": "amount", "window": 5, "filter": "area is not null"},
+]
+METRIC_REFERENCES = [metric["name"] for metric in ACCOUNT_METRICS] + [
+    "stickiness_by_account.dau_mau",
+    "stickiness_by_account.wau",
+    "mix_by_account.active_share",
+    "mix_by_account.mau",
+]
+
+
+@st.composite
+def scoring_definitions(draw: st.DrawFn) -> dict[str, Any]:
+    function = draw(st.sampled_from(["linear", "steps", "percentile"]))
+    if function == "linear":
+        lower = draw(st.sampled_from([-5, 0, 0.2, 1]))
+        upper = lower + draw(st.sampled_from([0.3, 1, 10]))
+        return {"function": "linear", "lower": lower, "upper": upper, "higher_is_better": draw(st.booleans())}
+    if function == "steps":
+        # The breakpoints are listed in ascending order of `min`, as the definitions require.
+        minimums = sorted(draw(st.lists(st.sampled_from([-1, -0.5, 0, 0.1, 1, 2, 5]), min_size=1, max_size=3, unique=True)))
+        return {"function": "steps", "steps": [{"min": minimum, "score": draw(st.integers(0, 100))} for minimum in minimums]}
+    return {"function": "percentile", "higher_is_better": draw(st.booleans())}
+
+
+MISSING_POLICIES = st.sampled_from([None, "renormalize", "zero", {"impute": 50}, {"impute": 12.5}])
+
+
+def split_weights(draw: st.DrawFn, count: int) -> list[int]:
+    """Draw `count` positive integer weights that sum to 100."""
+    cuts = sorted(draw(st.lists(st.integers(1, 99), min_size=count - 1, max_size=count - 1, unique=True)))
+    return [high - low for low, high in zip([0, *cuts], [*cuts, 100])]
+
+
+@st.composite
+def component_definitions(draw: st.DrawFn, name: str, weight: int) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["metric", "metric", "trend", "attribute"]))
+    component: dict[str, Any] = {"name": name, "weight": weight, "score": draw(scoring_definitions())}
+    if kind == "metric":
+        component["metric"] = draw(st.sampled_from(METRIC_REFERENCES))
+    elif kind == "trend":
+        component["trend"] = {
+            "metric": draw(st.sampled_from(METRIC_REFERENCES)),
+            "days": draw(st.integers(1, 10)),
+            "change": draw(st.sampled_from(["difference", "relative"])),
+        }
+    else:
+        component["attribute"] = "accounts.seats"
+    missing = draw(MISSING_POLICIES)
+    if missing is not None:
+        component["missing"] = missing
+    return component
+
+
+@st.composite
+def health_definitions(draw: st.DrawFn) -> dict[str, Any]:
+    categories = []
+    for category_index, category_weight in enumerate(split_weights(draw, draw(st.integers(1, 3)))):
+        component_count = draw(st.integers(1, 3))
+        components = [
+            draw(component_definitions(f"k{category_index}_{index}", weight))
+            for index, weight in enumerate(split_weights(draw, component_count))
+        ]
+        category = {"name": f"c{category_index}", "weight": category_weight, "components": components}
+        missing = draw(MISSING_POLICIES)
+        if missing is not None:
+            category["missing"] = missing
+        categories.append(category)
+    population: dict[str, Any] = {"source": "events"}
+    population_filter = draw(st.sampled_from([None, "area is not null", "event_type = 'commit'"]))
+    if population_filter is not None:
+        population["filter"] = population_filter
+    score: dict[str, Any] = {"name": "account_health_daily", "population": population, "categories": categories}
+    missing = draw(MISSING_POLICIES)
+    if missing is not None:
+        score["missing"] = missing
+    if draw(st.booleans()):
+        score["bands"] = [{"name": "good", "min": 50}, {"name": "bad", "min": 0}, {"name": "great", "min": 90}]
+    return score
+
+
+@HYPOTHESIS_SETTINGS
+@given(
+    rows=event_logs(),
+    time_zone=st.sampled_from(TIME_ZONES),
+    health=health_definitions(),
+    seats=st.lists(st.one_of(st.none(), st.integers(0, 50).map(float)), min_size=3, max_size=3),
+)
+def test_random_health_scores(rows, time_zone, health, seats):
+    project_definitions = definitions(
+        time_zone=time_zone,
+        stickiness=[{"name": "stickiness_by_account", "level": "any", "by": ["account"]}],
+        tier_mix=[{"name": "mix_by_account", "by": ["account"], "window": 7}],
+        account_metrics=ACCOUNT_METRICS,
+        health_scores=[health],
+    )
+    project_definitions["sources"] = [EVENT_SOURCE, ATTRIBUTE_SOURCE]
+    attribute_rows = [{"account_id": account, "seats": value} for account, value in zip(["a1", "a2", "a3"], seats)]
+    with tempfile.TemporaryDirectory() as folder:
+        assert_parity(deploy_and_compare(Path(folder), project_definitions, rows, attribute_rows=attribute_rows))
+
+
+@pytest.mark.slow
+def test_dpdk_example(tmp_path):
+    example = REPOSITORY / "examples" / "dpdk"
+    (tmp_path / "data").mkdir()
+    (tmp_path / "models").mkdir()
+    (tmp_path / "healthlayer.yml").write_text((example / "healthlayer.yml").read_text())
+    for model in (example / "models").glob("*.yml"):
+        (tmp_path / "models" / model.name).write_text(model.read_text())
+    (tmp_path / "data" / "events.parquet").write_bytes((example / "data" / "events.parquet").read_bytes())
+
+    deployment = deploy_project(tmp_path)
+    rows = pq.read_table(example / "data" / "events.parquet").to_pylist()
+    reference = ReferenceProject(load_project_definitions(example), {"contributions": rows})
+    views = [
+        "stickiness_daily",
+        "stickiness_daily_by_account",
+        "engagement_tiers_daily",
+        "tier_mix_daily",
+        "tier_transitions",
+        "alerts",
+        "account_health_daily",
+    ]
+    assert sorted(views) == sorted(reference.view_names())
+    assert_parity(compare_deployment(reference, deployment.database, deployment.schema, views))
