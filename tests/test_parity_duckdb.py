@@ -8,6 +8,7 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -41,6 +42,7 @@ STANDARD_VIEWS = {
     "tier_mix": [
         {"name": "tier_mix_daily", "by": ["account"], "window": "30 days", "target": {"tier": "active", "min_share": 0.4}},
         {"name": "tier_mix_global", "window": "1 week"},
+        {"name": "tier_mix_defaults", "by": ["account"]},
     ],
     "alerts": [
         {"name": "power_user_drop", "type": "tier_drop", "from": "power", "to": "passive", "respond_within": "48 hours"},
@@ -75,7 +77,7 @@ def assert_parity(problems: list[str]) -> None:
 
 
 def at(text: str, user: Any = "u1", account: Any = "a1", name: Any = "commit", **extra: Any) -> dict[str, Any]:
-    """Return an event row at an ISO timestamp; a timestamp without an offset is UTC."""
+    """Return an event row at an ISO timestamp, read as UTC when it has no offset."""
     timestamp = datetime.fromisoformat(text)
     if timestamp.tzinfo is None:
         timestamp = timestamp.replace(tzinfo=timezone.utc)
@@ -90,7 +92,8 @@ def test_view_columns(tmp_path):
     write_project(tmp_path, project_definitions, rows)
     deployment = deploy_project(tmp_path)
     reference = ReferenceProject(project_definitions, {"events": rows})
-    assert_parity(compare_deployment(reference, deployment.database, deployment.schema, strict_columns=True))
+    # Views may have more columns than the reference (tier_rank, direction), never fewer.
+    assert_parity(compare_deployment(reference, deployment.database, deployment.schema))
 
 
 # Hand-made event logs for the edge cases of docs/semantics.md.
@@ -150,6 +153,31 @@ DST_LOGS = {
 def test_dst_days(tmp_path, time_zone, timestamp_type):
     project_definitions = definitions(time_zone=time_zone, tier_window=2, **STANDARD_VIEWS)
     assert_parity(deploy_and_compare(tmp_path, project_definitions, DST_LOGS[time_zone], timestamp_type))
+
+
+@pytest.mark.parametrize("time_zone", ["Europe/Berlin", "America/New_York"])
+def test_respond_by_across_dst(tmp_path, time_zone):
+    # With a 2-day tier window, each power user drops to inactive two days after a merge. The
+    # drops fall on the two days before the autumn change of each zone (2024-10-27 and
+    # 2024-11-03), on the day of the change and on the day after.
+    day_before_change = {"Europe/Berlin": datetime(2024, 10, 26, 12), "America/New_York": datetime(2024, 11, 2, 12)}
+    zone = ZoneInfo(time_zone)
+    rows = []
+    for index, shift in enumerate([-1, 0, 1, 2]):
+        merge_day = day_before_change[time_zone] + timedelta(days=shift - 2)
+        rows.append(at(merge_day.replace(tzinfo=zone).isoformat(), f"u{index}", "a1", "merge"))
+    rows.append(at((day_before_change[time_zone] + timedelta(days=5)).replace(tzinfo=zone).isoformat(), "u9", "a9", "view"))
+    project_definitions = definitions(time_zone=time_zone, tier_window=2, **STANDARD_VIEWS)
+    reference = ReferenceProject(project_definitions, {"events": rows})
+    assert len(reference.view("alerts")) == 4
+    assert_parity(deploy_and_compare(tmp_path, project_definitions, rows))
+
+
+def test_stickiness_defaults(tmp_path):
+    # Without `level`, stickiness counts users at the active tier or higher.
+    rows = [event(0, "u1", "a1", "merge"), event(1, "u2", "a1", "view"), event(2, "u3", None, "other")]
+    stickiness = [{"name": "stickiness_defaults"}, {"name": "stickiness_custom_windows", "windows": {"d1": 1, "d2": 2, "d5": 5}}]
+    assert_parity(deploy_and_compare(tmp_path, definitions(stickiness=stickiness), rows))
 
 
 def test_one_day_tier_window(tmp_path):
@@ -215,14 +243,18 @@ def event_logs(draw: st.DrawFn) -> list[dict[str, Any]]:
         st.sampled_from([None, "lib", "app"]),
         st.sampled_from([None, "k1", "k2", "k3"]),
         st.one_of(st.none(), st.integers(-5, 20).map(float)),
+        st.integers(0, 24),  # 24 drops the timestamp, so one event in 25 has none
     )
     rows = []
-    for day, minute, user, account, name, area, commit_key, amount in draw(st.lists(event_tuples, max_size=50)):
+    for day, minute, user, account, name, area, commit_key, amount, timestamp_draw in draw(
+        st.lists(event_tuples, max_size=50)
+    ):
+        timestamp = None if timestamp_draw == 24 else start + timedelta(days=day, minutes=minute)
         rows.append(
             {
                 "user_id": user,
                 "account_id": account,
-                "event_ts": start + timedelta(days=day, minutes=minute),
+                "event_ts": timestamp,
                 "event_type": name,
                 "area": area,
                 "commit_key": commit_key,
@@ -241,7 +273,13 @@ def tier_definitions(draw: st.DrawFn) -> list[dict[str, Any]]:
     for spec in STANDARD_TIERS:
         tier = dict(spec)
         if spec["name"] == "passive":
-            tier["events"] = draw(st.sampled_from([["view"], "*", ["view", "other"]]))
+            events = draw(st.sampled_from([["view"], "*", ["view", "other"], None]))
+            if events is None:
+                # A class given by a filter alone.
+                del tier["events"]
+                tier["filter"] = "amount >= 5"
+            else:
+                tier["events"] = events
         min_events = draw(st.sampled_from([None, 1, 2, 3]))
         if min_events is not None:
             tier["min_events"] = min_events
@@ -342,8 +380,10 @@ def scoring_definitions(draw: st.DrawFn) -> dict[str, Any]:
 MISSING_POLICIES = st.sampled_from([None, "renormalize", "zero", {"impute": 50}, {"impute": 12.5}])
 
 
-def split_weights(draw: st.DrawFn, count: int) -> list[int]:
-    """Draw `count` positive integer weights that sum to 100."""
+def split_weights(draw: st.DrawFn, count: int, normalize: bool) -> list[int]:
+    """Draw `count` positive integer weights, which sum to 100 unless `normalize` is set."""
+    if normalize:
+        return draw(st.lists(st.integers(1, 40), min_size=count, max_size=count))
     cuts = sorted(draw(st.lists(st.integers(1, 99), min_size=count - 1, max_size=count - 1, unique=True)))
     return [high - low for low, high in zip([0, *cuts], [*cuts, 100])]
 
@@ -370,12 +410,13 @@ def component_definitions(draw: st.DrawFn, name: str, weight: int) -> dict[str, 
 
 @st.composite
 def health_definitions(draw: st.DrawFn) -> dict[str, Any]:
+    normalize = draw(st.booleans())
     categories = []
-    for category_index, category_weight in enumerate(split_weights(draw, draw(st.integers(1, 3)))):
+    for category_index, category_weight in enumerate(split_weights(draw, draw(st.integers(1, 3)), normalize)):
         component_count = draw(st.integers(1, 3))
         components = [
             draw(component_definitions(f"k{category_index}_{index}", weight))
-            for index, weight in enumerate(split_weights(draw, component_count))
+            for index, weight in enumerate(split_weights(draw, component_count, normalize))
         ]
         category = {"name": f"c{category_index}", "weight": category_weight, "components": components}
         missing = draw(MISSING_POLICIES)
@@ -387,6 +428,8 @@ def health_definitions(draw: st.DrawFn) -> dict[str, Any]:
     if population_filter is not None:
         population["filter"] = population_filter
     score: dict[str, Any] = {"name": "account_health_daily", "population": population, "categories": categories}
+    if normalize:
+        score["normalize"] = True
     missing = draw(MISSING_POLICIES)
     if missing is not None:
         score["missing"] = missing

@@ -238,5 +238,5 @@ def add_alerts(builder: PlanBuilder) -> None:
             .where(exp.and_(exp.GTE(this=sql.column("from_rank", "t"), expression=sql.number(from_rank)),
                             exp.LTE(this=sql.column("to_rank", "t"), expression=sql.number(to_rank))))
         )
-    query = parts[0] if len(parts) == 1 else exp.union(*parts, distinct=False)
+    query = sql.union_all(parts)
     builder.add(ALERTS_VIEW, query, "output", "Alerts: tier drops that need a response by a deadline.")

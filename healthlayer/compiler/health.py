@@ -5,12 +5,13 @@ from __future__ import annotations
 from sqlglot import exp
 
 from healthlayer.compiler import sql
-from healthlayer.compiler.engagement import CALENDAR, EVENTS, calendar_query
+from healthlayer.compiler.engagement import BOUNDS, CALENDAR, EVENTS, calendar_query
 from healthlayer.compiler.plan import PlanBuilder, internal_name
 from healthlayer.compiler.rolling import window_deltas
 from healthlayer.compiler.sources import local_date, source_table
 from healthlayer.definitions import models
-from healthlayer.definitions.references import resolve_attribute, resolve_metric
+from healthlayer.definitions.project import Project
+from healthlayer.definitions.references import MetricRef, resolve_attribute, resolve_metric
 
 
 def _subquery(query: exp.Query, alias: str) -> exp.Subquery:
@@ -64,8 +65,11 @@ def _source_rows(builder: PlanBuilder, source: models.Source, kind: str, item: s
     )
 
 
-def _spine(builder: PlanBuilder, definition: models.HealthScore) -> str:
-    """Add the population's dense spine: each account's days from its first event to the last day of data."""
+def _spine(builder: PlanBuilder, definition: models.HealthScore) -> tuple[str, exp.Expression]:
+    """Add the population's dense spine: each account's days from its first event to the last day of data.
+
+    Returns the spine's name and a one-row relation whose `first_date` is the first day of data.
+    """
     project = builder.project
     source = project.sources[definition.population.source]
     engagement_source = project.engagement.source if project.engagement else None
@@ -73,12 +77,14 @@ def _spine(builder: PlanBuilder, definition: models.HealthScore) -> str:
         rows = exp.select(sql.column("account_id"), sql.column("activity_date")).from_(builder.table(EVENTS))
         rows = rows.where(sql.not_null(sql.column("account_id")))
         calendar: exp.Expression = builder.table(CALENDAR)
+        data_bounds: exp.Expression = builder.table(BOUNDS)
     else:
         rows = _source_rows(builder, source, "health_scores", definition.name, None, None)
         bounds = exp.select(sql.alias(exp.Min(this=sql.column("activity_date")), "first_date"),
                             sql.alias(exp.Max(this=sql.column("activity_date")), "last_date")).from_(
             _subquery(rows.copy(), "r"))
         calendar = _subquery(calendar_query(_subquery(bounds, "bq")), "cq")
+        data_bounds = _subquery(bounds.copy(), "db")
 
     members = exp.select(sql.column("account_id")).distinct().from_(_subquery(rows.copy(), "r"))
     if definition.population.filter is not None:
@@ -99,7 +105,7 @@ def _spine(builder: PlanBuilder, definition: models.HealthScore) -> str:
     )
     name = internal_name(f"{definition.name}_accounts")
     builder.add(name, spine, "internal", f"Accounts of the health score {definition.name} and their days.")
-    return name
+    return name, data_bounds
 
 
 def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, spine: str, column: str,
@@ -194,9 +200,35 @@ def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, sp
     return name
 
 
-def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str, values: _Values) -> str:
+def _is_additive(project: Project, reference: MetricRef) -> bool:
+    """Return whether a metric is a count or sum, which is 0, not NULL, over days without rows."""
+    if reference.kind == "account_metrics":
+        return project.account_metrics[reference.name].aggregate in ("count", "count_distinct", "sum")
+    if reference.kind == "stickiness":
+        return reference.column in project.stickiness[reference.name].windows
+    return reference.column == "mau" or reference.column.endswith("_users")
+
+
+def _lag(value: exp.Expression, days: int, additive: bool, partition: exp.Expression,
+         order: exp.Expression) -> exp.Expression:
+    """Return the value `days` days earlier; before the account's rows, 0 for counts inside the data range."""
+    earlier = sql.window(exp.Lag(this=value, offset=sql.number(days)), [partition], [order])
+    if not additive:
+        return earlier
+    inside = exp.GTE(this=sql.add_days(order.copy(), -days), expression=sql.column("first_date", "db"))
+    return exp.Coalesce(this=earlier, expressions=[sql.case((inside, sql.number(0)))])
+
+
+def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str, data_bounds: exp.Expression,
+                values: _Values) -> str:
     project = builder.project
-    query = exp.select(sql.column("as_of_date", "sp"), sql.column("account_id", "sp")).from_(builder.table(spine).as_("sp"))
+    bounds = data_bounds.copy()
+    bounds = bounds.as_("db") if isinstance(bounds, exp.Table) else _subquery(bounds.this.copy(), "db")
+    query = (
+        exp.select(sql.column("as_of_date", "sp"), sql.column("account_id", "sp"))
+        .from_(builder.table(spine).as_("sp"))
+        .join(bounds, join_type="cross")
+    )
     for reference, column in values.metrics.items():
         resolved = resolve_metric(project, reference)
         assert resolved is not None
@@ -208,8 +240,14 @@ def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str
                           exp.EQ(this=sql.column("as_of_date", "sp"), expression=sql.column("as_of_date", alias)))
             query = query.join(builder.table(relation).as_(alias), on=on, join_type="left")
             query = query.select(sql.column(column, alias))
-            query = query.select(*[sql.alias(sql.column(f"lag_{days}", alias), f"{column}_lag_{days}")
-                                   for days in sorted(lags)])
+            additive = _is_additive(project, resolved)
+            for days in sorted(lags):
+                earlier: exp.Expression = sql.column(f"lag_{days}", alias)
+                if additive:
+                    inside = exp.GTE(this=sql.add_days(sql.column("as_of_date", "sp"), -days),
+                                     expression=sql.column("first_date", "db"))
+                    earlier = exp.Coalesce(this=earlier, expressions=[sql.case((inside, sql.number(0)))])
+                query = query.select(sql.alias(earlier, f"{column}_lag_{days}"))
             continue
         on = exp.and_(exp.EQ(this=sql.column("account_id", "sp"), expression=sql.column("account_id", alias)),
                       exp.EQ(this=sql.column("as_of_date", "sp"), expression=sql.column("activity_date", alias)))
@@ -217,9 +255,10 @@ def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str
         view_column = sql.column(resolved.column, alias, quoted=True)
         query = query.select(sql.alias(view_column, column))
         # The view has a row for every day of the account, so the row N back is the day N back.
+        additive = _is_additive(project, resolved)
         query = query.select(*[
-            sql.alias(sql.window(exp.Lag(this=view_column.copy(), offset=sql.number(days)), [sql.column("account_id", "sp")],
-                                 [sql.column("as_of_date", "sp")]), f"{column}_lag_{days}")
+            sql.alias(_lag(view_column.copy(), days, additive, sql.column("account_id", "sp"),
+                           sql.column("as_of_date", "sp")), f"{column}_lag_{days}")
             for days in sorted(lags)])
     for reference, column in values.attributes.items():
         resolved_attribute = resolve_attribute(project, reference)
@@ -305,8 +344,8 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
     for category in definition.categories:
         for component in category.components:
             _raw_value(component, values)
-    spine = _spine(builder, definition)
-    values_relation = _add_values(builder, definition, spine, values)
+    spine, data_bounds = _spine(builder, definition)
+    values_relation = _add_values(builder, definition, spine, data_bounds, values)
 
     # Step 1: raw value and score of every component.
     raw_selects: list[exp.Expression] = [sql.column("as_of_date", "v"), sql.column("account_id", "v")]

@@ -136,6 +136,11 @@ def window(function: exp.Expression, partition: list[exp.Expression], order: lis
     return exp.Window(this=function, partition_by=partition or None, order=order_clause, spec=spec)
 
 
+def union_all(queries: list[exp.Query]) -> exp.Query:
+    """Return the UNION ALL of one or more queries (sqlglot's union needs at least two)."""
+    return queries[0] if len(queries) == 1 else exp.union(*queries, distinct=False)
+
+
 def table(name: str, schema: str | None) -> exp.Table:
     """Return a reference to a healthlayer relation in the deploy schema."""
     return exp.Table(this=ident(name), db=ident(schema) if schema else None)

@@ -16,8 +16,7 @@ def rank_count_column(level: int) -> str:
 
 
 def _offsets(window_days: int) -> exp.Subquery:
-    offsets = exp.union(*[exp.select(sql.alias(sql.number(offset), "day_offset")) for offset in range(window_days)],
-                        distinct=False)
+    offsets = sql.union_all([exp.select(sql.alias(sql.number(offset), "day_offset")) for offset in range(window_days)])
     return exp.Subquery(this=offsets, alias=exp.TableAlias(this=exp.to_identifier("o")))
 
 

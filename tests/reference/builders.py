@@ -58,7 +58,7 @@ def definitions(
     tier_window: Any = "7 days",
     **sections: Any,
 ) -> dict[str, Any]:
-    """Return project definitions over the `events` source; `sections` adds top-level keys such as `stickiness`."""
+    """Return project definitions over the `events` source, plus `sections` as top-level keys such as `stickiness`."""
     result: dict[str, Any] = {
         "time_zone": time_zone,
         "sources": [EVENT_SOURCE],

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from .expressions import compile_filter
 
 INACTIVE = "inactive"
-"""Tier name of a user who meets no tier rule; it ranks below every tier."""
+"""Tier name of a user who meets no tier rule. It ranks below every tier."""
 
 INACTIVE_RANK = -1
 
@@ -69,7 +69,7 @@ def tier_rank(name: str, tiers: list[Tier]) -> int:
     for tier in tiers:
         if tier.name == name:
             return tier.rank
-    raise ValueError(f"unknown tier {name!r}; the tiers are {[tier.name for tier in tiers]}")
+    raise ValueError(f"unknown tier {name!r}: expected inactive or one of {[tier.name for tier in tiers]}")
 
 
 def tier_name(rank: int, tiers: list[Tier]) -> str:

@@ -41,6 +41,7 @@ def _evaluate(node: exp.Expression, row: Row) -> Any:
         return node.this
     if isinstance(node, exp.Literal):
         return _literal_value(node)
+
     if isinstance(node, exp.Not):
         value = _evaluate(node.this, row)
         return None if value is None else not value
@@ -52,6 +53,7 @@ def _evaluate(node: exp.Expression, row: Row) -> Any:
         return _is(_evaluate(node.this, row), node.expression)
     if isinstance(node, exp.In):
         return _in(_evaluate(node.this, row), [_evaluate(item, row) for item in node.expressions])
+
     if isinstance(node, exp.Between):
         value = _evaluate(node.this, row)
         low = _compare(exp.GTE, value, _evaluate(node.args["low"], row))
@@ -61,6 +63,7 @@ def _evaluate(node: exp.Expression, row: Row) -> Any:
         return _compare(type(node), _evaluate(node.this, row), _evaluate(node.expression, row))
     if isinstance(node, exp.Like):
         return _like(_evaluate(node.this, row), _evaluate(node.expression, row))
+
     if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Div)):
         return _arithmetic(type(node), _evaluate(node.this, row), _evaluate(node.expression, row))
     if isinstance(node, exp.Neg):
@@ -72,6 +75,7 @@ def _evaluate(node: exp.Expression, row: Row) -> Any:
             if value is not None:
                 return value
         return None
+
     raise NotImplementedError(f"the reference cannot evaluate SQL {node.sql(dialect='duckdb')!r}")
 
 
@@ -142,7 +146,15 @@ def _compare(kind: type, left: Any, right: Any) -> bool | None:
 def _like(value: Any, pattern: Any) -> bool | None:
     if value is None or pattern is None:
         return None
-    regex = "".join(".*" if char == "%" else "." if char == "_" else re.escape(char) for char in pattern)
+    parts = []
+    for char in pattern:
+        if char == "%":
+            parts.append(".*")
+        elif char == "_":
+            parts.append(".")
+        else:
+            parts.append(re.escape(char))
+    regex = "".join(parts)
     return re.fullmatch(regex, value, re.DOTALL) is not None
 
 

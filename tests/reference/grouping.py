@@ -19,7 +19,7 @@ def group_key(event: Event, by: list[str]) -> tuple[Any, ...]:
 def events_by_group(events: Iterable[Event], by: list[str]) -> dict[tuple[Any, ...], list[Event]]:
     """Group events by their `by` values, leaving out events with a NULL value in any `by` column.
 
-    NOTE: the semantics only say that events without an account are left out of per-account
+    NOTE: the semantics only state that events without an account are left out of per-account
     views. The reference applies the same rule to declared `by` columns.
     """
     groups: dict[tuple[Any, ...], list[Event]] = defaultdict(list)

@@ -35,7 +35,7 @@ class MissingPolicy:
         raise ValueError(f"invalid missing policy {spec!r}: use renormalize, zero or {{impute: <score>}}")
 
     def substitute(self) -> float | None:
-        """Return the score that stands in for missing data, or None when the item is left out."""
+        """Return the score that replaces missing data, or None when the item is left out."""
         if self.kind == "zero":
             return 0.0
         if self.kind == "impute":

@@ -66,7 +66,7 @@ def write_project(
     timestamp_type: pa.DataType = pa.timestamp("us", tz="UTC"),
     attribute_rows: Mapping[str, tuple[list[Mapping[str, Any]], Mapping[str, pa.DataType]]] | None = None,
 ) -> None:
-    """Write a project folder whose definitions are `definitions` and whose event file holds `rows`.
+    """Write a project folder whose definitions are `definitions` and whose event file contains `rows`.
 
     `attribute_rows` maps an attribute source name to its rows and column types, written to
     data/<name>.parquet.

@@ -28,7 +28,14 @@ Rows = list[dict[str, Any]]
 
 
 class ReferenceProject:
-    """The reference results of one project; each view is computed on first use."""
+    """The reference results of one project. Each view is computed on first use."""
+
+    trend_base_before_first_event = "definition"
+    """How a trend reads its base day d−N when that day is before the account's first event.
+
+    "definition" evaluates the metric there by its definition, so a count or sum is 0 over a
+    window without rows. "null" treats the base value as missing, so the trend is NULL.
+    """
 
     def __init__(self, definitions: Mapping[str, Any], source_rows: Mapping[str, Rows]):
         self.definitions = definitions
@@ -74,7 +81,7 @@ class ReferenceProject:
         for definition in self.definitions.get("health_scores", []):
             if definition["name"] == name:
                 return health_columns(definition)
-        raise KeyError(f"no view {name!r} in the definitions; the views are {self.view_names()}")
+        raise KeyError(f"view {name!r} not found in the definitions: the views are {self.view_names()}")
 
     def view(self, name: str) -> Rows:
         """Return the rows of one view."""
@@ -100,7 +107,7 @@ class ReferenceProject:
         for definition in self.definitions.get("health_scores", []):
             if definition["name"] == name:
                 return self._health(definition)
-        raise KeyError(f"no view {name!r} in the definitions; the views are {self.view_names()}")
+        raise KeyError(f"view {name!r} not found in the definitions: the views are {self.view_names()}")
 
     def account_metrics(self) -> dict[str, AccountMetric]:
         """Return the account metrics by name."""
@@ -122,14 +129,14 @@ class ReferenceProject:
             definition, self.sources[source_name], self.source_rows[source_name], self.time_zone
         )
         raw_values = {
-            (category["name"], component["name"]): self._raw_value(component)
+            (category["name"], component["name"]): self._raw_value(component, accounts)
             for category in definition["categories"]
             for component in category["components"]
         }
         return health_view(definition, accounts, raw_values, self.day_range)
 
-    def _raw_value(self, component: Mapping[str, Any]) -> Callable[[Any, int], Any]:
-        """Return the raw-value function of a health component."""
+    def _raw_value(self, component: Mapping[str, Any], first_days: Mapping[Any, int]) -> Callable[[Any, int], Any]:
+        """Return the raw-value function of a health component; `first_days` maps accounts to their first event day."""
         if "metric" in component:
             return self._metric_reader(component["metric"])
         if "attribute" in component:
@@ -138,7 +145,14 @@ class ReferenceProject:
         read = self._metric_reader(trend["metric"])
         days = int(trend["days"])
         change = trend.get("change", "difference")
-        return lambda account, day: trend_value(read(account, day), read(account, day - days), change)
+
+        def read_trend(account: Any, day: int) -> float | None:
+            base_day = day - days
+            if self.trend_base_before_first_event == "null" and base_day < first_days[account]:
+                return None
+            return trend_value(read(account, day), read(account, base_day), change)
+
+        return read_trend
 
     def _metric_reader(self, reference: str) -> Callable[[Any, int], Any]:
         """Return a function of (account, day) reading an account metric or a per-account view column.
@@ -155,7 +169,7 @@ class ReferenceProject:
         view_name, column = reference.split(".", 1)
         empty = self._empty_view_values(view_name)
         if column not in empty:
-            raise KeyError(f"view {view_name!r} has no column {column!r}; it has {sorted(empty)}")
+            raise KeyError(f"column {column!r} not found in view {view_name!r}: it has {sorted(empty)}")
         index = {(row["account_id"], row["activity_date"].toordinal()): row for row in self.view(view_name)}
 
         def read(account: Any, day: int) -> Any:

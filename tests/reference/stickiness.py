@@ -11,8 +11,9 @@ from .grouping import events_by_group, output_column
 from .timeline import DailyCounts, covering_intervals, is_window_complete
 
 DEFAULT_WINDOWS = {"dau": 1, "wau": 7, "mau": 30}
-DEFAULT_RATIOS = ["dau_mau", "dau_wau", "wau_mau"]
 DEFAULT_MIN_DENOMINATOR = 1
+# NOTE: docs/definitions.md names no default level; the reference counts every event.
+DEFAULT_LEVEL = "active"
 
 
 def ratio(numerator: int, denominator: int, min_denominator: float = DEFAULT_MIN_DENOMINATOR) -> float | None:
@@ -36,17 +37,30 @@ def window_lengths(definition: Mapping[str, Any]) -> dict[str, int]:
     return {name: parse_window_days(length) for name, length in windows.items()}
 
 
+def ratio_names(definition: Mapping[str, Any]) -> list[str]:
+    """Return the ratio columns: the listed ones, or by default every shorter_longer window pair."""
+    if "ratios" in definition:
+        return list(definition["ratios"])
+    windows = window_lengths(definition)
+    return [
+        f"{short}_{long}"
+        for short, short_days in windows.items()
+        for long, long_days in windows.items()
+        if short_days < long_days
+    ]
+
+
 def view_columns(definition: Mapping[str, Any]) -> list[str]:
     """Return the columns of a stickiness view in order."""
     by = [output_column(column) for column in definition.get("by", [])]
     windows = list(window_lengths(definition))
-    return ["activity_date", *by, *windows, *definition.get("ratios", DEFAULT_RATIOS), "is_complete"]
+    return ["activity_date", *by, *windows, *ratio_names(definition), "is_complete"]
 
 
 def empty_values(definition: Mapping[str, Any]) -> dict[str, Any]:
     """Return the counts and ratios of a group on a day without events in any window: 0 and None."""
     values: dict[str, Any] = {name: 0 for name in window_lengths(definition)}
-    values.update({name: None for name in definition.get("ratios", DEFAULT_RATIOS)})
+    values.update({name: None for name in ratio_names(definition)})
     return values
 
 
@@ -62,9 +76,9 @@ def stickiness_view(
     first, last = day_range
     by = list(definition.get("by", []))
     windows = window_lengths(definition)
-    ratios = [(name, *split_ratio(name, windows)) for name in definition.get("ratios", DEFAULT_RATIOS)]
+    ratios = [(name, *split_ratio(name, windows)) for name in ratio_names(definition)]
     min_denominator = definition.get("min_denominator", DEFAULT_MIN_DENOMINATOR)
-    minimum_rank = level_rank(definition.get("level", "any"), tiers)
+    minimum_rank = level_rank(definition.get("level", DEFAULT_LEVEL), tiers)
     longest = max(windows.values())
 
     rows = []

@@ -43,7 +43,8 @@ STICKINESS_EVENTS = [
 
 
 def stickiness_project(**definition):
-    views = [{"name": "s", **definition}, {"name": "s_by_account", "by": ["account"], **definition}]
+    views = [{"name": "s", "level": "any", **definition},
+             {"name": "s_by_account", "level": "any", "by": ["account"], **definition}]
     return ReferenceProject(definitions(stickiness=views), {"events": STICKINESS_EVENTS})
 
 
@@ -119,7 +120,7 @@ def test_stickiness_level_counts_higher_tiers():
 
 def test_stickiness_duplicates_change_nothing():
     rows = [event(0, "u1", "a1", "view")] * 3 + [event(1, "u1", "a1", "view")]
-    project = ReferenceProject(definitions(stickiness=[{"name": "s"}]), {"events": rows})
+    project = ReferenceProject(definitions(stickiness=[{"name": "s", "level": "any"}]), {"events": rows})
     assert [(row["dau"], row["mau"]) for row in project.view("s")] == [(1, 1), (1, 1)]
 
 
@@ -304,7 +305,7 @@ def test_tier_mix_global_view():
 
 def test_empty_event_table():
     project = ReferenceProject(
-        definitions(stickiness=[{"name": "s"}], tier_mix=[{"name": "mix", "by": ["account"]}], alerts=[ALERT_RULE]),
+        definitions(stickiness=[{"name": "s", "level": "any"}], tier_mix=[{"name": "mix", "by": ["account"]}], alerts=[ALERT_RULE]),
         {"events": []},
     )
     for name in project.view_names():
@@ -326,9 +327,26 @@ def test_stickiness_by_declared_column():
         event(1, "u3", "a1", "view", area=None),
         event(2, "u1", "a2", "view", area="app"),
     ]
-    project = ReferenceProject(definitions(stickiness=[{"name": "s", "by": ["area"]}]), {"events": rows})
+    project = ReferenceProject(definitions(stickiness=[{"name": "s", "level": "any", "by": ["area"]}]), {"events": rows})
     view = project.view("s")
     assert {row["area"] for row in view} == {"lib", "app"}
     lib = rows_by_day(row for row in view if row["area"] == "lib")
     assert [lib[day(offset)]["mau"] for offset in range(3)] == [1, 2, 2]
     assert [row["activity_date"] for row in view if row["area"] == "app"] == [day(2)]
+
+
+def test_rows_have_view_columns():
+    rows = [event(0, "u1", "a1", "merge", area="lib"), event(3, "u2", "a2", "view"), event(9, "u1", "a1", "view")]
+    project = ReferenceProject(
+        definitions(
+            stickiness=[{"name": "s"}, {"name": "s_area", "by": ["area"], "windows": {"d2": 2}, "ratios": []}],
+            tier_mix=[{"name": "mix", "by": ["account"], "target": {"tier": "power", "min_share": 0.1}}, {"name": "g"}],
+            alerts=[ALERT_RULE],
+        ),
+        {"events": rows},
+    )
+    for name in project.view_names():
+        view = project.view(name)
+        assert view, name
+        for row in view:
+            assert list(row) == project.view_columns(name), name

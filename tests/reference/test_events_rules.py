@@ -57,7 +57,7 @@ def test_dst_days_count_once():
 def test_null_user_and_timestamp_ignored():
     rows = [event(0, None, "a1", "view"), event(3, "u1", "a1", "view"), event(5, "u2", "a1", "view")]
     rows[2]["event_ts"] = None
-    project = ReferenceProject(definitions(stickiness=[{"name": "s"}]), {"events": rows})
+    project = ReferenceProject(definitions(stickiness=[{"name": "s", "level": "any"}]), {"events": rows})
     stickiness = project.view("s")
     assert [row["activity_date"] for row in stickiness] == [date(2024, 1, 4)]
     assert stickiness[0]["dau"] == 1
@@ -66,7 +66,7 @@ def test_null_user_and_timestamp_ignored():
 def test_null_account_global_only():
     rows = [event(0, "u1", None, "view"), event(1, "u2", "a1", "view")]
     project = ReferenceProject(
-        definitions(stickiness=[{"name": "s"}, {"name": "s_by_account", "by": ["account"]}]),
+        definitions(stickiness=[{"name": "s", "level": "any"}, {"name": "s_by_account", "level": "any", "by": ["account"]}]),
         {"events": rows},
     )
     assert [row["dau"] for row in project.view("s")] == [1, 1]

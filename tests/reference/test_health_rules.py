@@ -145,7 +145,7 @@ def test_coverage_zero_no_score():
 
 
 def test_category_without_data_follows_policy():
-    # x has data in c1; c2's only component is imputed, so c2 has no score and its policy applies.
+    # x has data in c1. c2's only component is imputed, so c2 has no score and its policy applies.
     categories = [CATEGORIES[0], {**CATEGORIES[1], "missing": "zero"}]
     scores, health, coverage = combine(50.0, None, None, categories)
     assert scores == {"c1": 50.0, "c2": None}
@@ -233,9 +233,9 @@ def test_health_trend_and_view_metric():
     health = {row["as_of_date"]: row for row in health_project(rows, components).view("health")}
     # Day 0: the trend's base day is before the data, so only stickiness (1/1) scores.
     assert (health[day(0)]["health_score"], health[day(0)]["coverage"]) == (100.0, 0.5)
-    # Day 1: commits go 1 -> 2, a change of +1, scored 75; dau_mau is 1.
+    # Day 1: commits go 1 -> 2, a change of +1 scored 75, and dau_mau is 1.
     assert health[day(1)]["health_score"] == 87.5
-    # Day 3: commits go 2 -> 1 (-1, scored 25); dau_mau is 0 / 1.
+    # Day 3: commits go 2 -> 1, a change of -1 scored 25, and dau_mau is 0 / 1.
     assert health[day(3)]["health_score"] == 12.5
     assert health[day(3)]["band"] == "red"
     assert health[day(4)]["coverage"] == 1.0
@@ -271,3 +271,24 @@ def test_health_attribute_component():
     health = {row["account_id"]: row for row in project.view("health")}
     assert (health["a1"]["health_score"], health["a1"]["band"], health["a1"]["coverage"]) == (75.0, "green", 1.0)
     assert (health["a2"]["health_score"], health["a2"]["band"], health["a2"]["coverage"]) == (None, None, 0.0)
+
+
+def test_trend_base_before_first_event():
+    rows = [event(0, "u9", "a9", "view"), event(2, "u1", "a1", "commit", area="org")]
+    components = [
+        {
+            "name": "trend",
+            "weight": 100,
+            "trend": {"metric": "commits_3d", "days": 1, "change": "difference"},
+            "score": {"function": "linear", "lower": -2, "upper": 2},
+        }
+    ]
+    project = health_project(rows, components)
+    # On day 2, a1's base day 1 is before its first event, where the 3-day count is 0.
+    health = {row["account_id"]: row for row in project.view("health")}
+    assert (health["a1"]["health_score"], health["a1"]["coverage"]) == (75.0, 1.0)
+
+    project = health_project(rows, components)
+    project.trend_base_before_first_event = "null"
+    health = {row["account_id"]: row for row in project.view("health")}
+    assert (health["a1"]["health_score"], health["a1"]["coverage"]) == (None, 0.0)

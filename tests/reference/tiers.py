@@ -3,7 +3,7 @@
 The tier at day d is the highest tier whose rule the user meets over the events inside the
 trailing tier window ending at d. The events inside a trailing window change only on the day an
 event enters it (its own day) and on the day it leaves (its day + window length), so the tier
-is evaluated on those change days and holds until the next one.
+is evaluated on those change days and stays the same until the next one.
 """
 
 import bisect
@@ -86,7 +86,7 @@ def window_runs(
     length: int,
     state_of: Callable[[TierWindow], State],
 ) -> list[tuple[int, int, State]]:
-    """Return runs (first day, last day, state) of the days whose trailing window holds events.
+    """Return runs (first day, last day, state) of the days whose trailing window contains events.
 
     `events` must be sorted by day. `state_of` summarises the window contents, and a run ends
     where the window contents change. Days whose window is empty belong to no run.

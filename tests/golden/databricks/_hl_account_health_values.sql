@@ -9,14 +9,24 @@ SELECT
   j_metric_1.buyer_share AS metric_1,
   j_metric_2.metric_2,
   j_metric_3.metric_3,
-  j_metric_3.lag_30 AS metric_3_lag_30,
+  COALESCE(
+    j_metric_3.lag_30,
+    CASE
+      WHEN CAST(DATEADD(DAY, -30, sp.as_of_date) AS DATE) >= db.first_date
+      THEN 0
+    END
+  ) AS metric_3_lag_30,
   j_metric_4.metric_4,
-  j_metric_4.lag_7 AS metric_4_lag_7,
+  COALESCE(
+    j_metric_4.lag_7,
+    CASE WHEN CAST(DATEADD(DAY, -7, sp.as_of_date) AS DATE) >= db.first_date THEN 0 END
+  ) AS metric_4_lag_7,
   j_metric_5.metric_5,
   j_metric_6.metric_6,
   j_metric_7.metric_7,
   j_attribute_0.metric_value AS attribute_0
 FROM analytics._hl_account_health_accounts AS sp
+CROSS JOIN analytics._hl_bounds AS db
 LEFT JOIN analytics.stickiness_daily_by_account AS j_metric_0
   ON sp.account_id = j_metric_0.account_id
   AND sp.as_of_date = j_metric_0.activity_date
