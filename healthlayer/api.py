@@ -54,9 +54,10 @@ def target_settings(project: Project, target: str | None) -> tuple[str, str, dic
     return name, config.type, config.settings()
 
 
-def open_target(project: Project, target: str | None = None) -> Adapter:
+def open_target(project: Project, target: str | None = None, must_exist: bool = False) -> Adapter:
+    """Connect to a target; `must_exist` is for reading commands, which must not create a database."""
     _, adapter_type, settings = target_settings(project, target)
-    return connect(adapter_type, settings, project.root)
+    return connect(adapter_type, settings, project.root, must_exist)
 
 
 def engine_timestamp_types(project: Project, adapter: Adapter) -> dict[str, bool]:

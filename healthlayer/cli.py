@@ -144,7 +144,7 @@ def summary(project_dir: Path, variables: tuple[str, ...], target: str | None) -
     from healthlayer.summary import print_summary
 
     project, _ = api.load(project_dir, _parse_vars(variables))
-    with api.open_target(project, target) as adapter:
+    with api.open_target(project, target, must_exist=True) as adapter:
         print_summary(project, adapter, _console())
 
 
@@ -159,7 +159,7 @@ def query(project_dir: Path, target: str | None, statement: str, output_format: 
     from healthlayer.reporting import print_table
 
     project, _ = api.load(project_dir)
-    with api.open_target(project, target) as adapter:
+    with api.open_target(project, target, must_exist=True) as adapter:
         columns, rows = adapter.fetch(statement)
     if output_format == "json":
         click.echo(json.dumps([dict(zip(columns, row)) for row in rows], default=str, indent=2))

@@ -52,14 +52,21 @@ def print_table(console: Console, title: str, columns: Sequence[str], rows: Sequ
     table = Table(title=title, title_justify="left", title_style="bold")
     for name in columns:
         table.add_column(name)
+    decimals = [_column_decimals([row[index] for row in rows]) for index in range(len(columns))]
     for row in rows:
-        table.add_row(*[format_value(value) for value in row])
+        table.add_row(*[format_value(value, decimals[index]) for index, value in enumerate(row)])
     console.print(table)
 
 
-def format_value(value: Any) -> str:
+def _column_decimals(values: Sequence[Any]) -> int:
+    """Return 3 decimals for a column of shares and ratios (all within -1..1), else 1."""
+    numbers = [value for value in values if isinstance(value, float)]
+    return 3 if numbers and all(abs(value) <= 1 for value in numbers) else 1
+
+
+def format_value(value: Any, decimals: int = 3) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+        return f"{value:.{decimals}f}"
     return str(value)

@@ -6,7 +6,8 @@ from rich.console import Console
 
 from healthlayer.adapters.base import Adapter
 from healthlayer.definitions.project import Project
-from healthlayer.definitions.references import ALERTS_VIEW
+from healthlayer.errors import HealthlayerError
+from healthlayer.definitions.references import ALERTS_VIEW, TIERS_VIEW
 from healthlayer.reporting import print_table
 
 
@@ -17,12 +18,26 @@ def _view(adapter: Adapter, name: str) -> str:
     return f'"{adapter.schema}"."{name}"'
 
 
+def _require_views(project: Project, adapter: Adapter) -> None:
+    names = list(project.stickiness) + list(project.tier_mix) + list(project.health_scores)
+    if project.alerts:
+        names.append(ALERTS_VIEW)
+    _, rows = adapter.fetch("SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+                            [adapter.schema])
+    present = {row[0] for row in rows}
+    missing = [name for name in names if name not in present]
+    if missing:
+        raise HealthlayerError(f"views {', '.join(missing)} are not deployed in schema '{adapter.schema}'; "
+                               "run 'healthlayer deploy' first")
+
+
 def print_summary(project: Project, adapter: Adapter, console: Console) -> None:
     """Print the latest day of each kind of output view of a deployed project.
 
     NOTE: these read-only queries are written in SQL that DuckDB and PostgreSQL accept; other
     engines may need them rendered through sqlglot.
     """
+    _require_views(project, adapter)
     global_stickiness = [name for name, item in project.stickiness.items() if not item.by]
     if global_stickiness:
         name = global_stickiness[0]
@@ -57,8 +72,12 @@ def print_summary(project: Project, adapter: Adapter, console: Console) -> None:
         print_table(console, f"Healthiest accounts ({name})", columns, rows)
 
     if project.alerts:
+        recent = (f"FROM {_view(adapter, ALERTS_VIEW)} WHERE detected_date > "
+                  f"(SELECT MAX(activity_date) FROM {_view(adapter, TIERS_VIEW)}) - INTERVAL 30 DAY")
+        _, counted = adapter.fetch(f"SELECT COUNT(*) {recent}")
         columns, rows = adapter.fetch(
-            f"SELECT alert_type, account_id, user_id, detected_date, respond_by, reason FROM {_view(adapter, ALERTS_VIEW)} "
-            f"WHERE detected_date >= (SELECT MAX(detected_date) FROM {_view(adapter, ALERTS_VIEW)}) - INTERVAL 30 DAY "
+            f"SELECT alert_type, account_id, user_id, detected_date, respond_by, reason {recent} "
             f"ORDER BY detected_date DESC, account_id, user_id LIMIT {TOP_ACCOUNTS}")
-        print_table(console, "Alerts of the last 30 days of data", columns, rows)
+        total = counted[0][0]
+        shown = f", the latest {len(rows)} of {total}" if total > len(rows) else ""
+        print_table(console, f"Alerts of the last 30 days of data{shown}", columns, rows)

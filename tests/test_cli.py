@@ -22,6 +22,8 @@ from healthlayer import api, cli
 
 from conftest import SHOP, SHOP_DATABASE, create_raw_tables
 
+DPDK_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "dpdk"
+
 HEALTHLAYER = Path(sys.executable).parent / "healthlayer"
 ENGAGEMENT = "models/engagement.yml"
 OUTPUT_VIEWS = ["stickiness_daily", "stickiness_daily_by_account", "tier_mix_daily", "engagement_tiers_daily",
@@ -432,3 +434,42 @@ def test_secret_not_printed(shop_with_data: Path, args: tuple[str, ...]):
     assert "Traceback" not in result.stderr
     assert SECRET not in result.stdout
     assert SECRET not in result.stderr
+
+
+def test_validate_missing_source_file(run, tmp_path: Path):
+    project = tmp_path / "dpdk"
+    shutil.copytree(DPDK_EXAMPLE, project, ignore=shutil.ignore_patterns("*.duckdb", "*.parquet"))
+
+    result = run("validate", cwd=project)
+
+    assert result.exit_code == 1
+    assert result.stdout.startswith("models/sources.yml:3:5: error file-not-found at sources[0].file: "
+                                    "file 'data/events.parquet' does not exist")
+
+
+def test_summary_before_deploy(run, shop_project: Path):
+    database = (shop_project / SHOP_DATABASE).resolve()
+
+    result = run("summary", "--project", str(shop_project))
+
+    assert result.exit_code == 1
+    assert result.stderr == f"error: DuckDB database {database} does not exist; run 'healthlayer deploy' first\n"
+    assert not database.exists()
+
+
+def test_summary_without_views(run, shop_with_data: Path):
+    result = run("summary", "--project", str(shop_with_data))
+
+    assert result.exit_code == 1
+    assert "are not deployed in schema 'analytics'; run 'healthlayer deploy' first" in result.stderr
+
+
+def test_summary_after_deploy(run, shop_with_data: Path):
+    assert run("deploy", "--project", str(shop_with_data)).exit_code == 0
+
+    result = run("summary", "--project", str(shop_with_data))
+
+    assert result.exit_code == 0
+    assert "Stickiness on the last day of data" in result.stdout
+    assert "Health bands on the last day" in result.stdout
+    assert "Alerts of the last 30 days of data" in result.stdout

@@ -286,6 +286,10 @@ CASES = {
         "include-not-found", "healthlayer.yml", 6, ("include", 0),
         "library module 'standard/engagment' does not exist", "Did you mean 'standard/engagement'?"),
     # Filters and values: each is parsed with sqlglot and only safe scalar expressions pass.
+    "filter-incomplete": Case(
+        tier_filter('"amount > 0 and"'), "invalid-expression", "engagement.yml", 9, FILTER_KEY,
+        "the tier filter is not a valid SQL expression: the expression is incomplete (column 14)",
+        "Check quotes and parentheses; text values go in single quotes."),
     "filter-unknown-column": Case(
         tier_filter('"amount > 0 and amont < 5"'), "invalid-expression", "engagement.yml", 9, FILTER_KEY,
         "unknown column 'amont' in the tier filter",

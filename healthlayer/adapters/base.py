@@ -33,7 +33,8 @@ class Adapter(abc.ABC):
     # Marker text at the start of the comment on every object healthlayer creates.
     OWNER_MARK: ClassVar[str] = "healthlayer:"
 
-    def __init__(self, settings: dict[str, Any], project_root: Path) -> None:
+    def __init__(self, settings: dict[str, Any], project_root: Path, must_exist: bool = False) -> None:
+        """Connect to the target; with `must_exist`, fail instead of creating an empty database."""
         self.settings = settings
         self.project_root = project_root
 
@@ -45,7 +46,8 @@ class Adapter(abc.ABC):
     def execute(self, statement: str) -> None: ...
 
     @abc.abstractmethod
-    def fetch(self, statement: str) -> tuple[list[str], list[tuple[Any, ...]]]: ...
+    def fetch(self, statement: str, parameters: list[Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        ...
 
     @abc.abstractmethod
     def timestamp_types(self, plan_sources: dict[str, tuple[str, str]]) -> dict[str, bool]:

@@ -28,7 +28,7 @@ class DuckDBSettings(BaseModel):
 class DuckDBAdapter(Adapter):
     dialect = "duckdb"
 
-    def __init__(self, settings: dict[str, Any], project_root: Path) -> None:
+    def __init__(self, settings: dict[str, Any], project_root: Path, must_exist: bool = False) -> None:
         super().__init__(settings, project_root)
         try:
             self.config = DuckDBSettings.model_validate(settings)
@@ -39,6 +39,8 @@ class DuckDBAdapter(Adapter):
 
         self._duckdb = duckdb
         self.database = None if self.config.path == ":memory:" else (project_root / self.config.path).resolve()
+        if must_exist and self.database is not None and not self.database.exists():
+            raise HealthlayerError(f"DuckDB database {self.database} does not exist; run 'healthlayer deploy' first")
         try:
             self.connection = duckdb.connect(str(self.database) if self.database else ":memory:")
         except duckdb.Error as error:

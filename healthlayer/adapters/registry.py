@@ -30,5 +30,5 @@ def adapter_class(type_name: str) -> type[Adapter]:
     return getattr(module, attribute)
 
 
-def connect(type_name: str, settings: dict[str, Any], project_root: Path) -> Adapter:
-    return adapter_class(type_name)(settings, project_root)
+def connect(type_name: str, settings: dict[str, Any], project_root: Path, must_exist: bool = False) -> Adapter:
+    return adapter_class(type_name)(settings, project_root, must_exist)

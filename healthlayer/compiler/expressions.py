@@ -61,7 +61,7 @@ def parse_expression(text: str, columns: set[str], role: str) -> exp.Expression:
     try:
         statements = sqlglot.parse(text, read="duckdb")
     except (ParseError, TokenError) as error:
-        raise ExpressionError(f"the {role} is not a valid SQL expression: {_first_line(error)}",
+        raise ExpressionError(f"the {role} is not a valid SQL expression: {_describe_parse_error(error)}",
                               "Check quotes and parentheses; text values go in single quotes.") from None
     statements = [statement for statement in statements if statement is not None]
     if len(statements) != 1:
@@ -117,6 +117,15 @@ def _check_node(node: exp.Expression, columns: set[str], role: str) -> None:
                               f"the functions {ALLOWED_FUNCTIONS}.")
 
 
-def _first_line(error: Exception) -> str:
+def _describe_parse_error(error: Exception) -> str:
+    """Describe a sqlglot parse error without its internal class names."""
+    details = getattr(error, "errors", None) or []
+    if details:
+        first = details[0]
+        description = str(first.get("description") or "")
+        if "<class" in description or "Required keyword" in description:
+            description = "the expression is incomplete"
+        position = f" (column {first['col']})" if first.get("col") else ""
+        return f"{description}{position}"[:200]
     text = str(error).splitlines()[0] if str(error) else "parse error"
     return text[:200]

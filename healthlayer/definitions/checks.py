@@ -24,6 +24,7 @@ def check_project(project: Project) -> list[Issue]:
     """Run every cross-definition check and return the issues found."""
     issues: list[Issue] = []
     issues += check_time_zone(project)
+    issues += _check_source_files(project)
     issues += _check_engagement(project)
     issues += _check_stickiness(project)
     issues += _check_tier_mix(project)
@@ -54,6 +55,26 @@ def _time_zone_hint(name: str) -> str:
     match = closest_name(name, zones)
     prefix = f"Did you mean '{match}'? " if match else ""
     return prefix + "Use names such as 'UTC', 'Europe/Berlin' or 'America/New_York', not abbreviations such as 'CET'."
+
+
+SOURCE_FILE_SUFFIXES = (".parquet", ".csv")
+
+
+def _check_source_files(project: Project) -> list[Issue]:
+    issues: list[Issue] = []
+    for name, source in project.sources.items():
+        if source.file is None:
+            continue
+        path = project.root / source.file
+        if path.suffix.lower() not in SOURCE_FILE_SUFFIXES:
+            issues.append(Issue("invalid-file-type", f"file '{source.file}' is not a .parquet or .csv file",
+                                project.location("sources", name, "file"),
+                                "Convert the data to Parquet or CSV, or load it into a table and use 'table:'."))
+        elif not path.is_file():
+            issues.append(Issue("file-not-found", f"file '{source.file}' does not exist",
+                                project.location("sources", name, "file"),
+                                f"Paths are relative to the project folder {project.root}."))
+    return issues
 
 
 def _check_engagement(project: Project) -> list[Issue]:
