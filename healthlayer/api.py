@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from healthlayer.adapters.base import Adapter, DeployResult
 from healthlayer.adapters.registry import connect
-from healthlayer.compiler.plan import Plan, build_plan
+from healthlayer.compiler.plan import build_plan
 from healthlayer.compiler.render import check_dialect, render_create_view
 from healthlayer.compiler.sources import source_table
 from healthlayer.definitions.issues import Issue
@@ -81,10 +81,6 @@ def file_timestamp_types(project: Project) -> dict[str, bool]:
     with DuckDBAdapter({"path": ":memory:"}, project.root) as adapter:
         types = engine_timestamp_types(project, adapter)
     return {name: value for name, value in types.items() if name in file_sources}
-
-
-def plan_for(project: Project, schema: str, timestamp_types: dict[str, bool] | None = None) -> Plan:
-    return build_plan(project, schema, timestamp_types)
 
 
 def compile_project(project: Project, dialect: str, schema: str,

@@ -55,7 +55,11 @@ def _report_definition_error(error: DefinitionError, root: Path, output_format: 
 @click.version_option(package_name="healthlayer")
 def cli(verbose: int) -> None:
     """Engagement and customer-health metrics from YAML definitions, as views in your warehouse."""
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    level = logging.WARNING
+    if verbose == 1:
+        level = logging.INFO
+    elif verbose >= 2:
+        level = logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 

@@ -79,5 +79,5 @@ def print_summary(project: Project, adapter: Adapter, console: Console) -> None:
             f"SELECT alert_type, account_id, user_id, detected_date, respond_by, reason {recent} "
             f"ORDER BY detected_date DESC, account_id, user_id LIMIT {TOP_ACCOUNTS}")
         total = counted[0][0]
-        shown = f", the latest {len(rows)} of {total}" if total > len(rows) else ""
-        print_table(console, f"Alerts of the last 30 days of data{shown}", columns, rows)
+        cut_note = f", the latest {len(rows)} of {total}" if total > len(rows) else ""
+        print_table(console, f"Alerts of the last 30 days of data{cut_note}", columns, rows)

@@ -19,6 +19,7 @@ import duckdb
 import pytest
 
 from healthlayer import api, cli
+from healthlayer.compiler.plan import build_plan
 
 from conftest import SHOP, SHOP_DATABASE, create_raw_tables
 
@@ -189,7 +190,7 @@ def test_validate_installed(shop_project: Path):
 def relation_names(project_dir: Path) -> list[str]:
     """Return the names of every relation of a project, in the order that compile writes them."""
     project, _ = api.load(project_dir)
-    return [relation.name for relation in api.plan_for(project, "analytics").relations]
+    return [relation.name for relation in build_plan(project, "analytics").relations]
 
 
 def test_compile_snowflake(run, shop_project: Path):

@@ -299,7 +299,7 @@ CASES = {
         9, FILTER_KEY, "the tier filter contains a subquery", "Use only the source's columns and literals."),
     "filter-semicolon-statement": Case(
         tier_filter('"amount > 0; drop table raw.events"'), "invalid-expression", "engagement.yml", 9, FILTER_KEY,
-        "the tier filter holds 2 statements", "Write one expression, without ';'."),
+        "the tier filter contains 2 statements", "Write one expression, without ';'."),
     "filter-ddl": Case(
         tier_filter('"drop table raw.events"'), "invalid-expression", "engagement.yml", 9, FILTER_KEY,
         "'DROP' is not allowed in the tier filter"),

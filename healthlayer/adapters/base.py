@@ -18,7 +18,7 @@ class DeployedView:
 
 @dataclass(frozen=True)
 class DeployResult:
-    """What a deploy created: the schema, the views, the views it dropped, and where the data lives."""
+    """Result of a deploy: the schema, the views created, the views dropped, and the database file if any."""
 
     schema: str
     views: tuple[DeployedView, ...]

@@ -203,6 +203,10 @@ def _add_transitions(builder: PlanBuilder, tier_names: list[str], window_days: i
     builder.add(TRANSITIONS_VIEW, view, "output", "Every calendar-day change of a user's engagement tier.")
 
 
+def _as_text(expression: exp.Expression) -> exp.Cast:
+    return exp.Cast(this=expression, to=exp.DataType.build("VARCHAR"))
+
+
 def add_alerts(builder: PlanBuilder) -> None:
     """Add the alerts view: one row per transition that matches a tier-drop rule."""
     project = builder.project
@@ -216,10 +220,9 @@ def add_alerts(builder: PlanBuilder) -> None:
                                expression=sql.number(rule.respond_within), unit=exp.var("HOUR"))
         from_name = tier_name_case(sql.column("from_rank", "t"), tier_names)
         to_name = tier_name_case(sql.column("to_rank", "t"), tier_names)
-        as_text = lambda expression: exp.Cast(this=expression, to=exp.DataType.build("VARCHAR"))  # noqa: E731
         alert_id = exp.Concat(expressions=[
-            sql.string(f"{name}:"), as_text(sql.column("account_id", "t")), sql.string(":"),
-            as_text(sql.column("user_id", "t")), sql.string(":"), as_text(day.copy()),
+            sql.string(f"{name}:"), _as_text(sql.column("account_id", "t")), sql.string(":"),
+            _as_text(sql.column("user_id", "t")), sql.string(":"), _as_text(day.copy()),
         ], safe=True)
         reason = exp.Concat(expressions=[sql.string("tier dropped from "), from_name, sql.string(" to "), to_name],
                             safe=True)

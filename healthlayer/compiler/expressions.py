@@ -65,7 +65,7 @@ def parse_expression(text: str, columns: set[str], role: str) -> exp.Expression:
                               "Check quotes and parentheses; text values go in single quotes.") from None
     statements = [statement for statement in statements if statement is not None]
     if len(statements) != 1:
-        raise ExpressionError(f"the {role} holds {len(statements)} statements",
+        raise ExpressionError(f"the {role} contains {len(statements)} statements",
                               "Write one expression, without ';'.")
     expression = statements[0]
     if isinstance(expression, (exp.Select, exp.Query, exp.Command, exp.DDL, exp.DML)):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlglot import exp
 
 from healthlayer.compiler import sql
@@ -332,7 +334,7 @@ def _apply_missing(policy: models.MissingPolicy, value: exp.Expression) -> exp.E
     return exp.Coalesce(this=value, expressions=[sql.to_double(sql.number(fill))])
 
 
-def _sum(terms: list[exp.Expression]) -> exp.Expression:
+def _sum(terms: Sequence[exp.Expression]) -> exp.Expression:
     total = terms[0]
     for term in terms[1:]:
         total = exp.Add(this=total, expression=term)
@@ -404,11 +406,11 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
     ).from_(_subquery(categories, "s"))
 
     bands = sorted(definition.bands, key=lambda band: band.min, reverse=True)
-    band_branches = [(sql.is_null(sql.column("health_score")), exp.Null())]
+    band_branches: list[tuple[exp.Expression, exp.Expression]] = [(sql.is_null(sql.column("health_score")), exp.Null())]
     for band in bands[:-1]:
         band_branches.append((exp.GTE(this=sql.column("health_score"), expression=sql.number(float(band.min))),
                               sql.string(band.name)))
-    band = sql.case(*band_branches, default=sql.string(bands[-1].name))
+    band_name = sql.case(*band_branches, default=sql.string(bands[-1].name))
     scored = exp.select(
         sql.column("as_of_date", "h"), sql.column("account_id", "h"),
         *[sql.alias(sql.column(f"category_{i}", "h"), f"{category.name}_score", quoted=True)
@@ -419,7 +421,7 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
     view = exp.select(
         sql.column("as_of_date"), sql.column("account_id"),
         *[sql.column(f"{category.name}_score", quoted=True) for category in definition.categories],
-        sql.column("health_score"), sql.alias(band, "band"), sql.column("coverage"),
+        sql.column("health_score"), sql.alias(band_name, "band"), sql.column("coverage"),
     ).from_(_subquery(scored, "t"))
     names = ", ".join(f"{category.name} {category.weight:g}" for category in definition.categories)
     builder.add(definition.name, view, "output",

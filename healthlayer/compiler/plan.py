@@ -95,22 +95,22 @@ def build_plan(project: Project, schema: str, timestamp_types: dict[str, bool] |
     """Build every relation of a project; raise DefinitionError when an expression is invalid.
 
     `timestamp_types` maps source names to whether their timestamp column has a time zone, as
-    introspected from the warehouse; sources missing there are taken to have one.
+    introspected from the warehouse. Sources missing there follow their declared column type.
     """
     from healthlayer.compiler import engagement, health, stickiness, tier_mix
 
     builder = PlanBuilder(project, schema, Plan(project.name, schema), dict(timestamp_types or {}))
     if project.engagement is not None:
         engagement.add_event_relations(builder)
-        for definition in project.stickiness.values():
-            stickiness.add_stickiness(builder, definition)
-        for definition in project.tier_mix.values():
-            tier_mix.add_tier_mix(builder, definition)
+        for stickiness_definition in project.stickiness.values():
+            stickiness.add_stickiness(builder, stickiness_definition)
+        for tier_mix_definition in project.tier_mix.values():
+            tier_mix.add_tier_mix(builder, tier_mix_definition)
         engagement.add_tier_relations(builder)
         if project.alerts:
             engagement.add_alerts(builder)
-    for definition in project.health_scores.values():
-        health.add_health_score(builder, definition)
+    for health_definition in project.health_scores.values():
+        health.add_health_score(builder, health_definition)
     if builder.issues:
         raise DefinitionError(builder.issues)
     return builder.plan

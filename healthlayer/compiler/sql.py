@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from sqlglot import exp
 
@@ -81,6 +82,7 @@ def to_bigint(expression: exp.Expression) -> exp.Cast:
 
 
 def case(*branches: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None) -> exp.Case:
+    """Return CASE WHEN condition THEN value ... [ELSE default] END."""
     expression = exp.Case()
     for condition, value in branches:
         expression = expression.when(condition, value)
@@ -120,7 +122,8 @@ def and_(*conditions: exp.Expression | None) -> exp.Expression | None:
     return exp.and_(*present)
 
 
-def window(function: exp.Expression, partition: list[exp.Expression], order: list[exp.Expression] | None = None,
+def window(function: exp.Expression, partition: Sequence[exp.Expression],
+           order: Sequence[exp.Expression] | None = None,
            frame: str | None = None, preceding: int | None = None) -> exp.Window:
     """Return `function OVER (PARTITION BY ... ORDER BY ... ROWS ...)`.
 
@@ -133,10 +136,10 @@ def window(function: exp.Expression, partition: list[exp.Expression], order: lis
     elif preceding is not None:
         spec = exp.WindowSpec(kind="ROWS", start=number(preceding), start_side="PRECEDING", end="CURRENT ROW")
     order_clause = exp.Order(expressions=[exp.Ordered(this=item) for item in order]) if order else None
-    return exp.Window(this=function, partition_by=partition or None, order=order_clause, spec=spec)
+    return exp.Window(this=function, partition_by=list(partition) or None, order=order_clause, spec=spec)
 
 
-def union_all(queries: list[exp.Query]) -> exp.Query:
+def union_all(queries: Sequence[exp.Query]) -> exp.Query:
     """Return the UNION ALL of one or more queries (sqlglot's union needs at least two)."""
     return queries[0] if len(queries) == 1 else exp.union(*queries, distinct=False)
 

@@ -30,7 +30,7 @@ def add_tier_mix(builder: PlanBuilder, definition: TierMix) -> None:
     selects: list[exp.Expression] = [sql.column("activity_date", "k"), *[column_of(name, "k") for name in groups]]
     selects.append(sql.alias(at_least[0].copy(), "mau"))
     for level, name in enumerate(tier_names, start=1):
-        exactly = at_least[level].copy()
+        exactly: exp.Expression = at_least[level].copy()
         if level < len(tier_names):
             exactly = exp.Sub(this=exactly, expression=at_least[level + 1].copy())
         selects.append(sql.alias(sql.to_bigint(exactly), f"{name}_users", quoted=True))

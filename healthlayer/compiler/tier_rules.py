@@ -8,9 +8,6 @@ from healthlayer.compiler import sql
 from healthlayer.compiler.plan import PlanBuilder
 from healthlayer.compiler.spine import events_not_null, group_column_name, group_expression
 
-EVENTS_TABLE = "_hl_events"
-
-
 def rank_count_column(level: int) -> str:
     return f"events_rank_{level}"
 
@@ -65,13 +62,13 @@ def window_tier_ranks(builder: PlanBuilder, by: list[str], window_days: int) -> 
     branches = []
     joins = []
     for level, tier in reversed(list(enumerate(tiers, start=1))):
-        condition = exp.GTE(this=sql.column(rank_count_column(level), "w"), expression=sql.number(tier.min_events))
+        rule: exp.Expression = exp.GTE(this=sql.column(rank_count_column(level), "w"), expression=sql.number(tier.min_events))
         if tier.min_distinct is not None:
             alias = f"dv{level}"
             joins.append((alias, _distinct_values(builder, by, level, tier.min_distinct.column, window_days)))
             count = exp.Coalesce(this=sql.column("distinct_values", alias), expressions=[sql.number(0)])
-            condition = exp.and_(condition, exp.GTE(this=count, expression=sql.number(tier.min_distinct.count)))
-        branches.append((condition, sql.number(level)))
+            rule = exp.and_(rule, exp.GTE(this=count, expression=sql.number(tier.min_distinct.count)))
+        branches.append((rule, sql.number(level)))
 
     query = (
         exp.select(*_group_selects(by, "w"), sql.column("user_id", "w"), sql.column("activity_date", "w"),

@@ -230,10 +230,10 @@ class Component(Model):
 
     @model_validator(mode="after")
     def _one_value(self) -> Component:
-        given = [key for key in ("metric", "attribute", "trend") if getattr(self, key) is not None]
-        if len(given) != 1:
+        value_keys = [key for key in ("metric", "attribute", "trend") if getattr(self, key) is not None]
+        if len(value_keys) != 1:
             raise ValueError("a component needs exactly one of 'metric', 'attribute' and 'trend'"
-                             + (f", got {', '.join(given)}" if given else ""))
+                             + (f", got {', '.join(value_keys)}" if value_keys else ""))
         return self
 
 

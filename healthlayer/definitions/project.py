@@ -20,7 +20,7 @@ NAMED_KINDS = ("sources", "stickiness", "tier_mix", "alerts", "account_metrics",
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a definition was declared: its file and the key path of the item."""
+    """Declaration site of a definition: its file and the key path of the item."""
 
     file: LoadedFile
     key_path: KeyPath
@@ -121,7 +121,7 @@ def _read_project_file(root: Path, cli_vars: Mapping[str, Any], environ: Mapping
     if not path.is_file():
         return None, None, [Issue("project-not-found", f"no {PROJECT_FILE} in {root}", Location(path),
                                   "Run the command from the project folder or pass --project PATH.")]
-    # The project file's own vars are not known before it is parsed, so it sees only --var values.
+    # The project file's own vars are not known before it is parsed, so it is rendered with --var values only.
     loaded, issues = load_file(path, dict(cli_vars), environ)
     if loaded is None:
         return None, None, issues
