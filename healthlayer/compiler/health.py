@@ -211,13 +211,9 @@ def _is_additive(project: Project, reference: MetricRef) -> bool:
     return reference.column == "mau" or reference.column.endswith("_users")
 
 
-def _lag(value: exp.Expression, days: int, additive: bool, partition: exp.Expression,
-         order: exp.Expression) -> exp.Expression:
-    """Return the value `days` days earlier; before the account's rows, 0 for counts inside the data range."""
-    earlier = sql.window(exp.Lag(this=value, offset=sql.number(days)), [partition], [order])
-    if not additive:
-        return earlier
-    inside = exp.GTE(this=sql.add_days(order.copy(), -days), expression=sql.column("first_date", "db"))
+def _zero_inside_data_range(earlier: exp.Expression, day: exp.Expression, days: int) -> exp.Expression:
+    """Return a count's value `days` before `day`, 0 where no row exists but the day is inside the data range."""
+    inside = exp.GTE(this=sql.add_days(day, -days), expression=sql.column("first_date", "db"))
     return exp.Coalesce(this=earlier, expressions=[sql.case((inside, sql.number(0)))])
 
 
@@ -246,9 +242,7 @@ def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str
             for days in sorted(lags):
                 earlier: exp.Expression = sql.column(f"lag_{days}", alias)
                 if additive:
-                    inside = exp.GTE(this=sql.add_days(sql.column("as_of_date", "sp"), -days),
-                                     expression=sql.column("first_date", "db"))
-                    earlier = exp.Coalesce(this=earlier, expressions=[sql.case((inside, sql.number(0)))])
+                    earlier = _zero_inside_data_range(earlier, sql.column("as_of_date", "sp"), days)
                 query = query.select(sql.alias(earlier, f"{column}_lag_{days}"))
             continue
         on = exp.and_(exp.EQ(this=sql.column("account_id", "sp"), expression=sql.column("account_id", alias)),
@@ -258,10 +252,12 @@ def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str
         query = query.select(sql.alias(view_column, column))
         # The view has a row for every day of the account, so the row N back is the day N back.
         additive = _is_additive(project, resolved)
-        query = query.select(*[
-            sql.alias(_lag(view_column.copy(), days, additive, sql.column("account_id", "sp"),
-                           sql.column("as_of_date", "sp")), f"{column}_lag_{days}")
-            for days in sorted(lags)])
+        for days in sorted(lags):
+            earlier = sql.window(exp.Lag(this=view_column.copy(), offset=sql.number(days)),
+                                 [sql.column("account_id", "sp")], [sql.column("as_of_date", "sp")])
+            if additive:
+                earlier = _zero_inside_data_range(earlier, sql.column("as_of_date", "sp"), days)
+            query = query.select(sql.alias(earlier, f"{column}_lag_{days}"))
     for reference, column in values.attributes.items():
         resolved_attribute = resolve_attribute(project, reference)
         assert resolved_attribute is not None
