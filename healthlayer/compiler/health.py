@@ -131,16 +131,22 @@ def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, sp
         .from_(_subquery(earliest, "e"))
         .group_by(sql.column("account_id"))
     )
-    first_day = exp.select(sql.alias(exp.Min(this=sql.column("first_date")), "first_date")).from_(
-        _subquery(starts.copy(), "st"))
-    last_day = exp.select(sql.alias(exp.Max(this=sql.column("as_of_date")), "last_date")).from_(builder.table(spine))
-    bounds = exp.select(sql.column("first_date", "fd"), sql.column("last_date", "ld")).from_(
-        _subquery(first_day, "fd")).join(_subquery(last_day, "ld"), join_type="cross")
+    engagement = builder.project.engagement
+    if engagement is not None and metric.source == engagement.source == definition.population.source:
+        # Rows of the engagement source never precede its first day of data, so its calendar covers them.
+        calendar: exp.Expression = builder.table(CALENDAR).as_("c")
+    else:
+        first_day = exp.select(sql.alias(exp.Min(this=sql.column("first_date")), "first_date")).from_(
+            _subquery(starts.copy(), "st"))
+        last_day = exp.select(sql.alias(exp.Max(this=sql.column("as_of_date")), "last_date")).from_(
+            builder.table(spine))
+        bounds = exp.select(sql.column("first_date", "fd"), sql.column("last_date", "ld")).from_(
+            _subquery(first_day, "fd")).join(_subquery(last_day, "ld"), join_type="cross")
+        calendar = _subquery(calendar_query(_subquery(bounds, "bq")), "c")
     metric_spine = (
         exp.select(sql.column("account_id", "g"), sql.alias(sql.column("calendar_date", "c"), "as_of_date"))
         .from_(_subquery(starts, "g"))
-        .join(_subquery(calendar_query(_subquery(bounds, "bq")), "c"),
-              on=exp.GTE(this=sql.column("calendar_date", "c"), expression=sql.column("first_date", "g")))
+        .join(calendar, on=exp.GTE(this=sql.column("calendar_date", "c"), expression=sql.column("first_date", "g")))
     )
 
     alias = "j"
