@@ -110,6 +110,16 @@ CASES = {
         ((METRICS, "    aggregate: sum\n", ""),),
         "missing-key", "metrics.yml", 12, ("account_metrics", 2),
         "missing required key 'aggregate'", "Add 'aggregate' to this mapping."),
+    "name-upper-case": Case(
+        stickiness_name("Stickiness_Daily"), "invalid-name", "engagement.yml", 16, ("stickiness", 0, "name"),
+        "invalid name 'Stickiness_Daily': use lower-case letters, digits and underscores, starting with a letter "
+        "or underscore, at most 63 characters", "Write 'stickiness_daily'."),
+    "window-too-long": Case(
+        tier_window("400 days"), "invalid-value", "engagement.yml", 3, ("engagement", "tier_window"),
+        "input should be less than or equal to 366, got '400 days'"),
+    "weight-infinite": Case(
+        ((HEALTH, "weight: 30", "weight: .inf"),), "invalid-value", "health.yml", 31,
+        ("health_scores", 0, "categories", 1, "weight"), "input should be a finite number, got inf"),
     "weight-is-text": Case(
         ((HEALTH, "        weight: 30\n        missing: {impute: 50}", "        weight: thirty\n        missing: {impute: 50}"),),
         "invalid-type", "health.yml", 31, ("health_scores", 0, "categories", 1, "weight"),
@@ -118,7 +128,7 @@ CASES = {
     "name-with-spaces": Case(
         stickiness_name("sticky daily"),
         "invalid-name", "engagement.yml", 16, ("stickiness", 0, "name"),
-        "invalid name 'sticky daily': use letters, digits and underscores, starting with a letter or "
+        "invalid name 'sticky daily': use lower-case letters, digits and underscores, starting with a letter or "
         "underscore, at most 63 characters"),
     "name-with-quote": Case(
         stickiness_name("'sticky\"daily'"),
@@ -126,7 +136,7 @@ CASES = {
     "name-with-sql-injection": Case(
         stickiness_name("'x\"; drop table y; --'"),
         "invalid-name", "engagement.yml", 16, ("stickiness", 0, "name"),
-        "invalid name 'x\"; drop table y; --': use letters, digits and underscores, starting with a letter "
+        "invalid name 'x\"; drop table y; --': use lower-case letters, digits and underscores, starting with a letter "
         "or underscore, at most 63 characters"),
     # References.
     "unknown-source": Case(
@@ -349,10 +359,10 @@ FORMATTED = {
         "Hint: Add 'aggregate' to this mapping.",
     "weight-is-text":
         "models/health.yml:31:9: error invalid-type at health_scores[0].categories[1].weight: expected a number, "
-        "got 'thirty'",
+        "got 'thirty' Hint: Write a number here.",
     "name-with-sql-injection":
         "models/engagement.yml:16:5: error invalid-name at stickiness[0].name: invalid name "
-        "'x\"; drop table y; --': use letters, digits and underscores, starting with a letter or underscore, "
+        "'x\"; drop table y; --': use lower-case letters, digits and underscores, starting with a letter or underscore, "
         "at most 63 characters",
     "unknown-source":
         "models/engagement.yml:2:3: error unknown-source at engagement.source: source 'event' is not defined "

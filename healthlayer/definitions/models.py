@@ -9,18 +9,26 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from healthlayer.definitions.durations import parse_days, parse_hours
 
-NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
+# Definition names become view and column names, so they are lower case: names that differ only
+# in case would be the same identifier on engines that fold case.
+NAME_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"
+# Column names of sources keep the case they have in the warehouse.
+COLUMN_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
+# Longest window in days; tier windows spread each user-day over every day of the window.
+MAX_WINDOW_DAYS = 3660
+MAX_TIER_WINDOW_DAYS = 366
 _TABLE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$")
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
-WindowDays = Annotated[int, BeforeValidator(parse_days)]
+ColumnName = Annotated[str, Field(pattern=COLUMN_PATTERN)]
+WindowDays = Annotated[int, BeforeValidator(parse_days), Field(le=MAX_WINDOW_DAYS)]
 DurationHours = Annotated[int, BeforeValidator(lambda value: parse_hours(value, "hour"))]
 ColumnType = Literal["text", "number", "integer", "boolean", "date", "timestamp", "timestamptz"]
 Aggregate = Literal["count", "count_distinct", "sum", "avg", "min", "max"]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class Source(Model):
@@ -29,11 +37,11 @@ class Source(Model):
     name: Name
     file: str | None = None
     table: str | None = None
-    account: Name
-    user: Name | None = None
-    timestamp: Name | None = None
-    event_name: Name | None = None
-    columns: dict[Annotated[str, Field(pattern=NAME_PATTERN)], ColumnType] = {}
+    account: ColumnName
+    user: ColumnName | None = None
+    timestamp: ColumnName | None = None
+    event_name: ColumnName | None = None
+    columns: dict[ColumnName, ColumnType] = {}
 
     @model_validator(mode="after")
     def _one_location(self) -> Source:
@@ -62,7 +70,7 @@ class Source(Model):
 
 
 class MinDistinct(Model):
-    column: Name
+    column: ColumnName
     count: Annotated[int, Field(ge=1)]
 
 
@@ -92,7 +100,7 @@ class Engagement(Model):
     """The event source of the engagement views and its ordered tiers, lowest first."""
 
     source: Name
-    tier_window: WindowDays = 7
+    tier_window: Annotated[int, BeforeValidator(parse_days), Field(le=MAX_TIER_WINDOW_DAYS)] = 7
     tiers: Annotated[list[Tier], Field(min_length=1)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from healthlayer.definitions.issues import Issue, KeyPath, did_you_mean
+from healthlayer.definitions.models import NAME_PATTERN
 from healthlayer.definitions.yaml_loader import LoadedFile
 
 _TYPE_WORDS = {
@@ -123,10 +125,15 @@ def issues_from_validation_error(
             message = f"missing key '{entry.get('ctx', {}).get('discriminator', '').strip(chr(39))}'"
             hint = "Say which scoring function to use, for example function: linear."
         elif error_type == "string_pattern_mismatch":
-            message = f"invalid name {value!r}: use letters, digits and underscores, starting with a letter " \
-                      "or underscore, at most 63 characters"
+            lower_case = entry.get("ctx", {}).get("pattern") == NAME_PATTERN
+            letters = "lower-case letters" if lower_case else "letters"
+            message = f"invalid name {_describe(value)}: use {letters}, digits and underscores, starting with a " \
+                      "letter or underscore, at most 63 characters"
+            if lower_case and isinstance(value, str) and re.match(NAME_PATTERN, value.lower()):
+                hint = f"Write '{value.lower()}'."
         elif error_type in _TYPE_WORDS:
             message = f"expected {_TYPE_WORDS[error_type]}, got {_describe(value)}"
+            hint = f"Write {_TYPE_WORDS[error_type]} here."
         elif error_type == "value_error":
             message = str(entry.get("ctx", {}).get("error", entry["msg"]))
         else:
