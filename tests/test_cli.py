@@ -292,10 +292,12 @@ def test_deploy_drops_removed_view(run, shop_with_data: Path):
 @pytest.mark.parametrize("statement", [
     "CREATE TABLE analytics.stickiness_daily AS SELECT 42 AS answer",
     "CREATE VIEW analytics.stickiness_daily AS SELECT 42 AS answer",
+    'CREATE VIEW analytics."Stickiness_Daily" AS SELECT 42 AS answer',
+    'CREATE VIEW "Analytics"."STICKINESS_DAILY" AS SELECT 42 AS answer',
 ])
 def test_deploy_rejects_foreign_object(run, shop_with_data: Path, statement: str):
     connection = duckdb.connect(str(shop_with_data / SHOP_DATABASE))
-    connection.execute("CREATE SCHEMA analytics")
+    connection.execute('CREATE SCHEMA "Analytics"' if '"Analytics"' in statement else "CREATE SCHEMA analytics")
     connection.execute(statement)
     connection.close()
     before = schema_objects(shop_with_data)
@@ -303,8 +305,9 @@ def test_deploy_rejects_foreign_object(run, shop_with_data: Path, statement: str
     result = run("deploy", "--project", str(shop_with_data))
 
     assert result.exit_code == 1
-    assert result.stderr == ("error: schema 'analytics' already has objects that healthlayer did not create: "
-                             "stickiness_daily; rename or move them, or deploy to another schema\n")
+    assert result.stderr == ("error: schema 'analytics' already has objects that project 'shop' did not create "
+                             "(tables, your own views, or views of another healthlayer project): stickiness_daily; "
+                             "rename or move them, or deploy to another schema (one project per schema)\n")
     assert schema_objects(shop_with_data) == before
     assert fetch(shop_with_data, "SELECT * FROM analytics.stickiness_daily") == [(42,)]
 

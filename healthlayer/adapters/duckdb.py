@@ -20,7 +20,7 @@ class DuckDBSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     path: str = "healthlayer.duckdb"
-    schema_name: str = Field("analytics", alias="schema", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+    schema_name: str = Field("analytics", alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     threads: int | None = Field(None, ge=1)
     memory_limit: str | None = Field(None, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 
@@ -86,11 +86,12 @@ class DuckDBAdapter(Adapter):
         return result
 
     def _existing_objects(self) -> dict[str, tuple[str, str | None]]:
+        """Return the schema's tables and views by lower-cased name, since DuckDB names ignore case."""
         _, rows = self.fetch(
-            "SELECT view_name, 'VIEW', comment FROM duckdb_views() WHERE schema_name = ? AND NOT internal "
-            "UNION ALL SELECT table_name, 'TABLE', comment FROM duckdb_tables() WHERE schema_name = ?",
+            "SELECT view_name, 'VIEW', comment FROM duckdb_views() WHERE lower(schema_name) = ? AND NOT internal "
+            "UNION ALL SELECT table_name, 'TABLE', comment FROM duckdb_tables() WHERE lower(schema_name) = ?",
             [self.schema, self.schema])
-        return {name: (kind, comment) for name, kind, comment in rows}
+        return {name.lower(): (kind, comment) for name, kind, comment in rows}
 
     def deploy(self, plan: Plan) -> DeployResult:
         """Create or replace every view of the plan in one transaction, dropping owned views it no longer has."""
@@ -103,8 +104,9 @@ class DuckDBAdapter(Adapter):
         foreign = [name for name in (relation.name for relation in plan.relations) if name in existing and name not in owned]
         if foreign:
             raise OwnershipError(
-                f"schema '{self.schema}' already has objects that healthlayer did not create: {', '.join(sorted(foreign))}; "
-                "rename or move them, or deploy to another schema")
+                f"schema '{self.schema}' already has objects that project '{plan.project_name}' did not create "
+                f"(tables, your own views, or views of another healthlayer project): {', '.join(sorted(foreign))}; "
+                "rename or move them, or deploy to another schema (one project per schema)")
         statements = []
         for relation in plan.relations:
             statements.append(render_create_view(relation, self.schema, self.dialect))
