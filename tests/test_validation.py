@@ -120,6 +120,9 @@ CASES = {
     "weight-infinite": Case(
         ((HEALTH, "weight: 30", "weight: .inf"),), "invalid-value", "health.yml", 31,
         ("health_scores", 0, "categories", 1, "weight"), "input should be a finite number, got inf"),
+    "category-shadows-health-score": Case(
+        ((HEALTH, "      - name: commercial\n", "      - name: health\n"),), "duplicate-column", "health.yml", 2,
+        ("health_scores", 0), "view 'account_health' would have two columns named 'health_score'"),
     "weight-is-text": Case(
         ((HEALTH, "        weight: 30\n        missing: {impute: 50}", "        weight: thirty\n        missing: {impute: 50}"),),
         "invalid-type", "health.yml", 31, ("health_scores", 0, "categories", 1, "weight"),
@@ -357,6 +360,12 @@ FORMATTED = {
     "missing-required-key":
         "models/metrics.yml:12:5: error missing-key at account_metrics[2]: missing required key 'aggregate' "
         "Hint: Add 'aggregate' to this mapping.",
+    "category-shadows-health-score":
+        "models/health.yml:2:5: error duplicate-column at health_scores[0]: view 'account_health' would have two "
+        "columns named 'health_score' Hint: Rename the category, window, tier or 'by' column whose name produces "
+        "it; the view's columns are as_of_date, account_id, engagement_score, health_score, relationship_score, "
+        "health_score, band, "
+        "coverage.",
     "weight-is-text":
         "models/health.yml:31:9: error invalid-type at health_scores[0].categories[1].weight: expected a number, "
         "got 'thirty' Hint: Write a number here.",

@@ -427,4 +427,5 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
     ).from_(_subquery(scored, "t"))
     names = ", ".join(f"{category.name} {category.weight:g}" for category in definition.categories)
     builder.add(definition.name, view, "output",
-                f"Account health score 0-100 per day from weighted categories ({names}), with band and coverage.")
+                f"Account health score 0-100 per day from weighted categories ({names}), with band and coverage.",
+                origin=("health_scores", definition.name))

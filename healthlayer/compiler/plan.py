@@ -71,8 +71,20 @@ class PlanBuilder:
         self.plan.get(name)
         return sql.table(name, self.schema)
 
-    def add(self, name: str, query: exp.Query, kind: Literal["output", "internal"], description: str) -> str:
+    def add(self, name: str, query: exp.Query, kind: Literal["output", "internal"], description: str,
+            origin: tuple[str, str] | None = None) -> str:
+        """Add a relation; `origin` (kind, name) locates the definition that names its columns."""
         columns = tuple(select.alias_or_name for select in query.selects)
+        seen: set[str] = set()
+        for column in columns:
+            if column.lower() in seen:
+                location = self.project.location(*origin) if origin else self.project.location("engagement", "engagement")
+                self.issues.append(Issue(
+                    "duplicate-column", f"view '{name}' would have two columns named '{column}'", location,
+                    "Rename the category, window, tier or 'by' column whose name produces it; "
+                    f"the view's columns are {', '.join(columns)}."))
+                break
+            seen.add(column.lower())
         self.plan.relations.append(Relation(name, query, kind, description, columns))
         return name
 

@@ -45,4 +45,5 @@ def add_stickiness(builder: PlanBuilder, definition: Stickiness) -> None:
     level = "any event" if definition.level == "any" else f"the {definition.level} tier or higher"
     scope = f" per {', '.join(groups)}" if groups else ""
     builder.add(definition.name, view, "output",
-                f"Distinct users active at {level}{scope} over trailing windows, and their ratios, per day.")
+                f"Distinct users active at {level}{scope} over trailing windows, and their ratios, per day.",
+                origin=("stickiness", definition.name))
