@@ -28,7 +28,11 @@ def _parse_vars(values: tuple[str, ...]) -> dict[str, Any]:
         name, separator, raw = item.partition("=")
         if not separator or not name:
             raise click.BadParameter(f"'{item}' is not NAME=VALUE", param_hint="--var")
-        parsed[name] = yaml.safe_load(raw) if raw else ""
+        try:
+            parsed[name] = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError:
+            raise click.BadParameter(f"the value of '{name}' is not valid YAML; quote it to pass text",
+                                     param_hint="--var") from None
     return parsed
 
 
@@ -115,9 +119,12 @@ def compile_command(project_dir: Path, variables: tuple[str, ...], dialect: str,
     if output_dir is None:
         click.echo("\n\n".join(statement + ";" for _, statement in statements))
         return
-    output_dir.mkdir(parents=True, exist_ok=True)
-    for index, (name, statement) in enumerate(statements):
-        (output_dir / f"{index:02d}_{name}.sql").write_text(statement + ";\n", encoding="utf-8")
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        for index, (name, statement) in enumerate(statements):
+            (output_dir / f"{index:02d}_{name}.sql").write_text(statement + ";\n", encoding="utf-8")
+    except OSError as error:
+        raise HealthlayerError(f"cannot write to {output_dir}: {error.strerror}") from None
     click.echo(f"Wrote {len(statements)} files to {output_dir}", err=True)
 
 
@@ -159,9 +166,18 @@ def summary(project_dir: Path, variables: tuple[str, ...], target: str | None) -
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def query(project_dir: Path, target: str | None, statement: str, output_format: str) -> None:
     """Run one SQL query against the target and print the rows, for example on a deployed view."""
+    import sqlglot
+    from sqlglot.errors import ParseError, TokenError
+
     from healthlayer import api
     from healthlayer.reporting import print_table
 
+    try:
+        count = len([parsed for parsed in sqlglot.parse(statement, read="duckdb") if parsed is not None])
+    except (ParseError, TokenError):
+        count = 1  # The warehouse reports the syntax error itself.
+    if count != 1:
+        raise click.BadParameter(f"expected one SQL statement, got {count}", param_hint="STATEMENT")
     project, _ = api.load(project_dir)
     with api.open_target(project, target, must_exist=True) as adapter:
         columns, rows = adapter.fetch(statement)
@@ -199,6 +215,11 @@ def main() -> None:
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as error:  # noqa: BLE001 - the last resort: a bug, reported without a traceback
+        logger.debug("internal error", exc_info=True)
+        click.echo(f"internal error: {type(error).__name__}: {error}. This is a bug in healthlayer; "
+                   "run again with -vv for the traceback and report it.", err=True)
+        sys.exit(EXIT_USAGE)
     sys.exit(EXIT_OK)
 
 

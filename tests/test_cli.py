@@ -477,3 +477,56 @@ def test_summary_after_deploy(run, shop_with_data: Path):
     assert "Stickiness on the last day of data" in result.stdout
     assert "Health bands on the last day" in result.stdout
     assert "Alerts of the last 30 days of data" in result.stdout
+
+
+def test_deploy_rejects_overlong_data_range(run, shop_with_data: Path):
+    assert run("deploy", "--project", str(shop_with_data)).exit_code == 0
+    definitions = "SELECT view_name, sql, comment FROM duckdb_views() WHERE schema_name = 'analytics' ORDER BY 1"
+    before = fetch(shop_with_data, definitions)
+    connection = duckdb.connect(str(shop_with_data / SHOP_DATABASE))
+    connection.execute("INSERT INTO raw.events VALUES ('acct_a', 'u_far', TIMESTAMP '2400-01-01 12:00:00', "
+                       "'page_view', NULL, NULL, NULL, 'pro')")
+    connection.close()
+
+    result = run("deploy", "--project", str(shop_with_data))
+
+    assert result.exit_code == 1
+    assert "days a calendar may have; look for wrong timestamps" in result.stderr
+    assert "to 2400-01-01" in result.stderr
+    assert fetch(shop_with_data, definitions) == before
+
+
+def test_var_invalid_yaml(run, shop_project: Path):
+    result = run("validate", "--project", str(shop_project), "--var", "buyer_share_target=[unclosed")
+
+    assert result.exit_code == 2
+    assert "the value of 'buyer_share_target' is not valid YAML; quote it to pass text" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_compile_output_unwritable(run, shop_project: Path, tmp_path: Path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+
+    result = run("compile", "--project", str(shop_project), "--output", str(blocker / "sql"))
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: cannot write to {blocker / 'sql'}: ")
+
+
+@pytest.mark.parametrize(("statement", "count"), [("", 0), ("SELECT 1; SELECT 2", 2)])
+def test_query_one_statement(run, shop_with_data: Path, statement: str, count: int):
+    result = run("query", "--project", str(shop_with_data), statement)
+
+    assert result.exit_code == 2
+    assert f"expected one SQL statement, got {count}" in result.stderr
+
+
+def test_yaml_alias_cycle(run, shop_project: Path):
+    (shop_project / "models" / "cycle.yml").write_text("sources: &cycle [*cycle]\n", encoding="utf-8")
+
+    result = run("validate", cwd=shop_project)
+
+    assert result.exit_code == 1
+    assert result.stdout.startswith("models/cycle.yml: error yaml-too-deep: the YAML is nested too deeply, or an "
+                                    "alias refers to itself")

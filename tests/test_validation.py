@@ -288,9 +288,24 @@ CASES = {
         template("{{ lipsum() }}"), "template-undefined", "engagement.yml", 31, (),
         "undefined name in template: 'lipsum' is undefined", "Only var() and env_var() are available in templates."),
     "template-include": Case(
-        template("{% include 'secrets.yml' %}"), "template-error", "engagement.yml", 31, (),
-        "the template failed: no loader for this environment specified",
-        "Simplify the expression; templates may only call var() and env_var()."),
+        template("{% include 'secrets.yml' %}"), "template-statement", "engagement.yml", 31, (),
+        "Jinja statements ({% ... %}) are not supported",
+        "Use expressions only: {{ var('name', default) }} or {{ env_var('NAME') }}."),
+    "template-loop": Case(
+        template("{% for a in 'x' * 100000 %}{% for b in 'x' * 100000 %}{% endfor %}{% endfor %}"),
+        "template-statement", "engagement.yml", 31, ()),
+    "template-huge-string": Case(
+        template("{{ 'x' * 100000000000 }}"), "template-unsafe", "engagement.yml", 31, (),
+        "the template tried an unsafe operation: a template expression produced a value that is too large"),
+    "template-division-by-zero": Case(
+        template("{{ 1 / 0 }}"), "template-error", "engagement.yml", 31, (),
+        "the template failed: division by zero"),
+    "filter-not-condition": Case(
+        tier_filter('"amount"'), "invalid-expression", "engagement.yml", 9, FILTER_KEY,
+        "the tier filter is not a condition: 'amount' is a value, not true or false"),
+    "filter-nested-too-deeply": Case(
+        tier_filter('"' + "(" * 80 + "amount > 0" + ")" * 80 + '"'), "invalid-expression", "engagement.yml", 9,
+        FILTER_KEY, "the tier filter is nested too deeply"),
     "template-syntax": Case(
         template("{{ var('buyer_share_target' }}"), "template-syntax", "engagement.yml", 31, (),
         "invalid Jinja: unexpected '}', expected ')'", "Jinja expressions look like {{ var('name', default) }}."),
@@ -419,8 +434,11 @@ FORMATTED = {
         "models/engagement.yml:31: error template-unsafe: the template tried an unsafe operation: access to "
         "attribute '__class__' of 'str' object is unsafe. Hint: Templates may only call var() and env_var().",
     "template-include":
-        "models/engagement.yml:31: error template-error: the template failed: no loader for this environment "
-        "specified Hint: Simplify the expression; templates may only call var() and env_var().",
+        "models/engagement.yml:31: error template-statement: Jinja statements ({% ... %}) are not supported "
+        "Hint: Use expressions only: {{ var('name', default) }} or {{ env_var('NAME') }}.",
+    "template-division-by-zero":
+        "models/engagement.yml:31: error template-error: the template failed: division by zero Hint: Simplify "
+        "the expression; templates may only call var() and env_var().",
     "template-syntax":
         "models/engagement.yml:31: error template-syntax: invalid Jinja: unexpected '}', expected ')' "
         "Hint: Jinja expressions look like {{ var('name', default) }}.",

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from healthlayer.adapters.base import Adapter, DeployedView, DeployResult
+from healthlayer.compiler.engagement import BOUNDS, CALENDAR_MAX_DAYS
 from healthlayer.compiler.plan import Plan
 from healthlayer.compiler.render import render_create_view
 from healthlayer.errors import HealthlayerError, OwnershipError, WarehouseError
@@ -119,12 +120,27 @@ class DuckDBAdapter(Adapter):
         try:
             for statement in statements:
                 self.execute(statement)
-        except WarehouseError:
+            self._check_data_range(plan)
+        except HealthlayerError:
             self.connection.execute("ROLLBACK")
             raise
         self.execute("COMMIT")
         views = tuple(DeployedView(relation.name, relation.kind) for relation in plan.relations)
         return DeployResult(self.schema, views, tuple(stale), self.database)
+
+    def _check_data_range(self, plan: Plan) -> None:
+        """Read every event once through the bounds view, so bad rows fail the deploy and not later queries."""
+        if BOUNDS not in {relation.name for relation in plan.relations}:
+            return
+        _, rows = self.fetch(f'SELECT first_date, last_date FROM "{self.schema}"."{BOUNDS}"')
+        first_date, last_date = rows[0]
+        if first_date is None or last_date is None:
+            return
+        days = (last_date - first_date).days + 1
+        if days > CALENDAR_MAX_DAYS:
+            raise WarehouseError(
+                f"the events span {days:,} days, from {first_date} to {last_date}, more than the {CALENDAR_MAX_DAYS:,} "
+                "days a calendar may have; look for wrong timestamps such as placeholder dates, or filter them out")
 
     def close(self) -> None:
         self.connection.close()

@@ -16,6 +16,7 @@ USER_TIERS = internal_name("user_tiers")
 TRANSITION_RANKS = internal_name("transition_ranks")
 # The calendar is built from digits 0-9 cross-joined this many times: 10**5 days is about 273 years.
 CALENDAR_DIGITS = 5
+CALENDAR_MAX_DAYS = 10 ** CALENDAR_DIGITS
 
 
 def add_event_relations(builder: PlanBuilder) -> None:

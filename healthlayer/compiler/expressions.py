@@ -46,7 +46,15 @@ class ExpressionError(Exception):
         return self.message
 
 
-def parse_expression(text: str, columns: set[str], role: str) -> exp.Expression:
+# Node types whose value is true, false or NULL: what a filter may be at its top.
+_CONDITIONS: tuple[type[exp.Expression], ...] = (
+    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.And, exp.Or, exp.Not, exp.Is, exp.In,
+    exp.Between, exp.Like, exp.ILike, exp.Boolean,
+)
+
+
+def parse_expression(text: str, columns: set[str], role: str, condition: bool = False,
+                     boolean_columns: set[str] | None = None) -> exp.Expression:
     """Parse an expression over `columns`; raise ExpressionError for anything but a safe scalar expression.
 
     Column names in the result are quoted identifiers, so they keep their case on every engine.
@@ -60,6 +68,8 @@ def parse_expression(text: str, columns: set[str], role: str) -> exp.Expression:
         raise ExpressionError(f"the {role} contains control characters", "Remove them.")
     try:
         statements = sqlglot.parse(text, read="duckdb")
+    except RecursionError:
+        raise ExpressionError(f"the {role} is nested too deeply", "Remove redundant parentheses.") from None
     except (ParseError, TokenError) as error:
         raise ExpressionError(f"the {role} is not a valid SQL expression: {_describe_parse_error(error)}",
                               "Check quotes and parentheses; text values go in single quotes.") from None
@@ -82,10 +92,24 @@ def parse_expression(text: str, columns: set[str], role: str) -> exp.Expression:
             raise ExpressionError(f"the {role} contains a SQL comment ('--' or '/* */')",
                                   "Remove the comment; explain the expression in a YAML comment (#) instead.")
         _check_node(node, columns, role)
+    if condition:
+        _check_condition(expression, role, boolean_columns or set())
 
     for node in expression.find_all(exp.Column):
         node.set("this", sql.ident(node.name))
     return expression
+
+
+def _check_condition(expression: exp.Expression, role: str, boolean_columns: set[str]) -> None:
+    root = expression
+    while isinstance(root, exp.Paren):
+        root = root.this
+    if isinstance(root, _CONDITIONS):
+        return
+    if isinstance(root, exp.Column) and root.name in boolean_columns:
+        return
+    raise ExpressionError(f"the {role} is not a condition: '{expression.sql()}' is a value, not true or false",
+                          "Compare the value, for example \"plan = 'enterprise'\" or \"amount > 0\".")
 
 
 def _check_node(node: exp.Expression, columns: set[str], role: str) -> None:

@@ -90,9 +90,14 @@ class PlanBuilder:
 
     def expression(self, text: str, source: Source, role: str, kind: str, item: str,
                    *key_path: str | int) -> exp.Expression | None:
-        """Parse a user expression over a source's columns; record an issue and return None if invalid."""
+        """Parse a user expression over a source's columns; record an issue and return None if invalid.
+
+        A role that ends in "filter" must be a condition.
+        """
+        boolean_columns = {name for name, column_type in source.columns.items() if column_type == "boolean"}
         try:
-            return parse_expression(text, source.known_columns(), role)
+            return parse_expression(text, source.known_columns(), role, condition=role.endswith("filter"),
+                                    boolean_columns=boolean_columns)
         except ExpressionError as error:
             self.issues.append(Issue("invalid-expression", error.message,
                                      self.project.location(kind, item, *key_path), error.hint))

@@ -37,7 +37,8 @@ def check_project(project: Project) -> list[Issue]:
 
 def check_time_zone(project: Project) -> list[Issue]:
     name = project.config.time_zone
-    valid = "/" in name or name in ("UTC", "Etc/UTC")
+    # The right/ and posix/ trees of the tz database are not time zone names that SQL engines accept.
+    valid = ("/" in name or name in ("UTC", "Etc/UTC")) and not name.startswith(("right/", "posix/"))
     if valid:
         try:
             zoneinfo.ZoneInfo(name)

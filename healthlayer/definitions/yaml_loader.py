@@ -50,8 +50,33 @@ class _UndefinedVariable(Exception):
 _MISSING = object()
 
 
+# Longest text or largest number an operator in a template may produce.
+MAX_TEMPLATE_VALUE = 10_000
+
+
+class _BoundedEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
+    """A sandbox whose arithmetic cannot build huge strings or numbers."""
+
+    intercepted_binops = frozenset(["*", "**", "+"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
+            raise jinja2.exceptions.SecurityError("exponents above 64 are not allowed in templates")
+        if operator == "*":
+            sizes = [len(value) for value in (left, right) if isinstance(value, (str, list, tuple))]
+            counts = [value for value in (left, right) if isinstance(value, int) and not isinstance(value, bool)]
+            if sizes and counts and sizes[0] * counts[0] > MAX_TEMPLATE_VALUE:
+                raise jinja2.exceptions.SecurityError("a template expression produced a value that is too large")
+        result = super().call_binop(context, operator, left, right)
+        too_long = isinstance(result, (str, list, tuple)) and len(result) > MAX_TEMPLATE_VALUE
+        too_large = isinstance(result, int) and abs(result) > 10 ** 18
+        if too_long or too_large:
+            raise jinja2.exceptions.SecurityError("a template expression produced a value that is too large")
+        return result
+
+
 def _make_environment(variables: Mapping[str, Any], environ: Mapping[str, str]) -> jinja2.Environment:
-    environment = jinja2.sandbox.ImmutableSandboxedEnvironment(
+    environment = _BoundedEnvironment(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -182,6 +207,9 @@ def parse_yaml(text: str, path: Path) -> tuple[LoadedFile | None, list[Issue]]:
     """Parse one YAML document into plain data with positions; return issues instead of raising."""
     try:
         documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except RecursionError:
+        return None, [Issue("yaml-too-deep", "the YAML is nested too deeply", Location(path),
+                            "Flatten the structure; definitions need only a few levels.")]
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
@@ -203,6 +231,9 @@ def parse_yaml(text: str, path: Path) -> tuple[LoadedFile | None, list[Issue]]:
     converter = _Converter(path)
     try:
         data = converter.convert(documents[0], ())
+    except RecursionError:
+        return None, [Issue("yaml-too-deep", "the YAML is nested too deeply, or an alias refers to itself",
+                            Location(path), "Remove recursive aliases and flatten the structure.")]
     except _TooLarge:
         return None, [Issue("yaml-too-large", f"the file expands to more than {MAX_NODES:,} YAML nodes",
                             Location(path), "Remove aliases that repeat large structures, or split the file.")]
@@ -241,6 +272,10 @@ def load_file(
         line = raw[: error.start].count(b"\n") + 1
         return None, [Issue("file-encoding", "the file is not valid UTF-8", Location(path, line),
                             "Save the file as UTF-8.")]
+    if "{%" in text:
+        line = text[: text.index("{%")].count("\n") + 1
+        return None, [Issue("template-statement", "Jinja statements ({% ... %}) are not supported", Location(path, line),
+                            "Use expressions only: {{ var('name', default) }} or {{ env_var('NAME') }}.")]
     rendered, issues = render_template(text, path, variables, environ)
     if rendered is None:
         return None, issues
