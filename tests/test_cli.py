@@ -530,3 +530,25 @@ def test_yaml_alias_cycle(run, shop_project: Path):
     assert result.exit_code == 1
     assert result.stdout.startswith("models/cycle.yml: error yaml-too-deep: the YAML is nested too deeply, or an "
                                     "alias refers to itself")
+
+
+def test_env_var_value_redacted(run, shop_project: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("HL_TEST_SECRET", "s3cr3t-Pa55")
+    replace_text(shop_project / "models" / "engagement.yml", "  - name: stickiness_daily\n",
+                 "  - name: \"{{ env_var('HL_TEST_SECRET') }}\"\n")
+
+    result = run("validate", "--format", "json", cwd=shop_project)
+
+    assert result.exit_code == 1
+    assert "invalid name '***'" in result.stdout
+    assert "s3cr3t" not in result.stdout
+    assert "s3cr3t" not in result.stderr
+
+
+def test_target_path_data_file(run, shop_with_data: Path):
+    replace_text(shop_with_data / "healthlayer.yml", "path: shop.duckdb", "path: models/engagement.yml")
+
+    result = run("deploy", "--project", str(shop_with_data))
+
+    assert result.exit_code == 1
+    assert "is not a DuckDB database; point 'path' at a new file or an existing .duckdb file" in result.stderr

@@ -42,6 +42,8 @@ class DuckDBAdapter(Adapter):
         self.database = None if self.config.path == ":memory:" else (project_root / self.config.path).resolve()
         if must_exist and self.database is not None and not self.database.exists():
             raise HealthlayerError(f"DuckDB database {self.database} does not exist; run 'healthlayer deploy' first")
+        if self.database is not None and self.database.exists():
+            _check_database_file(self.database)
         try:
             self.connection = duckdb.connect(str(self.database) if self.database else ":memory:")
         except duckdb.Error as error:
@@ -144,6 +146,21 @@ class DuckDBAdapter(Adapter):
 
     def close(self) -> None:
         self.connection.close()
+
+
+# Bytes 8 to 11 of every DuckDB database file.
+DUCKDB_MAGIC = b"DUCK"
+
+
+def _check_database_file(path: Path) -> None:
+    """Raise unless `path` is a DuckDB database file; DuckDB would open a Parquet or CSV file as one."""
+    if not path.is_file():
+        raise HealthlayerError(f"the target path {path} is not a file; point 'path' at a DuckDB database file")
+    with path.open("rb") as handle:
+        header = handle.read(12)
+    if len(header) > 0 and header[8:12] != DUCKDB_MAGIC:
+        raise HealthlayerError(f"the target path {path} is not a DuckDB database; point 'path' at a new file "
+                               "or an existing .duckdb file, not at a data file")
 
 
 def _quote(text: str) -> str:

@@ -11,7 +11,7 @@ from healthlayer.compiler import sql
 from healthlayer.compiler.expressions import ExpressionError, parse_expression
 from healthlayer.definitions.issues import Issue
 from healthlayer.definitions.models import Source
-from healthlayer.definitions.project import Project
+from healthlayer.definitions.project import Project, redact_issues
 from healthlayer.errors import DefinitionError
 
 INTERNAL_PREFIX = "_hl_"
@@ -129,5 +129,5 @@ def build_plan(project: Project, schema: str, timestamp_types: dict[str, bool] |
     for health_definition in project.health_scores.values():
         health.add_health_score(builder, health_definition)
     if builder.issues:
-        raise DefinitionError(builder.issues)
+        raise DefinitionError(redact_issues(builder.issues, project.secrets))
     return builder.plan

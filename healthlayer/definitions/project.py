@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -14,6 +15,8 @@ from healthlayer.definitions.validation_errors import issues_from_validation_err
 from healthlayer.definitions.yaml_loader import LoadedFile, load_file
 
 PROJECT_FILE = "healthlayer.yml"
+# Shorter env_var() values (flags, single digits) are not redacted, since they would mask ordinary text.
+MIN_REDACTED_LENGTH = 4
 # Kinds of named definitions, by the top-level key that lists them.
 NAMED_KINDS = ("sources", "stickiness", "tier_mix", "alerts", "account_metrics", "health_scores")
 
@@ -43,6 +46,8 @@ class Project:
     account_metrics: dict[str, models.AccountMetric] = field(default_factory=dict)
     health_scores: dict[str, models.HealthScore] = field(default_factory=dict)
     origins: dict[tuple[str, str], Origin] = field(default_factory=dict)
+    # Values that env_var() returned, redacted from every issue about this project.
+    secrets: set[str] = field(default_factory=set, repr=False)
 
     @property
     def name(self) -> str:
@@ -95,6 +100,11 @@ def _definition_files(root: Path, config: models.ProjectFile, config_file: Loade
     entries = config.paths if config.paths is not None else ["."]
     for index, entry in enumerate(entries):
         path = (root / entry).resolve()
+        if path != root and root not in path.parents:
+            issues.append(Issue("path-outside-project", f"definition path '{entry}' is outside the project folder",
+                                config_file.location(("paths", index)),
+                                "List folders or YAML files inside the folder of healthlayer.yml."))
+            continue
         if not path.exists():
             issues.append(Issue("path-not-found", f"definition path '{entry}' does not exist",
                                 config_file.location(("paths", index)),
@@ -116,13 +126,14 @@ def _definition_files(root: Path, config: models.ProjectFile, config_file: Loade
     return unique, issues
 
 
-def _read_project_file(root: Path, cli_vars: Mapping[str, Any], environ: Mapping[str, str] | None) -> tuple[LoadedFile | None, models.ProjectFile | None, list[Issue]]:
+def _read_project_file(root: Path, cli_vars: Mapping[str, Any], environ: Mapping[str, str] | None,
+                       revealed: set[str]) -> tuple[LoadedFile | None, models.ProjectFile | None, list[Issue]]:
     path = root / PROJECT_FILE
     if not path.is_file():
         return None, None, [Issue("project-not-found", f"no {PROJECT_FILE} in {root}", Location(path),
                                   "Run the command from the project folder or pass --project PATH.")]
     # The project file's own vars are not known before it is parsed, so it is rendered with --var values only.
-    loaded, issues = load_file(path, dict(cli_vars), environ)
+    loaded, issues = load_file(path, dict(cli_vars), environ, revealed)
     if loaded is None:
         return None, None, issues
     if not isinstance(loaded.data, dict):
@@ -137,16 +148,45 @@ def load_project(
     cli_vars: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> tuple[Project | None, list[Issue]]:
-    """Load and check a project; return it (None on errors) and every issue found."""
+    """Load and check a project; return it (None on errors) and every issue found.
+
+    Values that env_var() returned are replaced by *** in the issues, since they are often secrets.
+    """
+    revealed: set[str] = set()
+    project, issues = _load_project(root, cli_vars, environ, revealed)
+    return project, redact_issues(issues, revealed)
+
+
+def redact_issues(issues: list[Issue], secrets: set[str]) -> list[Issue]:
+    """Return the issues with every secret value in their message and hint replaced by ***."""
+    values = sorted((value for value in secrets if len(value) >= MIN_REDACTED_LENGTH), key=len, reverse=True)
+    if not values:
+        return issues
+    redacted = []
+    for issue in issues:
+        message, hint = issue.message, issue.hint
+        for value in values:
+            message = message.replace(value, "***")
+            hint = hint.replace(value, "***") if hint else hint
+        redacted.append(dataclasses.replace(issue, message=message, hint=hint))
+    return redacted
+
+
+def _load_project(
+    root: Path,
+    cli_vars: Mapping[str, Any] | None,
+    environ: Mapping[str, str] | None,
+    revealed: set[str],
+) -> tuple[Project | None, list[Issue]]:
     from healthlayer.definitions.checks import check_project, check_time_zone
 
     root = root.resolve()
     cli_vars = dict(cli_vars or {})
-    config_file, config, issues = _read_project_file(root, cli_vars, environ)
+    config_file, config, issues = _read_project_file(root, cli_vars, environ, revealed)
     if config is None or config_file is None:
         return None, issues
     variables = {**config.vars, **cli_vars}
-    project = Project(root=root, config=config, config_file=config_file, variables=variables)
+    project = Project(root=root, config=config, config_file=config_file, variables=variables, secrets=revealed)
 
     library = library_root()
     available = library_modules()
@@ -162,7 +202,7 @@ def load_project(
     inputs += [(path, False) for path in files]
 
     for path, from_library in inputs:
-        loaded, file_issues = load_file(path, variables, environ)
+        loaded, file_issues = load_file(path, variables, environ, revealed)
         issues += file_issues
         if loaded is None:
             continue

@@ -75,7 +75,9 @@ class _BoundedEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
         return result
 
 
-def _make_environment(variables: Mapping[str, Any], environ: Mapping[str, str]) -> jinja2.Environment:
+def _make_environment(variables: Mapping[str, Any], environ: Mapping[str, str],
+                      revealed: set[str] | None = None) -> jinja2.Environment:
+    """Return the template environment; values that env_var() returns are added to `revealed`."""
     environment = _BoundedEnvironment(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -95,6 +97,8 @@ def _make_environment(variables: Mapping[str, Any], environ: Mapping[str, str]) 
 
     def env_var(name: str, default: Any = _MISSING) -> Any:
         if name in environ:
+            if revealed is not None:
+                revealed.add(environ[name])
             return environ[name]
         if default is _MISSING:
             raise _UndefinedVariable(
@@ -122,11 +126,12 @@ def render_template(
     path: Path,
     variables: Mapping[str, Any],
     environ: Mapping[str, str] | None = None,
+    revealed: set[str] | None = None,
 ) -> tuple[str | None, list[Issue]]:
     """Render the Jinja in a definition file; return the text, or None and the issues."""
     if "{{" not in text and "{%" not in text and "{#" not in text:
         return text, []
-    environment = _make_environment(variables, os.environ if environ is None else environ)
+    environment = _make_environment(variables, os.environ if environ is None else environ, revealed)
     try:
         template = environment.from_string(text)
         template.filename = TEMPLATE_NAME
@@ -251,8 +256,9 @@ def load_file(
     path: Path,
     variables: Mapping[str, Any],
     environ: Mapping[str, str] | None = None,
+    revealed: set[str] | None = None,
 ) -> tuple[LoadedFile | None, list[Issue]]:
-    """Read, render and parse one definition file."""
+    """Read, render and parse one definition file; env_var() values go into `revealed`."""
     try:
         size = path.stat().st_size
     except OSError as error:
@@ -276,7 +282,7 @@ def load_file(
         line = text[: text.index("{%")].count("\n") + 1
         return None, [Issue("template-statement", "Jinja statements ({% ... %}) are not supported", Location(path, line),
                             "Use expressions only: {{ var('name', default) }} or {{ env_var('NAME') }}.")]
-    rendered, issues = render_template(text, path, variables, environ)
+    rendered, issues = render_template(text, path, variables, environ, revealed)
     if rendered is None:
         return None, issues
     if len(rendered) > MAX_FILE_BYTES:
