@@ -4,6 +4,7 @@ Each case writes a project folder, deploys it with `healthlayer.api.deploy_proje
 view with DuckDB and compares it row by row with the reference, floats at 1e-9 relative.
 """
 
+import shutil
 import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -220,6 +221,79 @@ def test_tier_thresholds_and_filter(tmp_path):
     ]
     project_definitions = definitions(tiers, tier_window="3 days", **STANDARD_VIEWS)
     assert_parity(deploy_and_compare(tmp_path, project_definitions, rows))
+
+
+# Value expressions and filters of account metrics, in groups of at most 20, because the query
+# time of a health score grows faster than linearly with its number of metrics.
+EXPRESSION_GROUPS = {
+    "numbers": [
+        "amount * 2", "amount / 3", "amount % 3", "amount % 0.3", "-amount", "abs(amount)", "round(amount, 1)",
+        "round(amount)", "round(amount, -1)", "floor(amount)", "ceil(amount)",
+        "least(amount, 3)", "greatest(amount, 2.5)", "least(amount, null, 1)", "amount * 0.1 + 0.2",
+        "coalesce(amount, -1)", "nullif(amount, 0)", "case when amount > 1 then 0.5 else 1 end",
+    ],
+    "casts": [
+        "cast(amount as int)", "cast(amount as bigint)", "cast(amount as decimal(10, 1))",
+        "cast(amount as decimal(10, 2))", "cast(amount as float) * 3", "cast(cast(amount as decimal(10, 3)) as double)",
+        "round(cast(amount as decimal(10, 3)), 1)", "try_cast(area as int)", "try_cast(area as double)",
+        "try_cast(area as decimal(5, 1))", "length(cast(amount as varchar))", "length(cast(round(amount, 1) as varchar))",
+        "length(cast(cast(amount as float) as varchar))", "cast(amount > 1 as int)", "cast(area = 'lib' as integer)",
+    ],
+    "text": [
+        "length(area)", "length(trim(area))", "length(ltrim(area))", "length(rtrim(area))", "length(trim(area, 'x'))",
+        "length(substring(area, 2, 2))", "length(substring(area, -2))", "length(upper(area))", "length(lower(area))",
+        "case area when 'lib' then 1 when 'app' then 2 end", "if(area is null, 1, 2)", "iif(amount > 0, 1, 0)",
+    ],
+    "filters on text": [
+        "area like 'l%'", "area ilike 'L%'", "area not like '%b'", "area like 'a\\_c'", "area like 'a_c'",
+        "area ilike 'ας'", "area in ('lib', 'app')", "area not in ('lib', null)", "upper(area) = 'LIB'",
+        "lower(area) = 'straße'", "upper(area) = 'STRASSE'", "trim(area) = 'Lib'", "area < 'b'", "area > 'Z'",
+        "substring(area, 1, 1) = 'l'", "length(area) between 1 and 3", "coalesce(area, 'none') = 'none'",
+        "nullif(area, 'lib') is null", "least(area, 'b') = 'app'", "try_cast(area as date) = '2024-01-05'",
+    ],
+    "filters on numbers": [
+        "amount between 1 and 5", "amount between symmetric 5 and 1", "amount is null", "amount > 2.5",
+        "amount = 0.1", "amount in (0.1, 2.5)", "cast(amount as varchar) = '1.5'", "not (amount > 0)",
+        "amount > 0 or area is null", "amount > 0 and area is null", "(amount > 0) is true",
+        "(amount > 0) is not false", "cast(amount as int) = 2", "round(amount, 2) = 2.68", "greatest(amount, 1) = 1",
+        "amount % 2 = -1.5",
+    ],
+}
+EXPRESSION_AMOUNTS = [-7.5, -2.5, -0.5, 0.0, 0.1, 0.5, 1.25, 2.5, 3.5, 4.35, 123.456, None, 1.005, 2.675, -0.4]
+EXPRESSION_AREAS = ["lib", " Lib ", "straße", "app", None, "3", "12.5", "ΑΣ", "a_c", "", "LIB", "xlibx", "ﬁx", "\u00a0lib", "2024-01-05"]
+
+
+@pytest.mark.parametrize("group", list(EXPRESSION_GROUPS))
+def test_expression_metrics(tmp_path, group):
+    # Each account has one event, so a metric's `max` is the expression's value on that row and
+    # its `count` is 1 when the row passes the filter. The health score shows each metric in its
+    # own category, scored on a straight line that no value here reaches the ends of, so the
+    # category score is a function of the value alone.
+    rows = [
+        event(0, f"u{index}", f"a{index:02d}", "commit", amount=amount, area=area)
+        for index, (amount, area) in enumerate(zip(EXPRESSION_AMOUNTS, EXPRESSION_AREAS))
+    ]
+    metrics = []
+    for index, text in enumerate(EXPRESSION_GROUPS[group]):
+        if group.startswith("filters"):
+            metrics.append({"name": f"m{index}", "source": "events", "aggregate": "count", "filter": text, "window": 1})
+        else:
+            metrics.append({"name": f"m{index}", "source": "events", "aggregate": "max", "value": text, "window": 1})
+    categories = [
+        {
+            "name": f"c_{metric['name']}",
+            "weight": 1,
+            "components": [
+                {"name": "k", "weight": 1, "metric": metric["name"], "score": {"function": "linear", "lower": -1000, "upper": 1000}}
+            ],
+        }
+        for metric in metrics
+    ]
+    health = {"name": "account_health_daily", "population": {"source": "events"}, "normalize": True, "categories": categories}
+    project_definitions = definitions(account_metrics=metrics, health_scores=[health])
+    problems = deploy_and_compare(tmp_path, project_definitions, rows)
+    legend = [f"c_m{index}: {text}" for index, text in enumerate(EXPRESSION_GROUPS[group])]
+    assert not problems, "deployed views differ from the reference:\n" + "\n".join([*problems, "categories:", *legend])
 
 
 # Strategies for random event logs over a few users and accounts.
@@ -483,3 +557,19 @@ def test_dpdk_example(tmp_path):
     ]
     assert sorted(views) == sorted(reference.view_names())
     assert_parity(compare_deployment(reference, deployment.database, deployment.schema, views))
+
+
+@pytest.mark.slow
+def test_saas_example(tmp_path):
+    example = REPOSITORY / "examples" / "saas"
+    shutil.copytree(example, tmp_path / "saas", ignore=shutil.ignore_patterns("*.duckdb", "__pycache__"))
+
+    deployment = deploy_project(tmp_path / "saas")
+    sources = {
+        name: pq.read_table(example / "data" / f"{file}.parquet").to_pylist()
+        for name, file in (("events", "events"), ("nps_responses", "nps_responses"),
+                           ("support_tickets", "support_tickets"), ("accounts", "accounts"))
+    }
+    reference = ReferenceProject(load_project_definitions(example), sources)
+    assert "account_health_daily" in reference.view_names()
+    assert_parity(compare_deployment(reference, deployment.database, deployment.schema))

@@ -300,6 +300,12 @@ CASES = {
     "template-division-by-zero": Case(
         template("{{ 1 / 0 }}"), "template-error", "engagement.yml", 31, (),
         "the template failed: division by zero"),
+    "filter-floor-decimals": Case(
+        tier_filter('"floor(amount, 2) > 1"'), "invalid-expression", "engagement.yml", 9, FILTER_KEY,
+        "floor with a second argument is not allowed in the tier filter", "Use round(x, n) to round to n decimals."),
+    "filter-cast-timestamp": Case(
+        tier_filter('"cast(amount as timestamp) is null and amount > 0 and amont > 0"'), "invalid-expression",
+        "engagement.yml", 9, FILTER_KEY, "unknown column 'amont' in the tier filter"),
     "filter-not-condition": Case(
         tier_filter('"amount"'), "invalid-expression", "engagement.yml", 9, FILTER_KEY,
         "the tier filter is not a condition: 'amount' is a value, not true or false"),

@@ -29,7 +29,8 @@ _ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
 _ALLOWED_TYPES = {
     exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT, exp.DataType.Type.INT, exp.DataType.Type.BIGINT,
     exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT, exp.DataType.Type.DECIMAL, exp.DataType.Type.BOOLEAN,
-    exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ,
+    exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPNTZ,
+    exp.DataType.Type.TIMESTAMPTZ,
 }
 ALLOWED_FUNCTIONS = "lower, upper, length, trim, substring, abs, round, floor, ceil, coalesce, nullif, " \
                     "least, greatest, cast, case"
@@ -128,6 +129,9 @@ def _check_node(node: exp.Expression, columns: set[str], role: str) -> None:
         return
     if isinstance(node, (exp.Subquery, exp.Select, exp.Query)):
         raise ExpressionError(f"the {role} contains a subquery", "Use only the source's columns and literals.")
+    if isinstance(node, (exp.Floor, exp.Ceil)) and node.args.get("decimals") is not None:
+        raise ExpressionError(f"{node.sql_name().lower()} with a second argument is not allowed in the {role}",
+                              "Use round(x, n) to round to n decimals.")
     if isinstance(node, exp.Anonymous):
         raise ExpressionError(f"function '{node.name}' is not allowed in the {role}",
                               f"Allowed functions: {ALLOWED_FUNCTIONS}.")

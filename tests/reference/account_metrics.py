@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from .durations import parse_window_days
 from .events import local_day
 from .expressions import compile_expression, compile_filter
+from .sql_values import decimal_to_float
 from .timeline import covering_intervals, window_start
 
 AGGREGATES = ("count", "count_distinct", "sum", "avg", "min", "max")
@@ -54,7 +55,10 @@ class AccountMetric:
             day = local_day(timestamp, zone).toordinal()
             self.first_day[account] = min(day, self.first_day.get(account, day))
             if passes_filter(row):
-                self._rows[account].append((day, None if value_of is None else value_of(row)))
+                # A DECIMAL value becomes a float, because DuckDB types a value expression whose rows
+                # mix DECIMAL and DOUBLE values as DOUBLE, and health scores use floats anyway.
+                value = None if value_of is None else decimal_to_float(value_of(row))
+                self._rows[account].append((day, value))
         for account_rows in self._rows.values():
             account_rows.sort(key=lambda item: item[0])
         self._days = {account: [day for day, _ in account_rows] for account, account_rows in self._rows.items()}

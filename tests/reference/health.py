@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from .events import local_day
 from .expressions import compile_filter
 from .scoring import percentile_scores, score_value
+from .sql_values import decimal_to_float
 
 DEFAULT_BANDS = [{"name": "green", "min": 70}, {"name": "yellow", "min": 40}, {"name": "red", "min": 0}]
 
@@ -66,13 +67,13 @@ def band_of(score: float | None, bands: list[Mapping[str, Any]]) -> str | None:
 
 
 def trend_value(now: Any, then: Any, change: str) -> float | None:
-    """Return the change from `then` to `now`, as a difference or relative to `then`."""
+    """Return the change from `then` to `now`, as a difference or divided by the absolute value of `then`."""
     if now is None or then is None:
         return None
     if change == "difference":
         return now - then
     if change == "relative":
-        return None if then == 0 else (now - then) / then
+        return None if then == 0 else (now - then) / abs(then)
     raise ValueError(f"invalid trend change {change!r}: use difference or relative")
 
 
@@ -182,7 +183,8 @@ def health_view(
         for category in categories:
             for component in category["components"]:
                 raw = raw_values[(category["name"], component["name"])]
-                values = {account: raw(account, day) for account in present}
+                # Scores are computed in floats, so a DECIMAL attribute becomes a float here.
+                values = {account: decimal_to_float(raw(account, day)) for account in present}
                 known = {account: value for account, value in values.items() if value is not None}
                 if component["score"]["function"] == "percentile":
                     component_scores = percentile_scores(known, component["score"].get("higher_is_better", True))

@@ -47,6 +47,13 @@ def test_metric_value_expression():
     assert metric_values("sum", "amount * 10") == [10, 10, 10, 0, 0, 30, 10]
 
 
+def test_metric_decimal_values_become_floats():
+    # 0.5 is a DECIMAL literal, and the rows mix it with the amounts (1, 3 and -2).
+    values = metric_values("max", "case when amount > 2 then 0.5 else amount end")
+    assert values == [1, 1, 1, None, None, 0.5, 0.5]
+    assert type(values[5]) is float
+
+
 def test_metric_unknown_account():
     assert metric_values("count")[0] == 1
     project = ReferenceProject(
@@ -102,6 +109,9 @@ def test_bands_need_zero_minimum():
 
 def test_trend_values():
     assert trend_value(10, 8, "relative") == 0.25
+    # A relative change divides by the absolute base value, so a rise from -10 to -5 is +0.5.
+    assert trend_value(-5, -10, "relative") == 0.5
+    assert trend_value(-15, -10, "relative") == -0.5
     assert trend_value(10, 0, "relative") is None
     assert trend_value(10, 0, "difference") == 10
     assert trend_value(None, 3, "difference") is None
