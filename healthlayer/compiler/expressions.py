@@ -58,7 +58,7 @@ def parse_expression(text: str, columns: set[str], role: str, condition: bool = 
                      boolean_columns: set[str] | None = None) -> exp.Expression:
     """Parse an expression over `columns`; raise ExpressionError for anything but a safe scalar expression.
 
-    Column names in the result are quoted identifiers, so they keep their case on every engine.
+    Column names in the result are quoted where their case or a keyword requires it (see sql.ident).
     """
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError(f"the {role} is empty", "Write an expression such as \"plan = 'enterprise'\".")

@@ -17,7 +17,7 @@ INTERNAL_GROUP_COLUMNS = ("account_id", "tier_level")
 
 
 def _group(name: str, table: str | None = None) -> exp.Column:
-    # Group columns other than the internal ones are declared by users and so quoted.
+    # Group columns other than the internal ones are declared by users, so they are quoted where needed.
     return sql.column(name, table, quoted=name not in INTERNAL_GROUP_COLUMNS)
 
 

@@ -43,7 +43,7 @@ def group_spine(builder: PlanBuilder, by: list[str]) -> exp.Query:
 
 
 def column_of(name: str, table: str | None = None) -> exp.Column:
-    """Return a reference to a view column: internal names unquoted, declared column names quoted."""
+    """Return a reference to a view column: internal names unquoted, declared ones quoted where needed."""
     return sql.column(name, table, quoted=name != "account_id")
 
 
