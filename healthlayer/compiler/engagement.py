@@ -168,7 +168,7 @@ def _add_transitions(builder: PlanBuilder, tier_names: list[str], window_days: i
         exp.select(sql.alias(sql.column("activity_date", "n"), "transition_date"), sql.column("account_id", "n"),
                    sql.column("user_id", "n"), sql.alias(from_rank, "from_rank"),
                    sql.alias(sql.column("tier_rank", "n"), "to_rank"))
-        .from_(exp.Subquery(this=neighbours, alias=exp.TableAlias(this=exp.to_identifier("n"))))
+        .from_(exp.to_table("neighbours").as_("n"))
     )
     next_day = sql.add_days(sql.column("activity_date", "n"), 1)
     tomorrow_missing = exp.or_(sql.is_null(sql.column("next_date", "n")),
@@ -176,12 +176,14 @@ def _add_transitions(builder: PlanBuilder, tier_names: list[str], window_days: i
     endings = (
         exp.select(sql.alias(next_day, "transition_date"), sql.column("account_id", "n"), sql.column("user_id", "n"),
                    sql.alias(sql.column("tier_rank", "n"), "from_rank"), sql.alias(sql.number(0), "to_rank"))
-        .from_(exp.Subquery(this=neighbours.copy(), alias=exp.TableAlias(this=exp.to_identifier("n"))))
+        .from_(exp.to_table("neighbours").as_("n"))
         .join(builder.table(BOUNDS).as_("b"), join_type="cross")
         .where(exp.and_(tomorrow_missing, exp.LTE(this=next_day.copy(), expression=sql.column("last_date", "b"))))
     )
+    # Both branches read the same neighbours, so they share one common table expression.
     ranks = (
         exp.select(*[sql.column(name) for name in ("transition_date", "account_id", "user_id", "from_rank", "to_rank")])
+        .with_("neighbours", as_=neighbours)
         .from_(exp.Subquery(this=exp.union(changes, endings, distinct=False), alias=exp.TableAlias(this=exp.to_identifier("c"))))
         .where(exp.NEQ(this=sql.column("from_rank"), expression=sql.column("to_rank")))
     )

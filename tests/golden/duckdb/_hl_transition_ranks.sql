@@ -2,6 +2,17 @@
 -- dialect: duckdb, view: _hl_transition_ranks, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics._hl_transition_ranks AS
+WITH neighbours AS (
+  SELECT
+    account_id,
+    user_id,
+    activity_date,
+    tier_rank,
+    LAG(activity_date) OVER (PARTITION BY account_id, user_id ORDER BY activity_date) AS previous_date,
+    LAG(tier_rank) OVER (PARTITION BY account_id, user_id ORDER BY activity_date) AS previous_rank,
+    LEAD(activity_date) OVER (PARTITION BY account_id, user_id ORDER BY activity_date) AS next_date
+  FROM analytics._hl_user_tiers
+)
 SELECT
   transition_date,
   account_id,
@@ -19,17 +30,7 @@ FROM (
       ELSE 0
     END AS from_rank,
     n.tier_rank AS to_rank
-  FROM (
-    SELECT
-      account_id,
-      user_id,
-      activity_date,
-      tier_rank,
-      LAG(activity_date) OVER (PARTITION BY account_id, user_id ORDER BY activity_date) AS previous_date,
-      LAG(tier_rank) OVER (PARTITION BY account_id, user_id ORDER BY activity_date) AS previous_rank,
-      LEAD(activity_date) OVER (PARTITION BY account_id, user_id ORDER BY activity_date) AS next_date
-    FROM analytics._hl_user_tiers
-  ) AS n
+  FROM neighbours AS n
   UNION ALL
   SELECT
     CAST(n.activity_date + INTERVAL 1 DAY AS DATE) AS transition_date,
@@ -37,17 +38,7 @@ FROM (
     n.user_id,
     n.tier_rank AS from_rank,
     0 AS to_rank
-  FROM (
-    SELECT
-      account_id,
-      user_id,
-      activity_date,
-      tier_rank,
-      LAG(activity_date) OVER (PARTITION BY account_id, user_id ORDER BY activity_date) AS previous_date,
-      LAG(tier_rank) OVER (PARTITION BY account_id, user_id ORDER BY activity_date) AS previous_rank,
-      LEAD(activity_date) OVER (PARTITION BY account_id, user_id ORDER BY activity_date) AS next_date
-    FROM analytics._hl_user_tiers
-  ) AS n
+  FROM neighbours AS n
   CROSS JOIN analytics._hl_bounds AS b
   WHERE
     (
