@@ -225,9 +225,9 @@ def _zero_inside_data_range(earlier: exp.Expression, day: exp.Expression, days: 
 
 def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str, data_bounds: exp.Expression,
                 values: _Values) -> str:
-    # NOTE: each account metric is a relation of its own, joined here, and DuckDB 2.0 plans the
-    # joins so that reading the view grows faster than linearly with the number of metrics: about
-    # 0.3 s for 10 metrics and 5 s for 40 on 15 event rows (one run, 2 cores).
+    # NOTE: each account metric is a relation of its own, joined here. With DuckDB 2.0 the time to
+    # read the view grows faster than the number of metrics: about 0.3 s for 10 metrics and 5 s
+    # for 40, on 15 event rows (one run, 2 cores).
     project = builder.project
     bounds = data_bounds.copy()
     bounds = bounds.as_("db") if isinstance(bounds, exp.Table) else _subquery(bounds.this.copy(), "db")

@@ -94,6 +94,6 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
         return f"Did you mean '{match}'?"
     if not names:
         return "None is defined."
-    shown = ", ".join(f"'{candidate}'" for candidate in names[:12])
+    listed = ", ".join(f"'{candidate}'" for candidate in names[:12])
     more = f" and {len(names) - 12} more" if len(names) > 12 else ""
-    return f"Valid names: {shown}{more}."
+    return f"Valid names: {listed}{more}."

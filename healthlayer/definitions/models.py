@@ -14,7 +14,8 @@ from healthlayer.definitions.durations import parse_days, parse_hours
 NAME_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"
 # Column names of sources keep the case they have in the warehouse.
 COLUMN_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
-# Longest window in days; tier windows spread each user-day over every day of the window.
+# Maximum window lengths in days. The tier window's is lower because tier evaluation spreads each
+# user-day over every day of the window.
 MAX_WINDOW_DAYS = 3660
 MAX_TIER_WINDOW_DAYS = 366
 _TABLE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$")

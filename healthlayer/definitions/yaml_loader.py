@@ -50,7 +50,7 @@ class _UndefinedVariable(Exception):
 _MISSING = object()
 
 
-# Longest text or largest number an operator in a template may produce.
+# Maximum length of a text, list or tuple that an operator in a template may produce.
 MAX_TEMPLATE_VALUE = 10_000
 
 

@@ -4,7 +4,7 @@ The Python type of a value is its SQL type. None is NULL, bool is BOOLEAN, int i
 BIGINT, Decimal is DECIMAL (its exponent is the scale), float is DOUBLE and `Real` is FLOAT
 (REAL, 32 bits). str is VARCHAR, date is DATE, a naive datetime is TIMESTAMP, an aware datetime
 is TIMESTAMPTZ and a tuple is a row value. The rules below follow DuckDB 2.0.1, the
-version of the test environment, and test_expressions.py holds the cases they were checked on.
+version of the test environment, and test_expressions.py contains the cases they were checked on.
 
 Every function raises `ConversionError` where DuckDB raises a conversion error at run time (so
 TRY_CAST can return NULL instead), and NotImplementedError for types or inputs that the
