@@ -31,7 +31,7 @@ def add_event_relations(builder: PlanBuilder) -> None:
     for rank, tier in reversed(list(enumerate(engagement.tiers, start=1))):
         event_name = sql.user_column(roles["event_name"])
         if tier.events == "*":
-            condition: exp.Expression = sql.not_null(event_name)
+            condition: exp.Expr = sql.not_null(event_name)
         elif tier.events is not None:
             condition = exp.In(this=event_name, expressions=[sql.string(name) for name in tier.events])
         else:
@@ -73,10 +73,10 @@ def add_event_relations(builder: PlanBuilder) -> None:
 
 
 
-def calendar_query(bounds: exp.Expression) -> exp.Query:
+def calendar_query(bounds: exp.Expr) -> exp.Query:
     """Return every day from `first_date` to `last_date` of a one-row bounds relation, without engine functions."""
     digits = exp.union(*[exp.select(sql.alias(sql.number(digit), "digit")) for digit in range(10)], distinct=False)
-    offset: exp.Expression = sql.column("digit", "d0")
+    offset: exp.Expr = sql.column("digit", "d0")
     query = exp.select().from_(exp.Subquery(this=digits, alias=exp.TableAlias(this=exp.to_identifier("d0"))))
     for position in range(1, CALENDAR_DIGITS):
         name = f"d{position}"
@@ -95,18 +95,18 @@ def calendar_query(bounds: exp.Expression) -> exp.Query:
     )
 
 
-def _days_between(start: exp.Expression, end: exp.Expression) -> exp.Expression:
+def _days_between(start: exp.Expr, end: exp.Expr) -> exp.Expr:
     return exp.DateDiff(this=end, expression=start, unit=sql.DAY)
 
 
-def tier_name_case(rank: exp.Expression, tier_names: list[str]) -> exp.Case:
+def tier_name_case(rank: exp.Expr, tier_names: list[str]) -> exp.Case:
     branches = [(exp.EQ(this=rank.copy(), expression=sql.number(0)), sql.string("inactive"))]
     for index, name in enumerate(tier_names, start=1):
         branches.append((exp.EQ(this=rank.copy(), expression=sql.number(index)), sql.string(name)))
     return sql.case(*branches)
 
 
-def is_complete(day: exp.Expression, window_days: int) -> exp.Expression:
+def is_complete(day: exp.Expr, window_days: int) -> exp.Expr:
     """Return whether the trailing window of `window_days` ending at `day` starts on or after the first day."""
     # The bounds relation is joined as "b" wherever this is used.
     return exp.GTE(this=sql.add_days(day, -(window_days - 1)), expression=sql.column("first_date", "b"))
@@ -206,7 +206,7 @@ def _add_transitions(builder: PlanBuilder, tier_names: list[str], window_days: i
     builder.add(TRANSITIONS_VIEW, view, "output", "Every calendar-day change of a user's engagement tier.")
 
 
-def _as_text(expression: exp.Expression) -> exp.Cast:
+def _as_text(expression: exp.Expr) -> exp.Cast:
     return exp.Cast(this=expression, to=exp.DataType.build("VARCHAR"))
 
 

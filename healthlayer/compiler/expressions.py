@@ -16,7 +16,7 @@ MAX_EXPRESSION_NODES = 500
 
 # Expression node types a filter or value may contain: comparisons, logic, arithmetic, literals,
 # CASE, casts to simple types and a few scalar functions that every supported engine has.
-_ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
+_ALLOWED_NODES: tuple[type[exp.Expr], ...] = (
     exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.Paren, exp.Tuple,
     exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.And, exp.Or, exp.Not, exp.Is,
     exp.In, exp.Between, exp.Like, exp.ILike, exp.Neg,
@@ -48,14 +48,14 @@ class ExpressionError(Exception):
 
 
 # Node types whose value is true, false or NULL: what a filter may be at its top.
-_CONDITIONS: tuple[type[exp.Expression], ...] = (
+_CONDITIONS: tuple[type[exp.Expr], ...] = (
     exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.And, exp.Or, exp.Not, exp.Is, exp.In,
     exp.Between, exp.Like, exp.ILike, exp.Boolean,
 )
 
 
 def parse_expression(text: str, columns: set[str], role: str, condition: bool = False,
-                     boolean_columns: set[str] | None = None) -> exp.Expression:
+                     boolean_columns: set[str] | None = None) -> exp.Expr:
     """Parse an expression over `columns`; raise ExpressionError for anything but a safe scalar expression.
 
     Column names in the result are quoted where their case or a keyword requires it (see sql.ident).
@@ -74,11 +74,11 @@ def parse_expression(text: str, columns: set[str], role: str, condition: bool = 
     except (ParseError, TokenError) as error:
         raise ExpressionError(f"the {role} is not a valid SQL expression: {_describe_parse_error(error)}",
                               "Check quotes and parentheses; text values go in single quotes.") from None
-    statements = [statement for statement in statements if statement is not None]
-    if len(statements) != 1:
-        raise ExpressionError(f"the {role} contains {len(statements)} statements",
+    parsed = [statement for statement in statements if statement is not None]
+    if len(parsed) != 1:
+        raise ExpressionError(f"the {role} contains {len(parsed)} statements",
                               "Write one expression, without ';'.")
-    expression = statements[0]
+    expression = parsed[0]
     if isinstance(expression, (exp.Select, exp.Query, exp.Command, exp.DDL, exp.DML)):
         raise ExpressionError(f"the {role} is a statement, not an expression",
                               "Write a condition or value over the source's columns, such as \"amount > 0\".")
@@ -101,7 +101,7 @@ def parse_expression(text: str, columns: set[str], role: str, condition: bool = 
     return expression
 
 
-def _check_condition(expression: exp.Expression, role: str, boolean_columns: set[str]) -> None:
+def _check_condition(expression: exp.Expr, role: str, boolean_columns: set[str]) -> None:
     root = expression
     while isinstance(root, exp.Paren):
         root = root.this
@@ -113,7 +113,7 @@ def _check_condition(expression: exp.Expression, role: str, boolean_columns: set
                           "Compare the value, for example \"plan = 'enterprise'\" or \"amount > 0\".")
 
 
-def _check_node(node: exp.Expression, columns: set[str], role: str) -> None:
+def _check_node(node: exp.Expr, columns: set[str], role: str) -> None:
     if isinstance(node, exp.Column):
         if node.table:
             raise ExpressionError(f"the {role} refers to '{node.sql()}' with a table name",

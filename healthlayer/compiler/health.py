@@ -47,7 +47,7 @@ def _source_rows(builder: PlanBuilder, source: models.Source, kind: str, item: s
     assert source.timestamp is not None
     timestamp = sql.user_column(source.timestamp)
     account = sql.user_column(source.account)
-    value: exp.Expression = exp.Null()
+    value: exp.Expr = exp.Null()
     if value_text is not None:
         parsed = builder.expression(value_text, source, "value", kind, item, *key_path, "value")
         value = parsed if parsed is not None else exp.Null()
@@ -67,7 +67,7 @@ def _source_rows(builder: PlanBuilder, source: models.Source, kind: str, item: s
     )
 
 
-def _spine(builder: PlanBuilder, definition: models.HealthScore) -> tuple[str, exp.Expression]:
+def _spine(builder: PlanBuilder, definition: models.HealthScore) -> tuple[str, exp.Expr]:
     """Add the population's dense spine: each account's days from its first event to the last day of data.
 
     Returns the spine's name and a one-row relation whose `first_date` is the first day of data.
@@ -76,10 +76,10 @@ def _spine(builder: PlanBuilder, definition: models.HealthScore) -> tuple[str, e
     source = project.sources[definition.population.source]
     engagement_source = project.engagement.source if project.engagement else None
     if source.name == engagement_source:
-        rows = exp.select(sql.column("account_id"), sql.column("activity_date")).from_(builder.table(EVENTS))
+        rows: exp.Query = exp.select(sql.column("account_id"), sql.column("activity_date")).from_(builder.table(EVENTS))
         rows = rows.where(sql.not_null(sql.column("account_id")))
-        calendar: exp.Expression = builder.table(CALENDAR)
-        data_bounds: exp.Expression = builder.table(BOUNDS)
+        calendar: exp.Expr = builder.table(CALENDAR)
+        data_bounds: exp.Expr = builder.table(BOUNDS)
     else:
         rows = _source_rows(builder, source, "health_scores", definition.name, None, None)
         bounds = exp.select(sql.alias(exp.Min(this=sql.column("activity_date")), "first_date"),
@@ -134,7 +134,7 @@ def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, sp
     engagement = builder.project.engagement
     if engagement is not None and metric.source == engagement.source == definition.population.source:
         # Rows of the engagement source never precede its first day of data, so its calendar covers them.
-        calendar: exp.Expression = builder.table(CALENDAR).as_("c")
+        calendar: exp.Expr = builder.table(CALENDAR).as_("c")
     else:
         first_day = exp.select(sql.alias(exp.Min(this=sql.column("first_date")), "first_date")).from_(
             _subquery(starts.copy(), "st"))
@@ -155,7 +155,7 @@ def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, sp
     partition = [sql.column("account_id", "sp")]
     order = [sql.column("as_of_date", "sp")]
 
-    def trailing(function: type[exp.Func], name: str) -> exp.Expression:
+    def trailing(function: type[exp.Func], name: str) -> exp.Expr:
         return sql.window(function(this=sql.column(name, alias)), [p.copy() for p in partition],
                           [o.copy() for o in order], preceding=metric.window - 1)
 
@@ -168,9 +168,9 @@ def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, sp
         running = sql.window(exp.Sum(this=exp.Coalesce(this=sql.column("distinct_values_delta", alias),
                                                        expressions=[sql.number(0)])),
                              partition, order, frame="running")
-        value: exp.Expression = sql.to_bigint(running)
+        value: exp.Expr = sql.to_bigint(running)
     else:
-        aggregates: list[exp.Expression] = [sql.alias(exp.Count(this=exp.Star()), "row_count"),
+        aggregates: list[exp.Expr] = [sql.alias(exp.Count(this=exp.Star()), "row_count"),
                                             sql.alias(exp.Count(this=sql.column("metric_value")), "value_count")]
         if metric.aggregate in ("sum", "avg"):
             aggregates.append(sql.alias(exp.Sum(this=sql.to_double(sql.column("metric_value"))), "value_sum"))
@@ -217,13 +217,13 @@ def _is_additive(project: Project, reference: MetricRef) -> bool:
     return reference.column == "mau" or reference.column.endswith("_users")
 
 
-def _zero_inside_data_range(earlier: exp.Expression, day: exp.Expression, days: int) -> exp.Expression:
+def _zero_inside_data_range(earlier: exp.Expr, day: exp.Expr, days: int) -> exp.Expr:
     """Return a count's value `days` before `day`, 0 where no row exists but the day is inside the data range."""
     inside = exp.GTE(this=sql.add_days(day, -days), expression=sql.column("first_date", "db"))
     return exp.Coalesce(this=earlier, expressions=[sql.case((inside, sql.number(0)))])
 
 
-def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str, data_bounds: exp.Expression,
+def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str, data_bounds: exp.Expr,
                 values: _Values) -> str:
     # NOTE: each account metric is a relation of its own, joined here. With DuckDB 2.0 the time to
     # read the view grows faster than the number of metrics: about 0.3 s for 10 metrics and 5 s
@@ -249,7 +249,7 @@ def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str
             query = query.select(sql.column(column, alias))
             additive = _is_additive(project, resolved)
             for days in sorted(lags):
-                earlier: exp.Expression = sql.column(f"lag_{days}", alias)
+                earlier: exp.Expr = sql.column(f"lag_{days}", alias)
                 if additive:
                     earlier = _zero_inside_data_range(earlier, sql.column("as_of_date", "sp"), days)
                 query = query.select(sql.alias(earlier, f"{column}_lag_{days}"))
@@ -288,7 +288,7 @@ def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str
     return name
 
 
-def _raw_value(component: models.Component, values: _Values) -> exp.Expression:
+def _raw_value(component: models.Component, values: _Values) -> exp.Expr:
     if component.metric is not None:
         return sql.column(values.metric(component.metric), "v")
     if component.attribute is not None:
@@ -304,17 +304,17 @@ def _raw_value(component: models.Component, values: _Values) -> exp.Expression:
                      exp.Div(this=change.copy(), expression=sql.to_double(exp.Abs(this=earlier.copy())))))
 
 
-def _score(function: models.Linear | models.Steps | models.Percentile, raw: exp.Expression) -> exp.Expression:
+def _score(function: models.Linear | models.Steps | models.Percentile, raw: exp.Expr) -> exp.Expr:
     value = sql.to_double(raw)
     if isinstance(function, models.Linear):
         offset = exp.Paren(this=exp.Sub(this=value, expression=sql.number(float(function.lower))))
-        scaled: exp.Expression = exp.Div(this=exp.Mul(this=offset, expression=sql.number(100.0)),
+        scaled: exp.Expr = exp.Div(this=exp.Mul(this=offset, expression=sql.number(100.0)),
                                          expression=sql.number(float(function.upper - function.lower)))
         if not function.higher_is_better:
             scaled = exp.Sub(this=sql.number(100.0), expression=exp.Paren(this=scaled))
         return sql.clamp_score(exp.Paren(this=scaled))
     if isinstance(function, models.Steps):
-        branches = [(sql.is_null(value), exp.Null())]
+        branches: list[tuple[exp.Expr, exp.Expr]] = [(sql.is_null(value), exp.Null())]
         for step in reversed(function.steps):
             branches.append((exp.GTE(this=value.copy(), expression=sql.number(float(step.min))),
                              sql.to_double(sql.number(float(step.score)))))
@@ -322,7 +322,7 @@ def _score(function: models.Linear | models.Steps | models.Percentile, raw: exp.
     present = sql.case((sql.is_null(raw), sql.number(1)), default=sql.number(0))
     count = sql.window(exp.Count(this=raw.copy()), [sql.column("as_of_date")])
     rank = sql.window(exp.Rank(), [sql.column("as_of_date"), present], [raw.copy()])
-    percent = exp.Div(this=exp.Mul(this=sql.to_double(exp.Sub(this=rank, expression=sql.number(1))),
+    percent: exp.Expr = exp.Div(this=exp.Mul(this=sql.to_double(exp.Sub(this=rank, expression=sql.number(1))),
                                    expression=sql.number(100.0)),
                       expression=sql.to_double(exp.Sub(this=count, expression=sql.number(1))))
     if not function.higher_is_better:
@@ -332,14 +332,14 @@ def _score(function: models.Linear | models.Steps | models.Percentile, raw: exp.
                     default=percent)
 
 
-def _apply_missing(policy: models.MissingPolicy, value: exp.Expression) -> exp.Expression:
+def _apply_missing(policy: models.MissingPolicy, value: exp.Expr) -> exp.Expr:
     if policy == "renormalize":
         return value
     fill = 0.0 if policy == "zero" else float(policy.impute)  # type: ignore[union-attr]
     return exp.Coalesce(this=value, expressions=[sql.to_double(sql.number(fill))])
 
 
-def _sum(terms: Sequence[exp.Expression]) -> exp.Expression:
+def _sum(terms: Sequence[exp.Expr]) -> exp.Expr:
     total = terms[0]
     for term in terms[1:]:
         total = exp.Add(this=total, expression=term)
@@ -355,12 +355,12 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
     values_relation = _add_values(builder, definition, spine, data_bounds, values)
 
     # Step 1: raw value and score of every component.
-    raw_selects: list[exp.Expression] = [sql.column("as_of_date", "v"), sql.column("account_id", "v")]
+    raw_selects: list[exp.Expr] = [sql.column("as_of_date", "v"), sql.column("account_id", "v")]
     for i, category in enumerate(definition.categories):
         for j, component in enumerate(category.components):
             raw_selects.append(sql.alias(_raw_value(component, values), f"raw_{i}_{j}"))
     raws = exp.select(*raw_selects).from_(builder.table(values_relation).as_("v"))
-    score_selects: list[exp.Expression] = [sql.column("as_of_date"), sql.column("account_id")]
+    score_selects: list[exp.Expr] = [sql.column("as_of_date"), sql.column("account_id")]
     for i, category in enumerate(definition.categories):
         for j, component in enumerate(category.components):
             raw = sql.column(f"raw_{i}_{j}")
@@ -372,7 +372,7 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
                 f"Raw value and 0-100 score of every component of {definition.name} per account and day.")
 
     # Step 2: category scores and coverage, then the weighted score and its band.
-    category_selects: list[exp.Expression] = [sql.column("as_of_date", "c"), sql.column("account_id", "c")]
+    category_selects: list[exp.Expr] = [sql.column("as_of_date", "c"), sql.column("account_id", "c")]
     for i, category in enumerate(definition.categories):
         weights = [component.weight for component in category.components]
         weighted = [exp.Coalesce(this=exp.Mul(this=sql.number(float(weight)), expression=sql.column(f"score_{i}_{j}", "c")),
@@ -411,7 +411,7 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
     ).from_(_subquery(categories, "s"))
 
     bands = sorted(definition.bands, key=lambda band: band.min, reverse=True)
-    band_branches: list[tuple[exp.Expression, exp.Expression]] = [(sql.is_null(sql.column("health_score")), exp.Null())]
+    band_branches: list[tuple[exp.Expr, exp.Expr]] = [(sql.is_null(sql.column("health_score")), exp.Null())]
     for band in bands[:-1]:
         band_branches.append((exp.GTE(this=sql.column("health_score"), expression=sql.number(float(band.min))),
                               sql.string(band.name)))

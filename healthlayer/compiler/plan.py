@@ -89,7 +89,7 @@ class PlanBuilder:
         return name
 
     def expression(self, text: str, source: Source, role: str, kind: str, item: str,
-                   *key_path: str | int) -> exp.Expression | None:
+                   *key_path: str | int) -> exp.Expr | None:
         """Parse a user expression over a source's columns; record an issue and return None if invalid.
 
         A role that ends in "filter" must be a condition.

@@ -19,7 +19,7 @@ def check_dialect(dialect: str) -> None:
         raise UnsupportedError(f"unknown dialect '{dialect}'; supported: {', '.join(DIALECTS)}")
 
 
-def _check_file_sources(query: exp.Expression | exp.Query, dialect: str) -> None:
+def _check_file_sources(query: exp.Expr | exp.Query, dialect: str) -> None:
     if dialect == "duckdb":
         return
     for node in query.find_all(exp.Anonymous):
@@ -30,7 +30,7 @@ def _check_file_sources(query: exp.Expression | exp.Query, dialect: str) -> None
                 f"'table:' to compile for {dialect}")
 
 
-def _prepare(query: exp.Expression | exp.Query, dialect: str) -> exp.Expression:
+def _prepare(query: exp.Expr | exp.Query, dialect: str) -> exp.Expr | exp.Query:
     """Adjust a query for known dialect gaps before rendering it."""
     query = query.copy()
     if dialect == "bigquery":

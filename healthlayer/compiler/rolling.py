@@ -62,7 +62,7 @@ def window_deltas(facts: exp.Query, group_columns: list[str], windows: dict[str,
 
 
 def running_counts(spine_alias: str, group_columns: list[str], windows: list[str],
-                   date_column: str = "activity_date") -> list[exp.Expression]:
+                   date_column: str = "activity_date") -> list[exp.Expr]:
     """Return one running-sum expression per window over a spine LEFT JOINed to its deltas as "dl"."""
     partition = [_group(name, spine_alias) for name in group_columns]
     order = [sql.column(date_column, spine_alias)]

@@ -14,7 +14,7 @@ FILE_READERS = {".parquet": "read_parquet", ".csv": "read_csv_auto"}
 SOURCE_META_KEY = "healthlayer_source"
 
 
-def source_table(source: Source, project_root: Path) -> exp.Expression:
+def source_table(source: Source, project_root: Path) -> exp.Expr:
     """Return the FROM item of a source; file readers are DuckDB functions, rejected when rendering elsewhere."""
     if source.table is not None:
         parts = source.table.split(".")
@@ -32,11 +32,12 @@ def source_table(source: Source, project_root: Path) -> exp.Expression:
     return exp.Table(this=call)
 
 
-def local_date(timestamp: exp.Expression, time_zone: str, has_time_zone: bool) -> exp.Expression:
+def local_date(timestamp: exp.Expr, time_zone: str, has_time_zone: bool) -> exp.Expr:
     """Return the calendar date of a timestamp in the project time zone.
 
     A timestamp with a time zone is an instant and is converted; one without is read as UTC.
     """
+    local: exp.Expr
     if has_time_zone:
         instant = exp.Cast(this=timestamp, to=exp.DataType.build("TIMESTAMPTZ"))
         local = exp.AtTimeZone(this=instant, zone=sql.string(time_zone))

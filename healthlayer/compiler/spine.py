@@ -18,7 +18,7 @@ def group_expression(by: str, table: str | None = None) -> exp.Column:
     return sql.column("account_id", table) if by == "account" else sql.user_column(by, table)
 
 
-def events_not_null(by: list[str]) -> exp.Expression | None:
+def events_not_null(by: list[str]) -> exp.Expr | None:
     return sql.and_(*[sql.not_null(group_expression(item)) for item in by])
 
 

@@ -50,11 +50,11 @@ def user_column(name: str, table: str | None = None) -> exp.Column:
     return column(name, table, quoted=True)
 
 
-def alias(expression: exp.Expression, name: str, quoted: bool = False) -> exp.Alias:
+def alias(expression: exp.Expr, name: str, quoted: bool = False) -> exp.Expr:
     return exp.alias_(expression, ident(name) if quoted else exp.to_identifier(name, quoted=False))
 
 
-def number(value: int | float) -> exp.Expression:
+def number(value: int | float) -> exp.Expr:
     if isinstance(value, float) and not value.is_integer():
         return exp.Literal.number(repr(value))
     if isinstance(value, float):
@@ -67,21 +67,21 @@ def string(value: str) -> exp.Literal:
     return exp.Literal.string(value)
 
 
-def add_days(expression: exp.Expression, days: int | exp.Expression) -> exp.Expression:
+def add_days(expression: exp.Expr, days: int | exp.Expr) -> exp.Expr:
     """Return `expression + days` as a DATE on every dialect (date plus interval is a timestamp on some)."""
-    amount = days if isinstance(days, exp.Expression) else number(days)
+    amount = days if isinstance(days, exp.Expr) else number(days)
     return exp.Cast(this=exp.DateAdd(this=expression, expression=amount, unit=DAY), to=exp.DataType.build("DATE"))
 
 
-def to_double(expression: exp.Expression) -> exp.Cast:
+def to_double(expression: exp.Expr) -> exp.Cast:
     return exp.Cast(this=expression, to=exp.DataType.build("DOUBLE"))
 
 
-def to_bigint(expression: exp.Expression) -> exp.Cast:
+def to_bigint(expression: exp.Expr) -> exp.Cast:
     return exp.Cast(this=expression, to=exp.DataType.build("BIGINT"))
 
 
-def case(*branches: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None) -> exp.Case:
+def case(*branches: tuple[exp.Expr, exp.Expr], default: exp.Expr | None = None) -> exp.Case:
     """Return CASE WHEN condition THEN value ... [ELSE default] END."""
     expression = exp.Case()
     for condition, value in branches:
@@ -91,13 +91,13 @@ def case(*branches: tuple[exp.Expression, exp.Expression], default: exp.Expressi
     return expression
 
 
-def ratio(numerator: exp.Expression, denominator: exp.Expression, min_denominator: int = 1) -> exp.Case:
+def ratio(numerator: exp.Expr, denominator: exp.Expr, min_denominator: int = 1) -> exp.Case:
     """Return numerator / denominator in floating point, NULL when the denominator is below the minimum."""
     condition = exp.GTE(this=denominator.copy(), expression=number(min_denominator))
     return case((condition, exp.Div(this=to_double(numerator), expression=to_double(denominator))))
 
 
-def clamp_score(expression: exp.Expression) -> exp.Case:
+def clamp_score(expression: exp.Expr) -> exp.Case:
     """Return the expression clamped to 0-100, keeping NULL (GREATEST and LEAST skip NULLs on some engines)."""
     return case(
         (exp.Is(this=expression.copy(), expression=exp.Null()), exp.Null()),
@@ -107,23 +107,23 @@ def clamp_score(expression: exp.Expression) -> exp.Case:
     )
 
 
-def is_null(expression: exp.Expression) -> exp.Is:
+def is_null(expression: exp.Expr) -> exp.Is:
     return exp.Is(this=expression.copy(), expression=exp.Null())
 
 
-def not_null(expression: exp.Expression) -> exp.Not:
+def not_null(expression: exp.Expr) -> exp.Not:
     return exp.Not(this=is_null(expression))
 
 
-def and_(*conditions: exp.Expression | None) -> exp.Expression | None:
+def and_(*conditions: exp.Expr | None) -> exp.Expr | None:
     present = [condition for condition in conditions if condition is not None]
     if not present:
         return None
     return exp.and_(*present)
 
 
-def window(function: exp.Expression, partition: Sequence[exp.Expression],
-           order: Sequence[exp.Expression] | None = None,
+def window(function: exp.Expr, partition: Sequence[exp.Expr],
+           order: Sequence[exp.Expr] | None = None,
            frame: str | None = None, preceding: int | None = None) -> exp.Window:
     """Return `function OVER (PARTITION BY ... ORDER BY ... ROWS ...)`.
 

@@ -31,7 +31,7 @@ def add_stickiness(builder: PlanBuilder, definition: Stickiness) -> None:
     counts_query = join_deltas(counts_query, deltas, "sp", groups)
 
     longest = max(windows.values())
-    selects: list[exp.Expression] = [sql.column("activity_date", "k"), *[column_of(name, "k") for name in groups]]
+    selects: list[exp.Expr] = [sql.column("activity_date", "k"), *[column_of(name, "k") for name in groups]]
     selects += [sql.column(name, "k") for name in windows]
     for ratio_name, numerator, denominator in definition.ratio_pairs():
         selects.append(sql.alias(sql.ratio(sql.column(numerator, "k"), sql.column(denominator, "k"),

@@ -27,10 +27,10 @@ def add_tier_mix(builder: PlanBuilder, definition: TierMix) -> None:
         counts = _rolling_counts(builder, definition, groups, len(tiers))
 
     at_least = {level: sql.column(_count_column(level), "k") for level in range(0, len(tiers) + 1)}
-    selects: list[exp.Expression] = [sql.column("activity_date", "k"), *[column_of(name, "k") for name in groups]]
+    selects: list[exp.Expr] = [sql.column("activity_date", "k"), *[column_of(name, "k") for name in groups]]
     selects.append(sql.alias(at_least[0].copy(), "mau"))
     for level, name in enumerate(tier_names, start=1):
-        exactly: exp.Expression = at_least[level].copy()
+        exactly: exp.Expr = at_least[level].copy()
         if level < len(tier_names):
             exactly = exp.Sub(this=exactly, expression=at_least[level + 1].copy())
         selects.append(sql.alias(sql.to_bigint(exactly), f"{name}_users", quoted=True))

@@ -17,7 +17,7 @@ def _offsets(window_days: int) -> exp.Subquery:
     return exp.Subquery(this=offsets, alias=exp.TableAlias(this=exp.to_identifier("o")))
 
 
-def _group_selects(by: list[str], table: str | None = None) -> list[exp.Expression]:
+def _group_selects(by: list[str], table: str | None = None) -> list[exp.Expr]:
     if table is None:
         return [sql.alias(group_expression(item), group_column_name(item), quoted=item != "account") for item in by]
     return [sql.column(group_column_name(item), table, quoted=item != "account") for item in by]
@@ -62,7 +62,7 @@ def window_tier_ranks(builder: PlanBuilder, by: list[str], window_days: int) -> 
     branches = []
     joins = []
     for level, tier in reversed(list(enumerate(tiers, start=1))):
-        rule: exp.Expression = exp.GTE(this=sql.column(rank_count_column(level), "w"), expression=sql.number(tier.min_events))
+        rule: exp.Expr = exp.GTE(this=sql.column(rank_count_column(level), "w"), expression=sql.number(tier.min_events))
         if tier.min_distinct is not None:
             alias = f"dv{level}"
             joins.append((alias, _distinct_values(builder, by, level, tier.min_distinct.column, window_days)))
