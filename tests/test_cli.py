@@ -552,3 +552,18 @@ def test_target_path_data_file(run, shop_with_data: Path):
 
     assert result.exit_code == 1
     assert "is not a DuckDB database; point 'path' at a new file or an existing .duckdb file" in result.stderr
+
+
+def test_deploy_population_other_source(run, shop_with_data: Path):
+    replace_text(shop_with_data / "models" / "health.yml", "population: {source: events, filter: \"plan <> 'internal'\"}",
+                 "population: {source: nps}")
+
+    assert run("deploy", "--project", str(shop_with_data)).exit_code == 0
+
+    accounts = fetch(shop_with_data, "SELECT DISTINCT account_id FROM analytics.account_health ORDER BY 1")
+    first_days = fetch(shop_with_data, "SELECT account_id, MIN(as_of_date) FROM analytics.account_health "
+                                       "GROUP BY 1 ORDER BY 1")
+    nps_first_days = fetch(shop_with_data, "SELECT account_id, MIN(CAST(responded_at AT TIME ZONE 'Europe/Berlin' "
+                                           "AS DATE)) FROM raw.nps GROUP BY 1 ORDER BY 1")
+    assert accounts == [("acct_a",), ("acct_b",)]
+    assert first_days == nps_first_days

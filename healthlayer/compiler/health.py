@@ -78,32 +78,31 @@ def _spine(builder: PlanBuilder, definition: models.HealthScore) -> tuple[str, e
     if source.name == engagement_source:
         rows: exp.Query = exp.select(sql.column("account_id"), sql.column("activity_date")).from_(builder.table(EVENTS))
         rows = rows.where(sql.not_null(sql.column("account_id")))
-        calendar: exp.Expr = builder.table(CALENDAR)
+        calendar: exp.Expr = builder.table(CALENDAR).as_("c")
         data_bounds: exp.Expr = builder.table(BOUNDS)
     else:
         rows = _source_rows(builder, source, "health_scores", definition.name, None, None)
         bounds = exp.select(sql.alias(exp.Min(this=sql.column("activity_date")), "first_date"),
                             sql.alias(exp.Max(this=sql.column("activity_date")), "last_date")).from_(
             _subquery(rows.copy(), "r"))
-        calendar = _subquery(calendar_query(_subquery(bounds, "bq")), "cq")
+        calendar = _subquery(calendar_query(_subquery(bounds, "bq")), "c")
         data_bounds = _subquery(bounds.copy(), "db")
 
-    members = exp.select(sql.column("account_id")).distinct().from_(_subquery(rows.copy(), "r"))
-    if definition.population.filter is not None:
-        population_rows = _source_rows(builder, source, "health_scores", definition.name,
-                                       definition.population.filter, None, "population")
-        members = exp.select(sql.column("account_id")).distinct().from_(_subquery(population_rows, "r"))
     starts = (
         exp.select(sql.column("account_id", "r"), sql.alias(exp.Min(this=sql.column("activity_date", "r")), "first_date"))
         .from_(_subquery(rows, "r"))
-        .join(_subquery(members, "m"), on=exp.EQ(this=sql.column("account_id", "r"), expression=sql.column("account_id", "m")))
         .group_by(sql.column("account_id", "r"))
     )
+    if definition.population.filter is not None:
+        population_rows = _source_rows(builder, source, "health_scores", definition.name,
+                                       definition.population.filter, None, "population")
+        members = exp.select(sql.column("account_id")).distinct().from_(_subquery(population_rows, "p"))
+        starts = starts.join(_subquery(members, "m"),
+                             on=exp.EQ(this=sql.column("account_id", "r"), expression=sql.column("account_id", "m")))
     spine = (
         exp.select(sql.alias(sql.column("calendar_date", "c"), "as_of_date"), sql.column("account_id", "g"))
         .from_(_subquery(starts, "g"))
-        .join(calendar.as_("c") if isinstance(calendar, exp.Table) else calendar,
-              on=exp.GTE(this=sql.column("calendar_date", "c"), expression=sql.column("first_date", "g")))
+        .join(calendar, on=exp.GTE(this=sql.column("calendar_date", "c"), expression=sql.column("first_date", "g")))
     )
     name = internal_name(f"{definition.name}_accounts")
     builder.add(name, spine, "internal", f"Accounts of the health score {definition.name} and their days.")

@@ -37,7 +37,7 @@ FROM (
         AND (
           plan <> 'internal'
         )
-    ) AS r
+    ) AS p
   ) AS m
     ON r.account_id = m.account_id
   GROUP BY

@@ -35,7 +35,7 @@ FROM (
         AND (
           plan <> 'internal'
         )
-    ) AS r
+    ) AS p
   ) AS m
     ON r.account_id = m.account_id
   GROUP BY
