@@ -6,9 +6,9 @@ BIGINT, Decimal is DECIMAL (its exponent is the scale), float is DOUBLE and `Rea
 is TIMESTAMPTZ and a tuple is a row value. The rules below follow DuckDB 2.0.1, the
 version of the test environment, and test_expressions.py contains the cases they were checked on.
 
-Every function raises `ConversionError` where DuckDB raises a conversion error at run time (so
-TRY_CAST can return NULL instead), and NotImplementedError for types or inputs that the
-reference does not model, so that a test never compares against a guessed value. Conversions
+Every function raises `ConversionError` where DuckDB raises a conversion error at run time, so
+that TRY_CAST can return NULL instead. It raises NotImplementedError for types or inputs that
+the reference does not model, so a test never compares against a guessed value. Conversions
 between TIMESTAMPTZ and text, dates or naive timestamps depend on DuckDB's session time zone,
 which the project does not set, so they raise NotImplementedError.
 """

@@ -83,7 +83,7 @@ def test_stickiness_custom_windows():
     assert set(row) == {"activity_date", "d1", "d3", "w2", "d1_d3", "d3_w2", "is_complete"}
     assert (row["d1"], row["d3"], row["w2"]) == (2, 2, 3)
     assert row["d3_w2"] == 2 / 3
-    # The longest window on the row is 14 days.
+    # The maximum window on the row is 14 days.
     assert rows_by_day(project.view("s"))[day(13)]["is_complete"] is True
 
 

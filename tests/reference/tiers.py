@@ -2,8 +2,8 @@
 
 The tier at day d is the highest tier whose rule the user meets over the events inside the
 trailing tier window ending at d. The events inside a trailing window change only on the day an
-event enters it (its own day) and on the day it leaves (its day + window length), so the tier
-is evaluated on those change days and stays the same until the next one.
+event enters it (its own day) and on the day it leaves (its day + window length). The tier is
+therefore evaluated on those change days and stays the same until the next one.
 """
 
 import bisect
