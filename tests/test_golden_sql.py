@@ -30,7 +30,7 @@ DPDK = Path(__file__).parent.parent / "examples" / "dpdk"
 SCHEMA = "analytics"
 UPDATE = os.environ.get("HEALTHLAYER_UPDATE_GOLDEN") == "1"
 
-DIALECTS = ["duckdb", "snowflake", "postgres", "bigquery", "databricks"]
+DIALECTS = ["duckdb", "snowflake", "postgres", "bigquery", "databricks", "spark", "clickhouse"]
 # The views are the files of the DuckDB folder at collection time. test_golden_views finds new views.
 VIEWS = sorted(path.stem for path in (GOLDEN / "duckdb").glob("*.sql"))
 
@@ -39,7 +39,7 @@ def quoted(dialect: str, name: str) -> str:
     """Write an identifier as the dialect's CREATE VIEW statements do: plain lower-case names unquoted."""
     if re.match(r"^[a-z_][a-z0-9_]*$", name):
         return name
-    return f"`{name}`" if dialect in ("bigquery", "databricks") else f'"{name}"'
+    return f"`{name}`" if dialect in ("bigquery", "databricks", "spark") else f'"{name}"'
 
 
 def header(dialect: str, view: str) -> str:

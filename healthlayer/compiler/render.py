@@ -11,7 +11,7 @@ from healthlayer.compiler.plan import Relation
 from healthlayer.compiler.sources import FILE_READERS, SOURCE_META_KEY
 from healthlayer.errors import UnsupportedError
 
-DIALECTS = ("duckdb", "snowflake", "postgres", "bigquery", "databricks")
+DIALECTS = ("duckdb", "snowflake", "postgres", "bigquery", "databricks", "spark", "clickhouse")
 
 
 def check_dialect(dialect: str) -> None:

@@ -3,9 +3,7 @@
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics._hl_calendar AS
 SELECT
-  CAST(b.first_date + (
-    INTERVAL '1 DAY' * o.day_offset
-  ) AS DATE) AS calendar_date
+  CAST(b.first_date + INTERVAL '1 DAY' * o.day_offset AS DATE) AS calendar_date
 FROM (
   SELECT
     d0.digit + d1.digit * 10 + d2.digit * 100 + d3.digit * 1000 + d4.digit * 10000 AS day_offset

@@ -28,9 +28,7 @@ FROM (
       SELECT
         u.account_id,
         u.user_id,
-        CAST(u.activity_date + (
-          INTERVAL '1 DAY' * o.day_offset
-        ) AS DATE) AS activity_date,
+        CAST(u.activity_date + INTERVAL '1 DAY' * o.day_offset AS DATE) AS activity_date,
         SUM(u.events_rank_1) AS events_rank_1,
         SUM(u.events_rank_2) AS events_rank_2,
         SUM(u.events_rank_3) AS events_rank_3
@@ -75,17 +73,13 @@ FROM (
       GROUP BY
         u.account_id,
         u.user_id,
-        CAST(u.activity_date + (
-          INTERVAL '1 DAY' * o.day_offset
-        ) AS DATE)
+        CAST(u.activity_date + INTERVAL '1 DAY' * o.day_offset AS DATE)
     ) AS w
     LEFT JOIN (
       SELECT
         v.account_id,
         v.user_id,
-        CAST(v.activity_date + (
-          INTERVAL '1 DAY' * o.day_offset
-        ) AS DATE) AS activity_date,
+        CAST(v.activity_date + INTERVAL '1 DAY' * o.day_offset AS DATE) AS activity_date,
         COUNT(DISTINCT v.member_value) AS distinct_values
       FROM (
         SELECT DISTINCT
@@ -122,9 +116,7 @@ FROM (
       GROUP BY
         v.account_id,
         v.user_id,
-        CAST(v.activity_date + (
-          INTERVAL '1 DAY' * o.day_offset
-        ) AS DATE)
+        CAST(v.activity_date + INTERVAL '1 DAY' * o.day_offset AS DATE)
     ) AS dv3
       ON w.account_id = dv3.account_id
       AND w.user_id = dv3.user_id

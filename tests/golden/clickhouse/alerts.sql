@@ -1,0 +1,50 @@
+-- Golden SQL checked by tests/test_golden_sql.py::test_golden_sql
+-- dialect: clickhouse, view: alerts, project: tests/fixtures/shop, schema: analytics
+-- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
+CREATE OR REPLACE VIEW analytics.alerts AS
+SELECT
+  CONCAT(
+    'power_drop:',
+    CAST(t.account_id AS Nullable(String)),
+    ':',
+    CAST(t.user_id AS Nullable(String)),
+    ':',
+    CAST(t.transition_date AS Nullable(String))
+  ) AS alert_id,
+  'tier_drop' AS alert_type,
+  'power_drop' AS rule,
+  t.account_id,
+  t.user_id,
+  t.transition_date AS detected_date,
+  CAST(DATE_ADD(
+    HOUR,
+    48,
+    CAST(CAST(DATE_ADD(DAY, 1, t.transition_date) AS Nullable(DATE)) AS Nullable(DateTime))
+  ) AS Nullable(DateTime)) AS respond_by,
+  CONCAT(
+    'tier dropped from ',
+    CASE
+      WHEN t.from_rank = 0
+      THEN 'inactive'
+      WHEN t.from_rank = 1
+      THEN 'browser'
+      WHEN t.from_rank = 2
+      THEN 'buyer'
+      WHEN t.from_rank = 3
+      THEN 'power'
+    END,
+    ' to ',
+    CASE
+      WHEN t.to_rank = 0
+      THEN 'inactive'
+      WHEN t.to_rank = 1
+      THEN 'browser'
+      WHEN t.to_rank = 2
+      THEN 'buyer'
+      WHEN t.to_rank = 3
+      THEN 'power'
+    END
+  ) AS reason
+FROM analytics._hl_transition_ranks AS t
+WHERE
+  t.from_rank >= 3 AND t.to_rank <= 2

@@ -1,0 +1,22 @@
+-- Golden SQL checked by tests/test_golden_sql.py::test_golden_sql
+-- dialect: clickhouse, view: engagement_tiers_daily, project: tests/fixtures/shop, schema: analytics
+-- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
+CREATE OR REPLACE VIEW analytics.engagement_tiers_daily AS
+SELECT
+  t.activity_date,
+  t.account_id,
+  t.user_id,
+  CASE
+    WHEN t.tier_rank = 0
+    THEN 'inactive'
+    WHEN t.tier_rank = 1
+    THEN 'browser'
+    WHEN t.tier_rank = 2
+    THEN 'buyer'
+    WHEN t.tier_rank = 3
+    THEN 'power'
+  END AS tier,
+  t.tier_rank,
+  CAST(DATE_ADD(DAY, -6, t.activity_date) AS Nullable(DATE)) >= b.first_date AS is_complete
+FROM analytics._hl_user_tiers AS t
+CROSS JOIN analytics._hl_bounds AS b

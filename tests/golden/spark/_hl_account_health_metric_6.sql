@@ -1,0 +1,92 @@
+-- Golden SQL checked by tests/test_golden_sql.py::test_golden_sql
+-- dialect: spark, view: _hl_account_health_metric_6, project: tests/fixtures/shop, schema: analytics
+-- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
+CREATE OR REPLACE VIEW analytics._hl_account_health_metric_6 AS
+SELECT
+  account_id,
+  as_of_date,
+  metric_value AS metric_6
+FROM (
+  SELECT
+    sp.account_id,
+    sp.as_of_date,
+    MAX(j.value_extreme) OVER (
+      PARTITION BY sp.account_id
+      ORDER BY sp.as_of_date NULLS LAST
+      ROWS BETWEEN 29 PRECEDING AND CURRENT ROW
+    ) AS metric_value
+  FROM (
+    SELECT
+      g.account_id,
+      c.calendar_date AS as_of_date
+    FROM (
+      SELECT
+        account_id,
+        MIN(activity_date) AS first_date
+      FROM (
+        SELECT
+          account_id,
+          as_of_date AS activity_date
+        FROM analytics._hl_account_health_accounts
+        UNION ALL
+        SELECT
+          r.account_id,
+          r.activity_date
+        FROM (
+          SELECT
+            account_id AS account_id,
+            CAST(CONVERT_TIMEZONE('UTC', 'Europe/Berlin', event_ts) AS DATE) AS activity_date,
+            amount AS metric_value
+          FROM raw.events
+          WHERE
+            (
+              (
+                NOT account_id IS NULL AND NOT event_ts IS NULL
+              ) AND NOT user_id IS NULL
+            )
+            AND (
+              event_type = 'checkout'
+            )
+        ) AS r
+        JOIN (
+          SELECT DISTINCT
+            account_id
+          FROM analytics._hl_account_health_accounts
+        ) AS m
+          ON r.account_id = m.account_id
+      ) AS e
+      GROUP BY
+        account_id
+    ) AS g
+    JOIN analytics._hl_calendar AS c
+      ON c.calendar_date >= g.first_date
+  ) AS sp
+  LEFT JOIN (
+    SELECT
+      account_id,
+      activity_date AS metric_date,
+      COUNT(*) AS row_count,
+      COUNT(metric_value) AS value_count,
+      MAX(metric_value) AS value_extreme
+    FROM (
+      SELECT
+        account_id AS account_id,
+        CAST(CONVERT_TIMEZONE('UTC', 'Europe/Berlin', event_ts) AS DATE) AS activity_date,
+        amount AS metric_value
+      FROM raw.events
+      WHERE
+        (
+          (
+            NOT account_id IS NULL AND NOT event_ts IS NULL
+          ) AND NOT user_id IS NULL
+        )
+        AND (
+          event_type = 'checkout'
+        )
+    ) AS r
+    GROUP BY
+      account_id,
+      activity_date
+  ) AS j
+    ON sp.account_id = j.account_id AND sp.as_of_date = j.metric_date
+) AS mv

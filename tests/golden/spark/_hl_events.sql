@@ -1,0 +1,27 @@
+-- Golden SQL checked by tests/test_golden_sql.py::test_golden_sql
+-- dialect: spark, view: _hl_events, project: tests/fixtures/shop, schema: analytics
+-- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
+CREATE OR REPLACE VIEW analytics._hl_events AS
+SELECT
+  user_id AS user_id,
+  account_id AS account_id,
+  CAST(CONVERT_TIMEZONE('UTC', 'Europe/Berlin', event_ts) AS DATE) AS activity_date,
+  event_type AS event_name,
+  CASE
+    WHEN event_type IN ('checkout', 'review')
+    THEN 3
+    WHEN event_type IN ('add_to_cart', 'checkout') AND (
+      amount > 0
+    )
+    THEN 2
+    WHEN event_type IN ('view', 'search')
+    THEN 1
+    ELSE 0
+  END AS tier_rank,
+  area AS area,
+  order_id AS order_id,
+  amount AS amount,
+  plan AS plan
+FROM raw.events
+WHERE
+  NOT user_id IS NULL AND NOT event_ts IS NULL

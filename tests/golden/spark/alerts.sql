@@ -1,0 +1,46 @@
+-- Golden SQL checked by tests/test_golden_sql.py::test_golden_sql
+-- dialect: spark, view: alerts, project: tests/fixtures/shop, schema: analytics
+-- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
+CREATE OR REPLACE VIEW analytics.alerts AS
+SELECT
+  CONCAT(
+    'power_drop:',
+    CAST(t.account_id AS STRING),
+    ':',
+    CAST(t.user_id AS STRING),
+    ':',
+    CAST(t.transition_date AS STRING)
+  ) AS alert_id,
+  'tier_drop' AS alert_type,
+  'power_drop' AS rule,
+  t.account_id,
+  t.user_id,
+  t.transition_date AS detected_date,
+  CAST(DATE_ADD(CAST(CAST(DATE_ADD(t.transition_date, 1) AS DATE) AS TIMESTAMP), 48) AS TIMESTAMP) AS respond_by,
+  CONCAT(
+    'tier dropped from ',
+    CASE
+      WHEN t.from_rank = 0
+      THEN 'inactive'
+      WHEN t.from_rank = 1
+      THEN 'browser'
+      WHEN t.from_rank = 2
+      THEN 'buyer'
+      WHEN t.from_rank = 3
+      THEN 'power'
+    END,
+    ' to ',
+    CASE
+      WHEN t.to_rank = 0
+      THEN 'inactive'
+      WHEN t.to_rank = 1
+      THEN 'browser'
+      WHEN t.to_rank = 2
+      THEN 'buyer'
+      WHEN t.to_rank = 3
+      THEN 'power'
+    END
+  ) AS reason
+FROM analytics._hl_transition_ranks AS t
+WHERE
+  t.from_rank >= 3 AND t.to_rank <= 2
