@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 from healthlayer.adapters.base import Adapter, DeployResult
 from healthlayer.adapters.registry import connect
+from healthlayer.compiler import sql
 from healthlayer.compiler.plan import build_plan
 from healthlayer.compiler.render import check_dialect, render_create_view
 from healthlayer.compiler.sources import source_table
@@ -66,7 +67,7 @@ def engine_timestamp_types(project: Project, adapter: Adapter) -> dict[str, bool
     for name, source in project.sources.items():
         if source.timestamp is not None:
             from_sql = source_table(source, project.root).sql(dialect=adapter.dialect)
-            column = '"' + source.timestamp + '"'
+            column = sql.ident(source.timestamp).sql(dialect=adapter.dialect)
             sources[name] = (from_sql, column)
     return adapter.timestamp_types(sources)
 

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from healthlayer.compiler.plan import Plan
+from sqlglot import exp
+
+from healthlayer.compiler import sql
+from healthlayer.compiler.engagement import BOUNDS, CALENDAR_MAX_DAYS
+from healthlayer.compiler.plan import Plan, Relation
+from healthlayer.errors import OwnershipError, WarehouseError
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,48 @@ class Adapter(abc.ABC):
 
     @abc.abstractmethod
     def close(self) -> None: ...
+
+    def qualified(self, name: str) -> str:
+        """Return the SQL reference to a relation of the deploy schema."""
+        return sql.table(name, self.schema).sql(dialect=self.dialect)
+
+    def owner_comment(self, plan: Plan, relation: Relation) -> str:
+        """Return the comment that marks a view as created by this project."""
+        return f"{self.OWNER_MARK} project {plan.project_name}: {relation.description}"
+
+    def owned_views(self, plan: Plan, existing: dict[str, tuple[str, str | None]]) -> set[str]:
+        """Return the names of the views this project owns; raise if the plan would replace anything else.
+
+        `existing` maps the lower-cased names of the schema's objects to (kind, comment), where kind
+        is 'VIEW' or 'TABLE'. Views of another healthlayer project in the same schema are not this
+        deploy's to replace or drop.
+        """
+        mark = f"{self.OWNER_MARK} project {plan.project_name}:"
+        owned = {name for name, (kind, comment) in existing.items()
+                 if kind == "VIEW" and (comment or "").startswith(mark)}
+        foreign = [relation.name for relation in plan.relations
+                   if relation.name in existing and relation.name not in owned]
+        if foreign:
+            raise OwnershipError(
+                f"schema '{self.schema}' already has objects that project '{plan.project_name}' did not create "
+                f"(tables, your own views, or views of another healthlayer project): {', '.join(sorted(foreign))}; "
+                "rename or move them, or deploy to another schema (one project per schema)")
+        return owned
+
+    def check_data_range(self, plan: Plan) -> None:
+        """Read every event once through the bounds view, so bad rows fail the deploy and not later queries."""
+        if BOUNDS not in {relation.name for relation in plan.relations}:
+            return
+        statement = exp.select("first_date", "last_date").from_(sql.table(BOUNDS, self.schema))
+        _, rows = self.fetch(statement.sql(dialect=self.dialect))
+        first_date, last_date = rows[0]
+        if first_date is None or last_date is None:
+            return
+        days = (last_date - first_date).days + 1
+        if days > CALENDAR_MAX_DAYS:
+            raise WarehouseError(
+                f"the events span {days:,} days, from {first_date} to {last_date}, more than the {CALENDAR_MAX_DAYS:,} "
+                "days a calendar may have; look for wrong timestamps such as placeholder dates, or filter them out")
 
     def __enter__(self) -> Adapter:
         return self

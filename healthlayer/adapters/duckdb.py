@@ -9,10 +9,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from healthlayer.adapters.base import Adapter, DeployedView, DeployResult
-from healthlayer.compiler.engagement import BOUNDS, CALENDAR_MAX_DAYS
 from healthlayer.compiler.plan import Plan
 from healthlayer.compiler.render import render_create_view
-from healthlayer.errors import HealthlayerError, OwnershipError, WarehouseError
+from healthlayer.errors import HealthlayerError, WarehouseError
 
 logger = logging.getLogger(__name__)
 
@@ -100,49 +99,25 @@ class DuckDBAdapter(Adapter):
         """Create or replace every view of the plan in one transaction, dropping owned views it no longer has."""
         self.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
         existing = self._existing_objects()
-        # Views of another healthlayer project in the same schema are not this deploy's to replace or drop.
-        mark = f"{self.OWNER_MARK} project {plan.project_name}:"
-        owned = {name for name, (kind, comment) in existing.items()
-                 if kind == "VIEW" and (comment or "").startswith(mark)}
-        foreign = [name for name in (relation.name for relation in plan.relations) if name in existing and name not in owned]
-        if foreign:
-            raise OwnershipError(
-                f"schema '{self.schema}' already has objects that project '{plan.project_name}' did not create "
-                f"(tables, your own views, or views of another healthlayer project): {', '.join(sorted(foreign))}; "
-                "rename or move them, or deploy to another schema (one project per schema)")
+        owned = self.owned_views(plan, existing)
         statements = []
         for relation in plan.relations:
             statements.append(render_create_view(relation, self.schema, self.dialect))
-            comment = f"{self.OWNER_MARK} project {plan.project_name}: {relation.description}"
-            statements.append(f'COMMENT ON VIEW "{self.schema}"."{relation.name}" IS {_quote(comment)}')
+            statements.append(f"COMMENT ON VIEW {self.qualified(relation.name)} IS {_quote(self.owner_comment(plan, relation))}")
         stale = sorted(owned - {relation.name for relation in plan.relations})
-        statements += [f'DROP VIEW IF EXISTS "{self.schema}"."{name}"' for name in stale]
+        statements += [f"DROP VIEW IF EXISTS {self.qualified(name)}" for name in stale]
 
         self.execute("BEGIN TRANSACTION")
         try:
             for statement in statements:
                 self.execute(statement)
-            self._check_data_range(plan)
+            self.check_data_range(plan)
         except HealthlayerError:
             self.connection.execute("ROLLBACK")
             raise
         self.execute("COMMIT")
         views = tuple(DeployedView(relation.name, relation.kind) for relation in plan.relations)
         return DeployResult(self.schema, views, tuple(stale), self.database)
-
-    def _check_data_range(self, plan: Plan) -> None:
-        """Read every event once through the bounds view, so bad rows fail the deploy and not later queries."""
-        if BOUNDS not in {relation.name for relation in plan.relations}:
-            return
-        _, rows = self.fetch(f'SELECT first_date, last_date FROM "{self.schema}"."{BOUNDS}"')
-        first_date, last_date = rows[0]
-        if first_date is None or last_date is None:
-            return
-        days = (last_date - first_date).days + 1
-        if days > CALENDAR_MAX_DAYS:
-            raise WarehouseError(
-                f"the events span {days:,} days, from {first_date} to {last_date}, more than the {CALENDAR_MAX_DAYS:,} "
-                "days a calendar may have; look for wrong timestamps such as placeholder dates, or filter them out")
 
     def close(self) -> None:
         self.connection.close()

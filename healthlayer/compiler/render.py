@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 from sqlglot.errors import UnsupportedError as SqlglotUnsupportedError
@@ -30,16 +32,26 @@ def _check_file_sources(query: exp.Expr | exp.Query, dialect: str) -> None:
                 f"'table:' to compile for {dialect}")
 
 
+def _bigquery(query: exp.Expr | exp.Query) -> exp.Expr | exp.Query:
+    # sqlglot 30 renders ascending window orders with an explicit NULLS LAST for BigQuery and then
+    # rejects it. Every ordering column of the plan is non-NULL, so BigQuery's default order is used.
+    for ordered in query.find_all(exp.Ordered):
+        if not ordered.args.get("desc"):
+            ordered.set("nulls_first", True)
+    return query
+
+
+# Per dialect, a function that rewrites a copy of a query around a gap of that dialect's renderer
+# or engine before it is rendered.
+PREPARE: dict[str, Callable[[exp.Expr | exp.Query], exp.Expr | exp.Query]] = {
+    "bigquery": _bigquery,
+}
+
+
 def _prepare(query: exp.Expr | exp.Query, dialect: str) -> exp.Expr | exp.Query:
     """Adjust a query for known dialect gaps before rendering it."""
-    query = query.copy()
-    if dialect == "bigquery":
-        # sqlglot 30 renders ascending window orders with an explicit NULLS LAST for BigQuery and then
-        # rejects it. Every ordering column of the plan is non-NULL, so BigQuery's default order is used.
-        for ordered in query.find_all(exp.Ordered):
-            if not ordered.args.get("desc"):
-                ordered.set("nulls_first", True)
-    return query
+    prepare = PREPARE.get(dialect)
+    return prepare(query.copy()) if prepare else query
 
 
 def render_query(relation: Relation, dialect: str, pretty: bool = True) -> str:
