@@ -1,7 +1,16 @@
-"""Find adapters: built-in ones and third-party ones registered under the `healthlayer.adapters` entry point."""
+"""Find adapters: built-in ones and third-party ones registered under the `healthlayer.adapters` entry point.
+
+A third-party package registers an `Adapter` subclass in its own pyproject.toml:
+
+    [project.entry-points."healthlayer.adapters"]
+    mywarehouse = "healthlayer_mywarehouse:MyWarehouseAdapter"
+
+and a project selects it with `type: mywarehouse` in a target.
+"""
 
 from __future__ import annotations
 
+import importlib
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -22,12 +31,24 @@ def available_adapters() -> dict[str, str]:
 
 
 def adapter_class(type_name: str) -> type[Adapter]:
+    """Import the adapter class of a target type; raise HealthlayerError when it cannot be loaded."""
     adapters = available_adapters()
     if type_name not in adapters:
         raise HealthlayerError(f"no adapter for target type '{type_name}'; installed: {', '.join(sorted(adapters))}")
-    module_name, _, attribute = adapters[type_name].partition(":")
-    module = __import__(module_name, fromlist=[attribute])
-    return getattr(module, attribute)
+    location = adapters[type_name]
+    module_name, _, attribute = location.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        install = f"pip install 'healthlayer[{type_name}]'" if location == BUILT_IN.get(type_name) \
+            else "install the package that provides it"
+        raise HealthlayerError(f"the '{type_name}' adapter ({location}) cannot be imported: {error}; "
+                               f"{install}") from None
+    found = getattr(module, attribute, None)
+    if not (isinstance(found, type) and issubclass(found, Adapter)):
+        raise HealthlayerError(f"the '{type_name}' adapter entry point {location} is not a subclass of "
+                               "healthlayer.adapters.base.Adapter; fix the entry point of the package that registers it")
+    return found
 
 
 def connect(type_name: str, settings: dict[str, Any], project_root: Path, must_exist: bool = False) -> Adapter:

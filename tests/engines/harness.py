@@ -1,9 +1,9 @@
-"""Deploy the examples and the shop fixture on any engine and compare its views with the reference.
+"""Deploy the examples on any engine and compare its views with the reference.
 
 An engine test provides three things: a target (adapter type and settings), a loader that copies
-Arrow tables into the engine's `raw` schema, and the adapter that reads the views back. The
-examples read Parquet files on DuckDB; here each `file:` source becomes a table in a schema of raw data, the
-same rows loaded into the engine, so that every engine computes from the same input.
+Arrow tables into a schema of the engine, and the adapter that reads the views back. The examples
+read Parquet files on DuckDB. Here each `file:` source becomes a table in a schema of raw data,
+loaded with the same rows, so that every engine computes from the same input.
 """
 
 from __future__ import annotations
