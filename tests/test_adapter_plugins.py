@@ -10,10 +10,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from click.testing import CliRunner
-
 from conftest import FIXTURES, SHOP_DATABASE
+
 from healthlayer import cli
 from healthlayer.adapters.registry import adapter_class, available_adapters
 from healthlayer.api import deploy_project

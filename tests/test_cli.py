@@ -17,11 +17,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import SHOP, SHOP_DATABASE, create_raw_tables
 
 from healthlayer import api, cli
 from healthlayer.compiler.plan import build_plan
-
-from conftest import SHOP, SHOP_DATABASE, create_raw_tables
 
 DPDK_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "dpdk"
 

@@ -15,9 +15,9 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import SHOP
 from engines.harness import table_project
+
 from healthlayer import api
 from healthlayer.compiler.render import DIALECTS
 

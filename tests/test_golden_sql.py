@@ -19,11 +19,10 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import SHOP
 
 from healthlayer import api
 from healthlayer.errors import UnsupportedError
-
-from conftest import SHOP
 
 GOLDEN = Path(__file__).parent / "golden"
 DPDK = Path(__file__).parent.parent / "examples" / "dpdk"

@@ -14,17 +14,28 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
+from reference import ReferenceProject
+from reference.cases import UTC_TIMESTAMP
+from reference.parity import (
+    REPOSITORY,
+    compare_view,
+    load_project_definitions,
+    view_keys,
+    write_project,
+)
 from sqlglot import exp
 
 from healthlayer.adapters.base import Adapter
+from healthlayer.api import deploy_project, load, open_target
 from healthlayer.compiler import sql
-from reference import ReferenceProject
-from reference.parity import REPOSITORY, compare_view, load_project_definitions, view_keys
+
+if TYPE_CHECKING:
+    from engines.engine import Engine
 
 EXAMPLES = REPOSITORY / "examples"
 
@@ -33,20 +44,24 @@ _FILE_SOURCE = re.compile(r"^(\s*)file:\s*data/(\w+)\.parquet\s*$", re.MULTILINE
 
 def table_project(example: str, destination: Path, raw_schema: str, target_type: str,
                   settings: Mapping[str, Any]) -> dict[str, pa.Table]:
-    """Copy an example to `destination` with table sources and one target; return the tables to load.
+    """Copy an example to `destination` with table sources and one target; return the tables to load."""
+    shutil.copytree(EXAMPLES / example, destination, ignore=shutil.ignore_patterns("*.duckdb", "__pycache__"))
+    tables = file_sources_to_tables(destination, raw_schema)
+    set_target(destination, target_type, settings)
+    return tables
 
-    Each `file: data/<name>.parquet` source becomes `table: <raw_schema>.<name>`; the returned
-    Arrow tables are keyed by that table name.
+
+def file_sources_to_tables(project: Path, raw_schema: str) -> dict[str, pa.Table]:
+    """Rewrite each `file: data/<name>.parquet` source of a project as `table: <raw_schema>.<name>`.
+
+    Returns the rows of each rewritten source as an Arrow table keyed by table name.
     """
-    source = EXAMPLES / example
-    shutil.copytree(source, destination, ignore=shutil.ignore_patterns("*.duckdb", "__pycache__", "data"))
     tables = {}
-    for models in (destination / "models").glob("*.yml"):
+    for models in (project / "models").glob("*.yml"):
         text = models.read_text()
         for match in _FILE_SOURCE.finditer(text):
-            tables[match.group(2)] = pq.read_table(source / "data" / f"{match.group(2)}.parquet")
+            tables[match.group(2)] = pq.read_table(project / "data" / f"{match.group(2)}.parquet")
         models.write_text(_FILE_SOURCE.sub(lambda m: f"{m.group(1)}table: {raw_schema}.{m.group(2)}", text))
-    set_target(destination, target_type, settings)
     return tables
 
 
@@ -100,3 +115,24 @@ def compare_adapter(reference: ReferenceProject, adapter: Adapter, schema: str,
                                  expected_columns=reference.view_columns(view))
     return problems
 
+
+def deploy_rows_and_compare(engine: Engine, folder: Path, definitions: Mapping[str, Any],
+                            rows: list[dict[str, Any]], timestamp_type: pa.DataType = UTC_TIMESTAMP,
+                            attribute_rows: Mapping[str, tuple[list[dict[str, Any]], Mapping[str, pa.DataType]]] | None = None,
+                            ) -> list[str]:
+    """Deploy a project of `definitions` over `rows` on an engine; return its differences from the reference.
+
+    The schemas are named after `folder`, so tests of one engine session do not share tables.
+    """
+    write_project(folder, definitions, rows, timestamp_type, attribute_rows)
+    suffix = re.sub(r"[^a-z0-9]+", "_", folder.name.lower())[-40:].strip("_")
+    raw_schema, schema = f"raw_{suffix}", f"hl_{suffix}"
+    engine.load(raw_schema, file_sources_to_tables(folder, raw_schema))
+    set_target(folder, engine.adapter_type, engine.settings(schema))
+    deploy_project(folder)
+
+    source_rows = {"events": rows, **{name: source for name, (source, _) in (attribute_rows or {}).items()}}
+    reference = ReferenceProject(definitions, source_rows)
+    project, _ = load(folder)
+    with open_target(project, must_exist=True) as adapter:
+        return compare_adapter(reference, adapter, adapter.schema, normalise=engine.normalise)

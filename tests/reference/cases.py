@@ -1,0 +1,123 @@
+"""Hand-made definitions and event logs shared by the parity tests of every engine."""
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pyarrow as pa
+
+from .builders import event
+
+UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
+NAIVE_TIMESTAMP = pa.timestamp("us")
+
+STANDARD_VIEWS = {
+    "stickiness": [
+        {"name": "stickiness_daily", "level": "active"},
+        {"name": "stickiness_daily_by_account", "level": "active", "by": ["account"]},
+        {"name": "stickiness_any", "level": "any"},
+    ],
+    "tier_mix": [
+        {"name": "tier_mix_daily", "by": ["account"], "window": "30 days", "target": {"tier": "active", "min_share": 0.4}},
+        {"name": "tier_mix_global", "window": "1 week"},
+        {"name": "tier_mix_defaults", "by": ["account"]},
+    ],
+    "alerts": [
+        {"name": "power_user_drop", "type": "tier_drop", "from": "power", "to": "passive", "respond_within": "48 hours"},
+    ],
+}
+
+
+def at(text: str, user: Any = "u1", account: Any = "a1", name: Any = "commit", **extra: Any) -> dict[str, Any]:
+    """Return an event row at an ISO timestamp, read as UTC when it has no offset."""
+    timestamp = datetime.fromisoformat(text)
+    if timestamp.tzinfo is None:
+        timestamp = timestamp.replace(tzinfo=timezone.utc)
+    row = event(0, user, account, name, **extra)
+    row["event_ts"] = timestamp
+    return row
+
+
+# Hand-made event logs for the edge cases of docs/semantics.md.
+EDGE_CASES = {
+    "empty table": [],
+    "one event": [event(0, "u1", "a1", "commit")],
+    "one user with gaps": [
+        event(0, "u1", "a1", "merge"),
+        event(1, "u1", "a1", "view"),
+        event(9, "u1", "a1", "commit"),
+        event(45, "u1", "a1", "merge"),
+        event(46, "u1", "a1", "merge"),
+    ],
+    "null ids and names": [
+        event(0, None, "a1", "commit"),
+        event(0, "u1", None, "merge"),
+        event(1, "u1", "a1", None),
+        event(2, "u2", "a2", None),
+        event(3, "u2", None, "view"),
+        event(3, "u3", "a2", "other"),
+        event(10, "u3", "a2", "commit"),
+    ],
+    "duplicates": [event(0, "u1", "a1", "commit")] * 3 + [event(2, "u1", "a1", "merge")] * 2,
+    "first 29 days": [event(offset, f"u{offset % 3}", f"a{offset % 2}", "commit") for offset in range(0, 29, 4)],
+}
+
+
+DST_LOGS = {
+    "Europe/Berlin": [
+        at("2024-03-30T22:59:00", "u1", "a1", "merge"),  # 23:59 CET on 03-30
+        at("2024-03-30T23:00:00", "u1", "a1", "commit"),  # 00:00 CET on 03-31, a 23-hour day
+        at("2024-03-31T21:59:00", "u2", "a1", "view"),  # 23:59 CEST on 03-31
+        at("2024-03-31T22:00:00", "u2", "a2", "merge"),  # 00:00 CEST on 04-01
+        at("2024-10-26T22:00:00", "u1", "a1", "merge"),  # 00:00 CEST on 10-27, a 25-hour day
+        at("2024-10-27T22:59:00", "u3", "a1", "view"),  # 23:59 CET on 10-27
+        at("2024-10-27T23:00:00", "u3", "a2", "commit"),  # 00:00 CET on 10-28
+    ],
+    "America/New_York": [
+        at("2024-03-10T04:59:00", "u1", "a1", "merge"),  # 23:59 EST on 03-09
+        at("2024-03-10T05:00:00", "u1", "a1", "view"),  # 00:00 EST on 03-10, a 23-hour day
+        at("2024-03-11T03:59:00", "u2", "a1", "commit"),  # 23:59 EDT on 03-10
+        at("2024-03-11T04:00:00", "u2", "a2", "merge"),  # 00:00 EDT on 03-11
+        at("2024-11-03T04:00:00", "u1", "a1", "merge"),  # 00:00 EDT on 11-03, a 25-hour day
+        at("2024-11-04T04:59:00", "u3", "a1", "commit"),  # 23:59 EST on 11-03
+    ],
+}
+
+
+# Value expressions and filters of account metrics, in groups of at most 20, because the query
+# time of a health score grows faster than linearly with its number of metrics.
+EXPRESSION_GROUPS = {
+    "numbers": [
+        "amount * 2", "amount / 3", "amount % 3", "amount % 0.3", "-amount", "abs(amount)", "round(amount, 1)",
+        "round(amount)", "round(amount, -1)", "floor(amount)", "ceil(amount)",
+        "least(amount, 3)", "greatest(amount, 2.5)", "least(amount, null, 1)", "amount * 0.1 + 0.2",
+        "coalesce(amount, -1)", "nullif(amount, 0)", "case when amount > 1 then 0.5 else 1 end",
+    ],
+    "casts": [
+        "cast(amount as int)", "cast(amount as bigint)", "cast(amount as decimal(10, 1))",
+        "cast(amount as decimal(10, 2))", "cast(amount as float) * 3", "cast(cast(amount as decimal(10, 3)) as double)",
+        "round(cast(amount as decimal(10, 3)), 1)", "try_cast(area as int)", "try_cast(area as double)",
+        "try_cast(area as decimal(5, 1))", "length(cast(amount as varchar))", "length(cast(round(amount, 1) as varchar))",
+        "length(cast(cast(amount as float) as varchar))", "cast(amount > 1 as int)", "cast(area = 'lib' as integer)",
+    ],
+    "text": [
+        "length(area)", "length(trim(area))", "length(ltrim(area))", "length(rtrim(area))", "length(trim(area, 'x'))",
+        "length(substring(area, 2, 2))", "length(substring(area, -2))", "length(upper(area))", "length(lower(area))",
+        "case area when 'lib' then 1 when 'app' then 2 end", "if(area is null, 1, 2)", "iif(amount > 0, 1, 0)",
+    ],
+    "filters on text": [
+        "area like 'l%'", "area ilike 'L%'", "area not like '%b'", "area like 'a\\_c'", "area like 'a_c'",
+        "area ilike 'ας'", "area in ('lib', 'app')", "area not in ('lib', null)", "upper(area) = 'LIB'",
+        "lower(area) = 'straße'", "upper(area) = 'STRASSE'", "trim(area) = 'Lib'", "area < 'b'", "area > 'Z'",
+        "substring(area, 1, 1) = 'l'", "length(area) between 1 and 3", "coalesce(area, 'none') = 'none'",
+        "nullif(area, 'lib') is null", "least(area, 'b') = 'app'", "try_cast(area as date) = '2024-01-05'",
+    ],
+    "filters on numbers": [
+        "amount between 1 and 5", "amount between symmetric 5 and 1", "amount is null", "amount > 2.5",
+        "amount = 0.1", "amount in (0.1, 2.5)", "cast(amount as varchar) = '1.5'", "not (amount > 0)",
+        "amount > 0 or area is null", "amount > 0 and area is null", "(amount > 0) is true",
+        "(amount > 0) is not false", "cast(amount as int) = 2", "round(amount, 2) = 2.68", "greatest(amount, 1) = 1",
+        "amount % 2 = -1.5",
+    ],
+}
+EXPRESSION_AMOUNTS = [-7.5, -2.5, -0.5, 0.0, 0.1, 0.5, 1.25, 2.5, 3.5, 4.35, 123.456, None, 1.005, 2.675, -0.4]
+EXPRESSION_AREAS = ["lib", " Lib ", "straße", "app", None, "3", "12.5", "ΑΣ", "a_c", "", "LIB", "xlibx", "ﬁx", "\u00a0lib", "2024-01-05"]
