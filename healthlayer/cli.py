@@ -189,11 +189,15 @@ def query(project_dir: Path, target: str | None, statement: str, output_format: 
 
 @cli.command()
 def adapters() -> None:
-    """List the installed warehouse adapters."""
-    from healthlayer.adapters.registry import available_adapters
+    """List the installed warehouse adapters, with whether each can be loaded."""
+    from healthlayer.adapters.registry import adapter_class, available_adapters
 
     for name, location in sorted(available_adapters().items()):
-        click.echo(f"{name}\t{location}")
+        try:
+            status = f"ready (dialect {adapter_class(name).dialect})"
+        except HealthlayerError as error:
+            status = f"unavailable: {error}"
+        click.echo(f"{name}\t{location}\t{status}")
 
 
 def main() -> None:

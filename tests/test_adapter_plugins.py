@@ -44,8 +44,9 @@ def test_plugin_listed(plugin):
     result = CliRunner().invoke(cli.cli, ["adapters"])
 
     assert result.exit_code == 0, result.output
-    assert "renamed\thealthlayer_renamed_duckdb:RenamedDuckDBAdapter" in result.stdout
-    assert "duckdb\thealthlayer.adapters.duckdb:DuckDBAdapter" in result.stdout
+    assert "renamed\thealthlayer_renamed_duckdb:RenamedDuckDBAdapter\tready (dialect duckdb)\n" in result.stdout
+    assert "duckdb\thealthlayer.adapters.duckdb:DuckDBAdapter\tready (dialect duckdb)\n" in result.stdout
+    assert "missing\thealthlayer_no_such_module:Adapter\tunavailable: the 'missing' adapter" in result.stdout
 
 
 def test_plugin_deploys(plugin, shop_with_data):

@@ -389,7 +389,7 @@ def test_adapters(run):
     result = run("adapters")
 
     assert result.exit_code == 0
-    assert "duckdb\thealthlayer.adapters.duckdb:DuckDBAdapter\n" in result.stdout
+    assert "duckdb\thealthlayer.adapters.duckdb:DuckDBAdapter\tready (dialect duckdb)\n" in result.stdout
 
 
 def test_help(tmp_path: Path):
