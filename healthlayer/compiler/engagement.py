@@ -225,7 +225,7 @@ def add_alerts(builder: PlanBuilder) -> None:
         to_name = tier_name_case(sql.column("to_rank", "t"), tier_names)
         alert_id = exp.Concat(expressions=[
             sql.string(f"{name}:"), _as_text(sql.column("account_id", "t")), sql.string(":"),
-            _as_text(sql.column("user_id", "t")), sql.string(":"), _as_text(day.copy()),
+            _as_text(sql.column("user_id", "t")), sql.string(":"), sql.date_text(day),
         ], safe=True)
         reason = exp.Concat(expressions=[sql.string("tier dropped from "), from_name, sql.string(" to "), to_name],
                             safe=True)

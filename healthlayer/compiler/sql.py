@@ -73,6 +73,11 @@ def add_days(expression: exp.Expr, days: int | exp.Expr) -> exp.Expr:
     return exp.Cast(this=exp.DateAdd(this=expression, expression=amount, unit=DAY), to=exp.DataType.build("DATE"))
 
 
+def date_text(expression: exp.Expr) -> exp.TimeToStr:
+    """Return a date as YYYY-MM-DD text with an explicit format, not the session's date output format."""
+    return exp.TimeToStr(this=expression.copy(), format=string("%Y-%m-%d"))
+
+
 def to_double(expression: exp.Expr) -> exp.Cast:
     return exp.Cast(this=expression, to=exp.DataType.build("DOUBLE"))
 

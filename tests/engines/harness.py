@@ -113,6 +113,20 @@ def compare_adapter(reference: ReferenceProject, adapter: Adapter, schema: str,
         problems += compare_view(view, columns, actual, reference.view(view),
                                  view_keys(view, reference.definitions), reference.time_zone,
                                  expected_columns=reference.view_columns(view))
+        if view == "alerts":
+            problems += check_alert_ids(actual)
+    return problems
+
+
+def check_alert_ids(rows: list[dict[str, Any]]) -> list[str]:
+    """Return the alerts whose id is not `rule:account:user:YYYY-MM-DD`, the same text on every engine."""
+    problems = []
+    for row in rows:
+        if row["account_id"] is None:
+            continue
+        expected = f"{row['rule']}:{row['account_id']}:{row['user_id']}:{row['detected_date'].isoformat()}"
+        if row["alert_id"] != expected:
+            problems.append(f"alerts: alert_id {row['alert_id']!r}, expected {expected!r}")
     return problems
 
 

@@ -9,7 +9,7 @@ SELECT
     ':',
     CAST(t.user_id AS STRING),
     ':',
-    CAST(t.transition_date AS STRING)
+    FORMAT_DATE('%F', t.transition_date)
   ) AS alert_id,
   'tier_drop' AS alert_type,
   'power_drop' AS rule,

@@ -9,7 +9,7 @@ SELECT
     ':',
     CAST(t.user_id AS Nullable(String)),
     ':',
-    CAST(t.transition_date AS Nullable(String))
+    formatDateTime(t.transition_date, '%Y-%m-%d')
   ) AS alert_id,
   'tier_drop' AS alert_type,
   'power_drop' AS rule,

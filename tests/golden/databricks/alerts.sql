@@ -9,7 +9,7 @@ SELECT
     ':',
     CAST(t.user_id AS STRING),
     ':',
-    CAST(t.transition_date AS STRING)
+    DATE_FORMAT(t.transition_date, 'yyyy-MM-dd')
   ) AS alert_id,
   'tier_drop' AS alert_type,
   'power_drop' AS rule,

@@ -3,7 +3,7 @@
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics.alerts AS
 SELECT
-  'power_drop:' || CAST(t.account_id AS VARCHAR) || ':' || CAST(t.user_id AS VARCHAR) || ':' || CAST(t.transition_date AS VARCHAR) AS alert_id,
+  'power_drop:' || CAST(t.account_id AS VARCHAR) || ':' || CAST(t.user_id AS VARCHAR) || ':' || TO_CHAR(t.transition_date, 'YYYY-MM-DD') AS alert_id,
   'tier_drop' AS alert_type,
   'power_drop' AS rule,
   t.account_id,

@@ -9,7 +9,7 @@ SELECT
     ':',
     CAST(t.user_id AS VARCHAR),
     ':',
-    CAST(t.transition_date AS VARCHAR)
+    TO_CHAR(t.transition_date, 'yyyy-mm-DD')
   ) AS alert_id,
   'tier_drop' AS alert_type,
   'power_drop' AS rule,
