@@ -466,3 +466,23 @@ def test_gap_concat_skips_null(adapter: ClickHouseAdapter):
                                                           exp.Literal.string("b")], safe=True), "text"))
 
     assert run_query(adapter, query) == [("ab",)]
+
+
+def test_gap_round_halves_away_from_zero(adapter: ClickHouseAdapter):
+    x = exp.Anonymous(this="toFloat64", expressions=[exp.Literal.string("2.5")])
+    y = exp.Anonymous(this="toFloat64", expressions=[exp.Literal.string("-0.125")])
+    query = exp.select(exp.alias_(exp.Round(this=x), "whole"),
+                       exp.alias_(exp.Round(this=x.copy(), decimals=sql.number(0)), "zero"),
+                       exp.alias_(exp.Neg(this=exp.Round(this=x.copy())), "negated"),
+                       exp.alias_(exp.Round(this=y, decimals=sql.number(2)), "hundredths"))
+
+    assert run_query(adapter, query) == [(3.0, 3.0, -3.0, -0.13)]
+
+
+def test_gap_text_functions_count_characters(adapter: ClickHouseAdapter):
+    text = exp.Literal.string("Éa")
+    query = exp.select(exp.alias_(exp.Length(this=text), "characters"),
+                       exp.alias_(exp.Lower(this=text.copy()), "lower"),
+                       exp.alias_(exp.Upper(this=text.copy()), "upper"))
+
+    assert run_query(adapter, query) == [(2, "éa", "ÉA")]

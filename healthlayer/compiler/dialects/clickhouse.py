@@ -13,6 +13,8 @@ ClickHouse 26.9 through chdb 4.4):
   which a session may set to the approximate `uniq`.
 - Comparisons return UInt8, not Bool.
 - `concat` returns NULL when an argument is NULL, where sqlglot's safe CONCAT skips it.
+- `length`, `lower` and `upper` work on bytes and ASCII letters; the UTF8 variants work on characters.
+- `round` of a Float64 rounds halves to even (round(2.5) = 2), where DuckDB rounds them away from zero.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ _DATE = exp.DataType.build(exp.DataType.Type.DATE32)
 _TIMESTAMP = exp.DataType.build("Nullable(DateTime64(6, 'UTC'))", dialect="clickhouse")
 _BOOLEAN = exp.DataType.build(exp.DataType.Type.BOOLEAN)
 _CONDITIONS = (exp.Predicate, exp.Connector, exp.Not)
+_TEXT_FUNCTIONS = {exp.Length: "lengthUTF8", exp.Lower: "lowerUTF8", exp.Upper: "upperUTF8"}
 
 
 def prepare(query: exp.Expr) -> exp.Expr:
@@ -51,10 +54,31 @@ def prepare(query: exp.Expr) -> exp.Expr:
         if concat.args.get("safe"):
             parts = [exp.Coalesce(this=part, expressions=[exp.Literal.string("")]) for part in concat.expressions]
             concat.replace(exp.Concat(expressions=parts, safe=False))
+    for function in list(query.find_all(*_TEXT_FUNCTIONS)):
+        function.replace(exp.Anonymous(this=_TEXT_FUNCTIONS[type(function)], expressions=[function.this]))
+    for rounded in list(query.find_all(exp.Round)):
+        rounded.replace(_round_half_away_from_zero(rounded))
     for alias in list(query.find_all(exp.Alias)):
         if isinstance(alias.this, _CONDITIONS):
             alias.set("this", exp.Cast(this=alias.this, to=_BOOLEAN.copy()))
     return query
+
+
+def _round_half_away_from_zero(rounded: exp.Round) -> exp.Expr:
+    """Return `round(x, n)` as DuckDB computes it: the nearest multiple of 10^-n, halves away from zero."""
+    value = rounded.this
+    decimals = rounded.args.get("decimals")
+    scale = None if decimals is None else exp.Anonymous(this="pow", expressions=[exp.Literal.number(10), decimals])
+
+    def floor_half_up(magnitude: exp.Expr) -> exp.Expr:
+        if scale is None:
+            return exp.Floor(this=exp.Add(this=magnitude, expression=exp.Literal.number(0.5)))
+        shifted = exp.Add(this=exp.Mul(this=magnitude, expression=scale.copy()), expression=exp.Literal.number(0.5))
+        return exp.Div(this=exp.Floor(this=shifted), expression=scale.copy())
+
+    negative = exp.LT(this=value.copy(), expression=exp.Literal.number(0))
+    return exp.Paren(this=exp.If(this=negative, true=exp.Neg(this=floor_half_up(exp.Neg(this=value.copy()))),
+                                 false=floor_half_up(value.copy())))
 
 
 def _data_type(node: exp.DataType) -> exp.DataType:
