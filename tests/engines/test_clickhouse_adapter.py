@@ -483,6 +483,7 @@ def test_gap_text_functions_count_characters(adapter: ClickHouseAdapter):
     text = exp.Literal.string("Éa")
     query = exp.select(exp.alias_(exp.Length(this=text), "characters"),
                        exp.alias_(exp.Lower(this=text.copy()), "lower"),
-                       exp.alias_(exp.Upper(this=text.copy()), "upper"))
+                       exp.alias_(exp.Upper(this=text.copy()), "upper"),
+                       exp.alias_(exp.Substring(this=text.copy(), start=sql.number(2), length=sql.number(1)), "second"))
 
-    assert run_query(adapter, query) == [(2, "éa", "ÉA")]
+    assert run_query(adapter, query) == [(2, "éa", "ÉA", "a")]

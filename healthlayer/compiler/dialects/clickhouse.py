@@ -13,7 +13,8 @@ ClickHouse 26.9 through chdb 4.4):
   which a session may set to the approximate `uniq`.
 - Comparisons return UInt8, not Bool.
 - `concat` returns NULL when an argument is NULL, where sqlglot's safe CONCAT skips it.
-- `length`, `lower` and `upper` work on bytes and ASCII letters; the UTF8 variants work on characters.
+- `length`, `lower`, `upper` and `substring` work on bytes and ASCII letters, where the UTF8 variants
+  work on characters.
 - `round` of a Float64 rounds halves to even (round(2.5) = 2), where DuckDB rounds them away from zero.
 """
 
@@ -56,6 +57,11 @@ def prepare(query: exp.Expr) -> exp.Expr:
             concat.replace(exp.Concat(expressions=parts, safe=False))
     for function in list(query.find_all(*_TEXT_FUNCTIONS)):
         function.replace(exp.Anonymous(this=_TEXT_FUNCTIONS[type(function)], expressions=[function.this]))
+    for substring in list(query.find_all(exp.Substring)):
+        arguments = [substring.this, substring.args.get("start") or exp.Literal.number(1)]
+        if substring.args.get("length") is not None:
+            arguments.append(substring.args["length"])
+        substring.replace(exp.Anonymous(this="substringUTF8", expressions=arguments))
     for rounded in list(query.find_all(exp.Round)):
         rounded.replace(_round_half_away_from_zero(rounded))
     for alias in list(query.find_all(exp.Alias)):
