@@ -30,6 +30,7 @@ MATCHED_COLUMN = "_hl_matched"
 _DATE = exp.DataType.build(exp.DataType.Type.DATE32)
 # Timestamps the plan computes (deadlines) are project-time wall clocks. A fixed UTC type keeps
 # them independent of the reader's session time zone.
+# NOTE: clients therefore label these wall clocks as UTC, although they are in the project time zone.
 _TIMESTAMP = exp.DataType.build("Nullable(DateTime64(6, 'UTC'))", dialect="clickhouse")
 _BOOLEAN = exp.DataType.build(exp.DataType.Type.BOOLEAN)
 _CONDITIONS = (exp.Predicate, exp.Connector, exp.Not)
