@@ -35,7 +35,8 @@ ENGAGEMENT = "models/engagement.yml"
 SOURCES = "models/sources.yml"
 # Reader settings that change results of ClickHouse SQL that relies on session defaults.
 READER_SETTINGS = ("join_use_nulls = 1, count_distinct_implementation = 'uniq', "
-                   "session_timezone = 'Pacific/Kiritimati'")
+                   "session_timezone = 'Pacific/Kiritimati', aggregate_functions_null_for_empty = 1, "
+                   "transform_null_in = 1, cast_keep_nullable = 1, union_default_mode = 'DISTINCT'")
 
 
 @pytest.fixture(scope="module")
