@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from engines.duckdb_engine import DuckDBEngine
 from engines.engine import Engine
 
-ENGINE_FIXTURES = ["duckdb_engine"]
+ENGINE_FIXTURES = ["duckdb_engine", "clickhouse_engine"]
 
 
 @pytest.fixture(scope="session")
 def duckdb_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     return DuckDBEngine(tmp_path_factory.mktemp("duckdb"))
+
+
+@pytest.fixture(scope="session")
+def clickhouse_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """ClickHouse embedded through chdb; in CI a missing chdb fails instead of skipping."""
+    try:
+        import chdb  # noqa: F401
+    except ImportError as error:
+        message = f"chdb is not installed ({error}); install it with pip install -e '.[clickhouse]'"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from engines.clickhouse_engine import ClickHouseEngine
+
+    return ClickHouseEngine(tmp_path_factory.mktemp("clickhouse"))
 
 
 @pytest.fixture(params=ENGINE_FIXTURES)

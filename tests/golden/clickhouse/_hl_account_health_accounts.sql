@@ -4,15 +4,15 @@
 CREATE OR REPLACE VIEW analytics._hl_account_health_accounts AS
 SELECT
   c.calendar_date AS as_of_date,
-  g.account_id
+  g.account_id AS account_id
 FROM (
   SELECT
-    r.account_id,
+    r.account_id AS account_id,
     MIN(r.activity_date) AS first_date
   FROM (
     SELECT
-      account_id,
-      activity_date
+      account_id AS account_id,
+      activity_date AS activity_date
     FROM analytics._hl_events
     WHERE
       NOT (
@@ -21,11 +21,11 @@ FROM (
   ) AS r
   JOIN (
     SELECT DISTINCT
-      account_id
+      account_id AS account_id
     FROM (
       SELECT
         account_id AS account_id,
-        CAST(CAST(event_ts AS Nullable(DateTime)) AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin' AS Nullable(DATE)) AS activity_date,
+        CAST(toTimeZone(toDateTime64(event_ts, 6, 'UTC'), 'Europe/Berlin') AS Nullable(Date32)) AS activity_date,
         NULL AS metric_value
       FROM raw.events
       WHERE

@@ -3,9 +3,9 @@
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics._hl_account_health_components AS
 SELECT
-  as_of_date,
-  account_id,
-  raw_0_0,
+  as_of_date AS as_of_date,
+  account_id AS account_id,
+  raw_0_0 AS raw_0_0,
   COALESCE(
     CASE
       WHEN (
@@ -34,7 +34,7 @@ SELECT
     END,
     CAST(0.0 AS Nullable(Float64))
   ) AS score_0_0,
-  raw_0_1,
+  raw_0_1 AS raw_0_1,
   CASE
     WHEN CAST(raw_0_1 AS Nullable(Float64)) IS NULL
     THEN NULL
@@ -46,7 +46,7 @@ SELECT
     THEN CAST(40.0 AS Nullable(Float64))
     ELSE CAST(0 AS Nullable(Float64))
   END AS score_0_1,
-  raw_0_2,
+  raw_0_2 AS raw_0_2,
   CASE
     WHEN raw_0_2 IS NULL
     THEN NULL
@@ -57,7 +57,7 @@ SELECT
       ORDER BY raw_0_2
     ) - 1 AS Nullable(Float64)) * 100.0 / CAST(COUNT(raw_0_2) OVER (PARTITION BY as_of_date) - 1 AS Nullable(Float64))
   END AS score_0_2,
-  raw_1_0,
+  raw_1_0 AS raw_1_0,
   CASE
     WHEN raw_1_0 IS NULL
     THEN NULL
@@ -68,7 +68,7 @@ SELECT
       ORDER BY raw_1_0
     ) - 1 AS Nullable(Float64)) * 100.0 / CAST(COUNT(raw_1_0) OVER (PARTITION BY as_of_date) - 1 AS Nullable(Float64))
   END AS score_1_0,
-  raw_1_1,
+  raw_1_1 AS raw_1_1,
   CASE
     WHEN CAST(raw_1_1 AS Nullable(Float64)) IS NULL
     THEN NULL
@@ -80,7 +80,7 @@ SELECT
     THEN CAST(30.0 AS Nullable(Float64))
     ELSE CAST(0 AS Nullable(Float64))
   END AS score_1_1,
-  raw_1_2,
+  raw_1_2 AS raw_1_2,
   CASE
     WHEN (
       (
@@ -106,7 +106,7 @@ SELECT
       ) * 100.0 / 10.0
     ) AS Nullable(Float64))
   END AS score_1_2,
-  raw_1_3,
+  raw_1_3 AS raw_1_3,
   CASE
     WHEN (
       (
@@ -132,7 +132,7 @@ SELECT
       ) * 100.0 / 10.0
     ) AS Nullable(Float64))
   END AS score_1_3,
-  raw_1_4,
+  raw_1_4 AS raw_1_4,
   COALESCE(
     CASE
       WHEN (
@@ -161,7 +161,7 @@ SELECT
     END,
     CAST(40.0 AS Nullable(Float64))
   ) AS score_1_4,
-  raw_1_5,
+  raw_1_5 AS raw_1_5,
   CASE
     WHEN raw_1_5 IS NULL
     THEN NULL
@@ -174,7 +174,7 @@ SELECT
       ) - 1 AS Nullable(Float64)) * 100.0 / CAST(COUNT(raw_1_5) OVER (PARTITION BY as_of_date) - 1 AS Nullable(Float64))
     )
   END AS score_1_5,
-  raw_2_0,
+  raw_2_0 AS raw_2_0,
   COALESCE(
     CASE
       WHEN (
@@ -203,7 +203,7 @@ SELECT
     END,
     CAST(50.0 AS Nullable(Float64))
   ) AS score_2_0,
-  raw_2_1,
+  raw_2_1 AS raw_2_1,
   CASE
     WHEN CAST(raw_2_1 AS Nullable(Float64)) IS NULL
     THEN NULL
@@ -217,8 +217,8 @@ SELECT
   END AS score_2_1
 FROM (
   SELECT
-    v.as_of_date,
-    v.account_id,
+    v.as_of_date AS as_of_date,
+    v.account_id AS account_id,
     v.metric_0 AS raw_0_0,
     v.metric_1 AS raw_0_1,
     v.metric_2 AS raw_0_2,

@@ -3,39 +3,39 @@
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics._hl_account_health_metric_2 AS
 SELECT
-  account_id,
-  as_of_date,
+  account_id AS account_id,
+  as_of_date AS as_of_date,
   metric_value AS metric_2
 FROM (
   SELECT
-    sp.account_id,
-    sp.as_of_date,
-    CAST(SUM(COALESCE(j.distinct_values_delta, 0)) OVER (
+    sp.account_id AS account_id,
+    sp.as_of_date AS as_of_date,
+    CAST(SUM(COALESCE(CASE WHEN j._hl_matched = 1 THEN j.distinct_values_delta END, 0)) OVER (
       PARTITION BY sp.account_id
       ORDER BY sp.as_of_date
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS Nullable(Int64)) AS metric_value
   FROM (
     SELECT
-      g.account_id,
+      g.account_id AS account_id,
       c.calendar_date AS as_of_date
     FROM (
       SELECT
-        account_id,
+        account_id AS account_id,
         MIN(activity_date) AS first_date
       FROM (
         SELECT
-          account_id,
+          account_id AS account_id,
           as_of_date AS activity_date
         FROM analytics._hl_account_health_accounts
         UNION ALL
         SELECT
-          r.account_id,
-          r.activity_date
+          r.account_id AS account_id,
+          r.activity_date AS activity_date
         FROM (
           SELECT
             account_id AS account_id,
-            CAST(CAST(event_ts AS Nullable(DateTime)) AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin' AS Nullable(DATE)) AS activity_date,
+            CAST(toTimeZone(toDateTime64(event_ts, 6, 'UTC'), 'Europe/Berlin') AS Nullable(Date32)) AS activity_date,
             area AS metric_value
           FROM raw.events
           WHERE
@@ -52,7 +52,7 @@ FROM (
         ) AS r
         JOIN (
           SELECT DISTINCT
-            account_id
+            account_id AS account_id
           FROM analytics._hl_account_health_accounts
         ) AS m
           ON r.account_id = m.account_id
@@ -65,24 +65,29 @@ FROM (
   ) AS sp
   LEFT JOIN (
     SELECT
-      account_id,
+      account_id AS account_id,
       delta_date AS metric_date,
-      distinct_values_delta
+      distinct_values_delta AS distinct_values_delta,
+      1 AS _hl_matched
     FROM (
       WITH spans AS (
         SELECT
-          account_id,
-          activity_date,
-          lead(activity_date) OVER (PARTITION BY account_id, member_key ORDER BY activity_date) AS next_date
+          account_id AS account_id,
+          activity_date AS activity_date,
+          leadInFrame(toNullable(activity_date)) OVER (
+            PARTITION BY account_id, member_key
+            ORDER BY activity_date
+            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+          ) AS next_date
         FROM (
           SELECT DISTINCT
-            account_id,
+            account_id AS account_id,
             metric_value AS member_key,
-            activity_date
+            activity_date AS activity_date
           FROM (
             SELECT
               account_id AS account_id,
-              CAST(CAST(event_ts AS Nullable(DateTime)) AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin' AS Nullable(DATE)) AS activity_date,
+              CAST(toTimeZone(toDateTime64(event_ts, 6, 'UTC'), 'Europe/Berlin') AS Nullable(Date32)) AS activity_date,
               area AS metric_value
             FROM raw.events
             WHERE
@@ -104,22 +109,22 @@ FROM (
         ) AS f
       )
       SELECT
-        account_id,
-        delta_date,
+        account_id AS account_id,
+        delta_date AS delta_date,
         SUM(distinct_values_delta) AS distinct_values_delta
       FROM (
         SELECT
-          s.account_id,
+          s.account_id AS account_id,
           s.activity_date AS delta_date,
           1 AS distinct_values_delta
         FROM spans AS s
         UNION ALL
         SELECT
-          s.account_id,
+          s.account_id AS account_id,
           CASE
-            WHEN s.next_date < CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(DATE))
+            WHEN s.next_date < CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(Date32))
             THEN s.next_date
-            ELSE CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(DATE))
+            ELSE CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(Date32))
           END AS delta_date,
           -1 AS distinct_values_delta
         FROM spans AS s

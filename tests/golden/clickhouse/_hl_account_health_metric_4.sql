@@ -3,16 +3,20 @@
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics._hl_account_health_metric_4 AS
 SELECT
-  account_id,
-  as_of_date,
+  account_id AS account_id,
+  as_of_date AS as_of_date,
   metric_value AS metric_4,
-  lag(metric_value, 7) OVER (PARTITION BY account_id ORDER BY as_of_date) AS lag_7
+  lagInFrame(toNullable(metric_value), 7) OVER (
+    PARTITION BY account_id
+    ORDER BY as_of_date
+    ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+  ) AS lag_7
 FROM (
   SELECT
-    sp.account_id,
-    sp.as_of_date,
+    sp.account_id AS account_id,
+    sp.as_of_date AS as_of_date,
     CAST(COALESCE(
-      SUM(j.row_count) OVER (
+      SUM(CASE WHEN j._hl_matched = 1 THEN j.row_count END) OVER (
         PARTITION BY sp.account_id
         ORDER BY sp.as_of_date
         ROWS BETWEEN 29 PRECEDING AND CURRENT ROW
@@ -21,25 +25,25 @@ FROM (
     ) AS Nullable(Int64)) AS metric_value
   FROM (
     SELECT
-      g.account_id,
+      g.account_id AS account_id,
       c.calendar_date AS as_of_date
     FROM (
       SELECT
-        account_id,
+        account_id AS account_id,
         MIN(activity_date) AS first_date
       FROM (
         SELECT
-          account_id,
+          account_id AS account_id,
           as_of_date AS activity_date
         FROM analytics._hl_account_health_accounts
         UNION ALL
         SELECT
-          r.account_id,
-          r.activity_date
+          r.account_id AS account_id,
+          r.activity_date AS activity_date
         FROM (
           SELECT
             account_id AS account_id,
-            CAST(CAST(event_ts AS Nullable(DateTime)) AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin' AS Nullable(DATE)) AS activity_date,
+            CAST(toTimeZone(toDateTime64(event_ts, 6, 'UTC'), 'Europe/Berlin') AS Nullable(Date32)) AS activity_date,
             NULL AS metric_value
           FROM raw.events
           WHERE
@@ -61,7 +65,7 @@ FROM (
         ) AS r
         JOIN (
           SELECT DISTINCT
-            account_id
+            account_id AS account_id
           FROM analytics._hl_account_health_accounts
         ) AS m
           ON r.account_id = m.account_id
@@ -74,14 +78,15 @@ FROM (
   ) AS sp
   LEFT JOIN (
     SELECT
-      account_id,
+      account_id AS account_id,
       activity_date AS metric_date,
       COUNT(*) AS row_count,
-      COUNT(metric_value) AS value_count
+      COUNT(metric_value) AS value_count,
+      1 AS _hl_matched
     FROM (
       SELECT
         account_id AS account_id,
-        CAST(CAST(event_ts AS Nullable(DateTime)) AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin' AS Nullable(DATE)) AS activity_date,
+        CAST(toTimeZone(toDateTime64(event_ts, 6, 'UTC'), 'Europe/Berlin') AS Nullable(Date32)) AS activity_date,
         NULL AS metric_value
       FROM raw.events
       WHERE

@@ -3,28 +3,28 @@
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics._hl_account_health_metric_7 AS
 SELECT
-  account_id,
-  as_of_date,
+  account_id AS account_id,
+  as_of_date AS as_of_date,
   metric_value AS metric_7
 FROM (
   SELECT
-    sp.account_id,
-    sp.as_of_date,
+    sp.account_id AS account_id,
+    sp.as_of_date AS as_of_date,
     CASE
       WHEN COALESCE(
-        SUM(j.value_count) OVER (
+        SUM(CASE WHEN j._hl_matched = 1 THEN j.value_count END) OVER (
           PARTITION BY sp.account_id
           ORDER BY sp.as_of_date
           ROWS BETWEEN 179 PRECEDING AND CURRENT ROW
         ),
         0
       ) > 0
-      THEN SUM(j.value_sum) OVER (
+      THEN SUM(CASE WHEN j._hl_matched = 1 THEN j.value_sum END) OVER (
         PARTITION BY sp.account_id
         ORDER BY sp.as_of_date
         ROWS BETWEEN 179 PRECEDING AND CURRENT ROW
       ) / CAST(COALESCE(
-        SUM(j.value_count) OVER (
+        SUM(CASE WHEN j._hl_matched = 1 THEN j.value_count END) OVER (
           PARTITION BY sp.account_id
           ORDER BY sp.as_of_date
           ROWS BETWEEN 179 PRECEDING AND CURRENT ROW
@@ -34,25 +34,25 @@ FROM (
     END AS metric_value
   FROM (
     SELECT
-      g.account_id,
+      g.account_id AS account_id,
       c.calendar_date AS as_of_date
     FROM (
       SELECT
-        account_id,
+        account_id AS account_id,
         MIN(activity_date) AS first_date
       FROM (
         SELECT
-          account_id,
+          account_id AS account_id,
           as_of_date AS activity_date
         FROM analytics._hl_account_health_accounts
         UNION ALL
         SELECT
-          r.account_id,
-          r.activity_date
+          r.account_id AS account_id,
+          r.activity_date AS activity_date
         FROM (
           SELECT
             account_id AS account_id,
-            CAST(CAST(responded_at AS Nullable(DateTime)) AT TIME ZONE 'Europe/Berlin' AS Nullable(DATE)) AS activity_date,
+            CAST(toTimeZone(responded_at, 'Europe/Berlin') AS Nullable(Date32)) AS activity_date,
             CASE WHEN score >= 9 THEN 100 WHEN score >= 7 THEN 0 ELSE -100 END AS metric_value
           FROM raw.nps
           WHERE
@@ -64,7 +64,7 @@ FROM (
         ) AS r
         JOIN (
           SELECT DISTINCT
-            account_id
+            account_id AS account_id
           FROM analytics._hl_account_health_accounts
         ) AS m
           ON r.account_id = m.account_id
@@ -74,7 +74,7 @@ FROM (
     ) AS g
     JOIN (
       SELECT
-        CAST(DATE_ADD(DAY, o.day_offset, b.first_date) AS Nullable(DATE)) AS calendar_date
+        CAST(DATE_ADD(DAY, o.day_offset, b.first_date) AS Nullable(Date32)) AS calendar_date
       FROM (
         SELECT
           d0.digit + d1.digit * 10 + d2.digit * 100 + d3.digit * 1000 + d4.digit * 10000 AS day_offset
@@ -239,28 +239,28 @@ FROM (
           *
         FROM (
           SELECT
-            fd.first_date,
-            ld.last_date
+            fd.first_date AS first_date,
+            ld.last_date AS last_date
           FROM (
             SELECT
               MIN(first_date) AS first_date
             FROM (
               SELECT
-                account_id,
+                account_id AS account_id,
                 MIN(activity_date) AS first_date
               FROM (
                 SELECT
-                  account_id,
+                  account_id AS account_id,
                   as_of_date AS activity_date
                 FROM analytics._hl_account_health_accounts
                 UNION ALL
                 SELECT
-                  r.account_id,
-                  r.activity_date
+                  r.account_id AS account_id,
+                  r.activity_date AS activity_date
                 FROM (
                   SELECT
                     account_id AS account_id,
-                    CAST(CAST(responded_at AS Nullable(DateTime)) AT TIME ZONE 'Europe/Berlin' AS Nullable(DATE)) AS activity_date,
+                    CAST(toTimeZone(responded_at, 'Europe/Berlin') AS Nullable(Date32)) AS activity_date,
                     CASE WHEN score >= 9 THEN 100 WHEN score >= 7 THEN 0 ELSE -100 END AS metric_value
                   FROM raw.nps
                   WHERE
@@ -272,7 +272,7 @@ FROM (
                 ) AS r
                 JOIN (
                   SELECT DISTINCT
-                    account_id
+                    account_id AS account_id
                   FROM analytics._hl_account_health_accounts
                 ) AS m
                   ON r.account_id = m.account_id
@@ -295,15 +295,16 @@ FROM (
   ) AS sp
   LEFT JOIN (
     SELECT
-      account_id,
+      account_id AS account_id,
       activity_date AS metric_date,
       COUNT(*) AS row_count,
       COUNT(metric_value) AS value_count,
-      SUM(CAST(metric_value AS Nullable(Float64))) AS value_sum
+      SUM(CAST(metric_value AS Nullable(Float64))) AS value_sum,
+      1 AS _hl_matched
     FROM (
       SELECT
         account_id AS account_id,
-        CAST(CAST(responded_at AS Nullable(DateTime)) AT TIME ZONE 'Europe/Berlin' AS Nullable(DATE)) AS activity_date,
+        CAST(toTimeZone(responded_at, 'Europe/Berlin') AS Nullable(Date32)) AS activity_date,
         CASE WHEN score >= 9 THEN 100 WHEN score >= 7 THEN 0 ELSE -100 END AS metric_value
       FROM raw.nps
       WHERE

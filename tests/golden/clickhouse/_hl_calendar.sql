@@ -3,7 +3,7 @@
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics._hl_calendar AS
 SELECT
-  CAST(DATE_ADD(DAY, o.day_offset, b.first_date) AS Nullable(DATE)) AS calendar_date
+  CAST(DATE_ADD(DAY, o.day_offset, b.first_date) AS Nullable(Date32)) AS calendar_date
 FROM (
   SELECT
     d0.digit + d1.digit * 10 + d2.digit * 100 + d3.digit * 1000 + d4.digit * 10000 AS day_offset

@@ -5,7 +5,7 @@ CREATE OR REPLACE VIEW analytics._hl_events AS
 SELECT
   user_id AS user_id,
   account_id AS account_id,
-  CAST(CAST(event_ts AS Nullable(DateTime)) AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin' AS Nullable(DATE)) AS activity_date,
+  CAST(toTimeZone(toDateTime64(event_ts, 6, 'UTC'), 'Europe/Berlin') AS Nullable(Date32)) AS activity_date,
   event_type AS event_name,
   CASE
     WHEN event_type IN ('checkout', 'review')

@@ -3,20 +3,21 @@
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics._hl_user_tiers AS
 SELECT
-  account_id,
-  user_id,
-  activity_date,
-  tier_rank
+  account_id AS account_id,
+  user_id AS user_id,
+  activity_date AS activity_date,
+  tier_rank AS tier_rank
 FROM (
   SELECT
     *
   FROM (
     SELECT
-      w.account_id,
-      w.user_id,
-      w.activity_date,
+      w.account_id AS account_id,
+      w.user_id AS user_id,
+      w.activity_date AS activity_date,
       CASE
-        WHEN w.events_rank_3 >= 2 AND COALESCE(dv3.distinct_values, 0) >= 2
+        WHEN w.events_rank_3 >= 2
+        AND COALESCE(CASE WHEN dv3._hl_matched = 1 THEN dv3.distinct_values END, 0) >= 2
         THEN 3
         WHEN w.events_rank_2 >= 1
         THEN 2
@@ -26,17 +27,17 @@ FROM (
       END AS tier_rank
     FROM (
       SELECT
-        u.account_id,
-        u.user_id,
-        CAST(DATE_ADD(DAY, o.day_offset, u.activity_date) AS Nullable(DATE)) AS activity_date,
+        u.account_id AS account_id,
+        u.user_id AS user_id,
+        CAST(DATE_ADD(DAY, o.day_offset, u.activity_date) AS Nullable(Date32)) AS activity_date,
         SUM(u.events_rank_1) AS events_rank_1,
         SUM(u.events_rank_2) AS events_rank_2,
         SUM(u.events_rank_3) AS events_rank_3
       FROM (
         SELECT
           account_id AS account_id,
-          user_id,
-          activity_date,
+          user_id AS user_id,
+          activity_date AS activity_date,
           CAST(COUNT(CASE WHEN tier_rank >= 1 THEN 1 END) AS Nullable(Int64)) AS events_rank_1,
           CAST(COUNT(CASE WHEN tier_rank >= 2 THEN 1 END) AS Nullable(Int64)) AS events_rank_2,
           CAST(COUNT(CASE WHEN tier_rank >= 3 THEN 1 END) AS Nullable(Int64)) AS events_rank_3
@@ -75,19 +76,20 @@ FROM (
       GROUP BY
         u.account_id,
         u.user_id,
-        CAST(DATE_ADD(DAY, o.day_offset, u.activity_date) AS Nullable(DATE))
+        CAST(DATE_ADD(DAY, o.day_offset, u.activity_date) AS Nullable(Date32))
     ) AS w
     LEFT JOIN (
       SELECT
-        v.account_id,
-        v.user_id,
-        CAST(DATE_ADD(DAY, o.day_offset, v.activity_date) AS Nullable(DATE)) AS activity_date,
-        COUNT(DISTINCT v.member_value) AS distinct_values
+        v.account_id AS account_id,
+        v.user_id AS user_id,
+        CAST(DATE_ADD(DAY, o.day_offset, v.activity_date) AS Nullable(Date32)) AS activity_date,
+        uniqExact(v.member_value) AS distinct_values,
+        1 AS _hl_matched
       FROM (
         SELECT DISTINCT
           account_id AS account_id,
-          user_id,
-          activity_date,
+          user_id AS user_id,
+          activity_date AS activity_date,
           order_id AS member_value
         FROM analytics._hl_events
         WHERE
@@ -122,7 +124,7 @@ FROM (
       GROUP BY
         v.account_id,
         v.user_id,
-        CAST(DATE_ADD(DAY, o.day_offset, v.activity_date) AS Nullable(DATE))
+        CAST(DATE_ADD(DAY, o.day_offset, v.activity_date) AS Nullable(Date32))
     ) AS dv3
       ON w.account_id = dv3.account_id
       AND w.user_id = dv3.user_id

@@ -3,12 +3,12 @@
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics.account_health AS
 SELECT
-  as_of_date,
-  account_id,
-  engagement_score,
-  commercial_score,
-  relationship_score,
-  health_score,
+  as_of_date AS as_of_date,
+  account_id AS account_id,
+  engagement_score AS engagement_score,
+  commercial_score AS commercial_score,
+  relationship_score AS relationship_score,
+  health_score AS health_score,
   CASE
     WHEN health_score IS NULL
     THEN NULL
@@ -20,11 +20,11 @@ SELECT
     THEN 'at_risk'
     ELSE 'critical'
   END AS band,
-  coverage
+  coverage AS coverage
 FROM (
   SELECT
-    h.as_of_date,
-    h.account_id,
+    h.as_of_date AS as_of_date,
+    h.account_id AS account_id,
     h.category_0 AS engagement_score,
     h.category_1 AS commercial_score,
     h.category_2 AS relationship_score,
@@ -35,11 +35,11 @@ FROM (
       THEN NULL
       ELSE h.weighted_sum / h.scored_weight
     END AS health_score,
-    h.coverage
+    h.coverage AS coverage
   FROM (
     SELECT
-      s.as_of_date,
-      s.account_id,
+      s.as_of_date AS as_of_date,
+      s.account_id AS account_id,
       s.category_0 AS category_0,
       s.category_1 AS category_1,
       s.category_2 AS category_2,
@@ -74,8 +74,8 @@ FROM (
       ) AS Nullable(Float64)) AS coverage
     FROM (
       SELECT
-        c.as_of_date,
-        c.account_id,
+        c.as_of_date AS as_of_date,
+        c.account_id AS account_id,
         CASE
           WHEN (
             CASE WHEN NOT (

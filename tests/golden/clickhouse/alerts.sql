@@ -4,46 +4,52 @@
 CREATE OR REPLACE VIEW analytics.alerts AS
 SELECT
   CONCAT(
-    'power_drop:',
-    CAST(t.account_id AS Nullable(String)),
-    ':',
-    CAST(t.user_id AS Nullable(String)),
-    ':',
-    formatDateTime(t.transition_date, '%Y-%m-%d')
+    COALESCE('power_drop:', ''),
+    COALESCE(CAST(t.account_id AS Nullable(String)), ''),
+    COALESCE(':', ''),
+    COALESCE(CAST(t.user_id AS Nullable(String)), ''),
+    COALESCE(':', ''),
+    COALESCE(formatDateTime(t.transition_date, '%Y-%m-%d'), '')
   ) AS alert_id,
   'tier_drop' AS alert_type,
   'power_drop' AS rule,
-  t.account_id,
-  t.user_id,
+  t.account_id AS account_id,
+  t.user_id AS user_id,
   t.transition_date AS detected_date,
   CAST(DATE_ADD(
     HOUR,
     48,
-    CAST(CAST(DATE_ADD(DAY, 1, t.transition_date) AS Nullable(DATE)) AS Nullable(DateTime))
-  ) AS Nullable(DateTime)) AS respond_by,
+    CAST(CAST(DATE_ADD(DAY, 1, t.transition_date) AS Nullable(Date32)) AS Nullable(DateTime64(6, 'UTC')))
+  ) AS Nullable(DateTime64(6, 'UTC'))) AS respond_by,
   CONCAT(
-    'tier dropped from ',
-    CASE
-      WHEN t.from_rank = 0
-      THEN 'inactive'
-      WHEN t.from_rank = 1
-      THEN 'browser'
-      WHEN t.from_rank = 2
-      THEN 'buyer'
-      WHEN t.from_rank = 3
-      THEN 'power'
-    END,
-    ' to ',
-    CASE
-      WHEN t.to_rank = 0
-      THEN 'inactive'
-      WHEN t.to_rank = 1
-      THEN 'browser'
-      WHEN t.to_rank = 2
-      THEN 'buyer'
-      WHEN t.to_rank = 3
-      THEN 'power'
-    END
+    COALESCE('tier dropped from ', ''),
+    COALESCE(
+      CASE
+        WHEN t.from_rank = 0
+        THEN 'inactive'
+        WHEN t.from_rank = 1
+        THEN 'browser'
+        WHEN t.from_rank = 2
+        THEN 'buyer'
+        WHEN t.from_rank = 3
+        THEN 'power'
+      END,
+      ''
+    ),
+    COALESCE(' to ', ''),
+    COALESCE(
+      CASE
+        WHEN t.to_rank = 0
+        THEN 'inactive'
+        WHEN t.to_rank = 1
+        THEN 'browser'
+        WHEN t.to_rank = 2
+        THEN 'buyer'
+        WHEN t.to_rank = 3
+        THEN 'power'
+      END,
+      ''
+    )
   ) AS reason
 FROM analytics._hl_transition_ranks AS t
 WHERE

@@ -3,10 +3,10 @@
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics.stickiness_daily AS
 SELECT
-  k.activity_date,
-  k.dau,
-  k.wau,
-  k.mau,
+  k.activity_date AS activity_date,
+  k.dau AS dau,
+  k.wau AS wau,
+  k.mau AS mau,
   CASE
     WHEN k.mau >= 1
     THEN CAST(k.dau AS Nullable(Float64)) / CAST(k.mau AS Nullable(Float64))
@@ -19,13 +19,13 @@ SELECT
     WHEN k.mau >= 1
     THEN CAST(k.wau AS Nullable(Float64)) / CAST(k.mau AS Nullable(Float64))
   END AS wau_mau,
-  CAST(DATE_ADD(DAY, -29, k.activity_date) AS Nullable(DATE)) >= b.first_date AS is_complete
+  CAST(CAST(DATE_ADD(DAY, -29, k.activity_date) AS Nullable(Date32)) >= b.first_date AS Nullable(Bool)) AS is_complete
 FROM (
   SELECT
-    sp.activity_date,
-    CAST(SUM(COALESCE(dl.dau_delta, 0)) OVER (ORDER BY sp.activity_date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS Nullable(Int64)) AS dau,
-    CAST(SUM(COALESCE(dl.wau_delta, 0)) OVER (ORDER BY sp.activity_date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS Nullable(Int64)) AS wau,
-    CAST(SUM(COALESCE(dl.mau_delta, 0)) OVER (ORDER BY sp.activity_date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS Nullable(Int64)) AS mau
+    sp.activity_date AS activity_date,
+    CAST(SUM(COALESCE(CASE WHEN dl._hl_matched = 1 THEN dl.dau_delta END, 0)) OVER (ORDER BY sp.activity_date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS Nullable(Int64)) AS dau,
+    CAST(SUM(COALESCE(CASE WHEN dl._hl_matched = 1 THEN dl.wau_delta END, 0)) OVER (ORDER BY sp.activity_date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS Nullable(Int64)) AS wau,
+    CAST(SUM(COALESCE(CASE WHEN dl._hl_matched = 1 THEN dl.mau_delta END, 0)) OVER (ORDER BY sp.activity_date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS Nullable(Int64)) AS mau
   FROM (
     SELECT
       c.calendar_date AS activity_date
@@ -34,22 +34,27 @@ FROM (
   LEFT JOIN (
     WITH spans AS (
       SELECT
-        activity_date,
-        lead(activity_date) OVER (PARTITION BY member_key ORDER BY activity_date) AS next_date
+        activity_date AS activity_date,
+        leadInFrame(toNullable(activity_date)) OVER (
+          PARTITION BY member_key
+          ORDER BY activity_date
+          ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+        ) AS next_date
       FROM (
         SELECT DISTINCT
           user_id AS member_key,
-          activity_date
+          activity_date AS activity_date
         FROM analytics._hl_events
         WHERE
           tier_rank >= 2
       ) AS f
     )
     SELECT
-      delta_date,
+      delta_date AS delta_date,
       SUM(dau_delta) AS dau_delta,
       SUM(wau_delta) AS wau_delta,
-      SUM(mau_delta) AS mau_delta
+      SUM(mau_delta) AS mau_delta,
+      1 AS _hl_matched
     FROM (
       SELECT
         s.activity_date AS delta_date,
@@ -60,9 +65,9 @@ FROM (
       UNION ALL
       SELECT
         CASE
-          WHEN s.next_date < CAST(DATE_ADD(DAY, 1, s.activity_date) AS Nullable(DATE))
+          WHEN s.next_date < CAST(DATE_ADD(DAY, 1, s.activity_date) AS Nullable(Date32))
           THEN s.next_date
-          ELSE CAST(DATE_ADD(DAY, 1, s.activity_date) AS Nullable(DATE))
+          ELSE CAST(DATE_ADD(DAY, 1, s.activity_date) AS Nullable(Date32))
         END AS delta_date,
         -1 AS dau_delta,
         0 AS wau_delta,
@@ -71,9 +76,9 @@ FROM (
       UNION ALL
       SELECT
         CASE
-          WHEN s.next_date < CAST(DATE_ADD(DAY, 7, s.activity_date) AS Nullable(DATE))
+          WHEN s.next_date < CAST(DATE_ADD(DAY, 7, s.activity_date) AS Nullable(Date32))
           THEN s.next_date
-          ELSE CAST(DATE_ADD(DAY, 7, s.activity_date) AS Nullable(DATE))
+          ELSE CAST(DATE_ADD(DAY, 7, s.activity_date) AS Nullable(Date32))
         END AS delta_date,
         0 AS dau_delta,
         -1 AS wau_delta,
@@ -82,9 +87,9 @@ FROM (
       UNION ALL
       SELECT
         CASE
-          WHEN s.next_date < CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(DATE))
+          WHEN s.next_date < CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(Date32))
           THEN s.next_date
-          ELSE CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(DATE))
+          ELSE CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(Date32))
         END AS delta_date,
         0 AS dau_delta,
         0 AS wau_delta,

@@ -3,11 +3,11 @@
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics.stickiness_daily_by_account AS
 SELECT
-  k.activity_date,
-  k.account_id,
-  k.dau,
-  k.wau,
-  k.mau,
+  k.activity_date AS activity_date,
+  k.account_id AS account_id,
+  k.dau AS dau,
+  k.wau AS wau,
+  k.mau AS mau,
   CASE
     WHEN k.mau >= 2
     THEN CAST(k.dau AS Nullable(Float64)) / CAST(k.mau AS Nullable(Float64))
@@ -16,29 +16,29 @@ SELECT
     WHEN k.mau >= 2
     THEN CAST(k.wau AS Nullable(Float64)) / CAST(k.mau AS Nullable(Float64))
   END AS wau_mau,
-  CAST(DATE_ADD(DAY, -29, k.activity_date) AS Nullable(DATE)) >= b.first_date AS is_complete
+  CAST(CAST(DATE_ADD(DAY, -29, k.activity_date) AS Nullable(Date32)) >= b.first_date AS Nullable(Bool)) AS is_complete
 FROM (
   SELECT
-    sp.account_id,
-    sp.activity_date,
-    CAST(SUM(COALESCE(dl.dau_delta, 0)) OVER (
+    sp.account_id AS account_id,
+    sp.activity_date AS activity_date,
+    CAST(SUM(COALESCE(CASE WHEN dl._hl_matched = 1 THEN dl.dau_delta END, 0)) OVER (
       PARTITION BY sp.account_id
       ORDER BY sp.activity_date
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS Nullable(Int64)) AS dau,
-    CAST(SUM(COALESCE(dl.wau_delta, 0)) OVER (
+    CAST(SUM(COALESCE(CASE WHEN dl._hl_matched = 1 THEN dl.wau_delta END, 0)) OVER (
       PARTITION BY sp.account_id
       ORDER BY sp.activity_date
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS Nullable(Int64)) AS wau,
-    CAST(SUM(COALESCE(dl.mau_delta, 0)) OVER (
+    CAST(SUM(COALESCE(CASE WHEN dl._hl_matched = 1 THEN dl.mau_delta END, 0)) OVER (
       PARTITION BY sp.account_id
       ORDER BY sp.activity_date
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS Nullable(Int64)) AS mau
   FROM (
     SELECT
-      g.account_id,
+      g.account_id AS account_id,
       c.calendar_date AS activity_date
     FROM (
       SELECT
@@ -58,14 +58,18 @@ FROM (
   LEFT JOIN (
     WITH spans AS (
       SELECT
-        account_id,
-        activity_date,
-        lead(activity_date) OVER (PARTITION BY account_id, member_key ORDER BY activity_date) AS next_date
+        account_id AS account_id,
+        activity_date AS activity_date,
+        leadInFrame(toNullable(activity_date)) OVER (
+          PARTITION BY account_id, member_key
+          ORDER BY activity_date
+          ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+        ) AS next_date
       FROM (
         SELECT DISTINCT
           account_id AS account_id,
           user_id AS member_key,
-          activity_date
+          activity_date AS activity_date
         FROM analytics._hl_events
         WHERE
           NOT (
@@ -74,14 +78,15 @@ FROM (
       ) AS f
     )
     SELECT
-      account_id,
-      delta_date,
+      account_id AS account_id,
+      delta_date AS delta_date,
       SUM(dau_delta) AS dau_delta,
       SUM(wau_delta) AS wau_delta,
-      SUM(mau_delta) AS mau_delta
+      SUM(mau_delta) AS mau_delta,
+      1 AS _hl_matched
     FROM (
       SELECT
-        s.account_id,
+        s.account_id AS account_id,
         s.activity_date AS delta_date,
         1 AS dau_delta,
         1 AS wau_delta,
@@ -89,11 +94,11 @@ FROM (
       FROM spans AS s
       UNION ALL
       SELECT
-        s.account_id,
+        s.account_id AS account_id,
         CASE
-          WHEN s.next_date < CAST(DATE_ADD(DAY, 1, s.activity_date) AS Nullable(DATE))
+          WHEN s.next_date < CAST(DATE_ADD(DAY, 1, s.activity_date) AS Nullable(Date32))
           THEN s.next_date
-          ELSE CAST(DATE_ADD(DAY, 1, s.activity_date) AS Nullable(DATE))
+          ELSE CAST(DATE_ADD(DAY, 1, s.activity_date) AS Nullable(Date32))
         END AS delta_date,
         -1 AS dau_delta,
         0 AS wau_delta,
@@ -101,11 +106,11 @@ FROM (
       FROM spans AS s
       UNION ALL
       SELECT
-        s.account_id,
+        s.account_id AS account_id,
         CASE
-          WHEN s.next_date < CAST(DATE_ADD(DAY, 7, s.activity_date) AS Nullable(DATE))
+          WHEN s.next_date < CAST(DATE_ADD(DAY, 7, s.activity_date) AS Nullable(Date32))
           THEN s.next_date
-          ELSE CAST(DATE_ADD(DAY, 7, s.activity_date) AS Nullable(DATE))
+          ELSE CAST(DATE_ADD(DAY, 7, s.activity_date) AS Nullable(Date32))
         END AS delta_date,
         0 AS dau_delta,
         -1 AS wau_delta,
@@ -113,11 +118,11 @@ FROM (
       FROM spans AS s
       UNION ALL
       SELECT
-        s.account_id,
+        s.account_id AS account_id,
         CASE
-          WHEN s.next_date < CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(DATE))
+          WHEN s.next_date < CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(Date32))
           THEN s.next_date
-          ELSE CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(DATE))
+          ELSE CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(Date32))
         END AS delta_date,
         0 AS dau_delta,
         0 AS wau_delta,

@@ -3,8 +3,8 @@
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics.tier_mix_daily AS
 SELECT
-  k.activity_date,
-  k.account_id,
+  k.activity_date AS activity_date,
+  k.account_id AS account_id,
   k.users_at_least_0 AS mau,
   CAST(k.users_at_least_1 - k.users_at_least_2 AS Nullable(Int64)) AS browser_users,
   CAST(k.users_at_least_2 - k.users_at_least_3 AS Nullable(Int64)) AS buyer_users,
@@ -34,18 +34,18 @@ SELECT
     THEN TRUE
     ELSE FALSE
   END AS meets_target,
-  CAST(DATE_ADD(DAY, -27, k.activity_date) AS Nullable(DATE)) >= b.first_date AS is_complete
+  CAST(CAST(DATE_ADD(DAY, -27, k.activity_date) AS Nullable(Date32)) >= b.first_date AS Nullable(Bool)) AS is_complete
 FROM (
   SELECT
-    sp.account_id,
-    sp.activity_date,
-    CAST(COALESCE(pd.users_at_least_0, 0) AS Nullable(Int64)) AS users_at_least_0,
-    CAST(COALESCE(pd.users_at_least_1, 0) AS Nullable(Int64)) AS users_at_least_1,
-    CAST(COALESCE(pd.users_at_least_2, 0) AS Nullable(Int64)) AS users_at_least_2,
-    CAST(COALESCE(pd.users_at_least_3, 0) AS Nullable(Int64)) AS users_at_least_3
+    sp.account_id AS account_id,
+    sp.activity_date AS activity_date,
+    CAST(COALESCE(CASE WHEN pd._hl_matched = 1 THEN pd.users_at_least_0 END, 0) AS Nullable(Int64)) AS users_at_least_0,
+    CAST(COALESCE(CASE WHEN pd._hl_matched = 1 THEN pd.users_at_least_1 END, 0) AS Nullable(Int64)) AS users_at_least_1,
+    CAST(COALESCE(CASE WHEN pd._hl_matched = 1 THEN pd.users_at_least_2 END, 0) AS Nullable(Int64)) AS users_at_least_2,
+    CAST(COALESCE(CASE WHEN pd._hl_matched = 1 THEN pd.users_at_least_3 END, 0) AS Nullable(Int64)) AS users_at_least_3
   FROM (
     SELECT
-      g.account_id,
+      g.account_id AS account_id,
       c.calendar_date AS activity_date
     FROM (
       SELECT
@@ -64,19 +64,21 @@ FROM (
   ) AS sp
   LEFT JOIN (
     SELECT
-      r.account_id,
-      r.activity_date,
+      r.account_id AS account_id,
+      r.activity_date AS activity_date,
       COUNT(*) AS users_at_least_0,
       SUM(CASE WHEN r.tier_rank >= 1 THEN 1 ELSE 0 END) AS users_at_least_1,
       SUM(CASE WHEN r.tier_rank >= 2 THEN 1 ELSE 0 END) AS users_at_least_2,
-      SUM(CASE WHEN r.tier_rank >= 3 THEN 1 ELSE 0 END) AS users_at_least_3
+      SUM(CASE WHEN r.tier_rank >= 3 THEN 1 ELSE 0 END) AS users_at_least_3,
+      1 AS _hl_matched
     FROM (
       SELECT
-        w.account_id,
-        w.user_id,
-        w.activity_date,
+        w.account_id AS account_id,
+        w.user_id AS user_id,
+        w.activity_date AS activity_date,
         CASE
-          WHEN w.events_rank_3 >= 2 AND COALESCE(dv3.distinct_values, 0) >= 2
+          WHEN w.events_rank_3 >= 2
+          AND COALESCE(CASE WHEN dv3._hl_matched = 1 THEN dv3.distinct_values END, 0) >= 2
           THEN 3
           WHEN w.events_rank_2 >= 1
           THEN 2
@@ -86,17 +88,17 @@ FROM (
         END AS tier_rank
       FROM (
         SELECT
-          u.account_id,
-          u.user_id,
-          CAST(DATE_ADD(DAY, o.day_offset, u.activity_date) AS Nullable(DATE)) AS activity_date,
+          u.account_id AS account_id,
+          u.user_id AS user_id,
+          CAST(DATE_ADD(DAY, o.day_offset, u.activity_date) AS Nullable(Date32)) AS activity_date,
           SUM(u.events_rank_1) AS events_rank_1,
           SUM(u.events_rank_2) AS events_rank_2,
           SUM(u.events_rank_3) AS events_rank_3
         FROM (
           SELECT
             account_id AS account_id,
-            user_id,
-            activity_date,
+            user_id AS user_id,
+            activity_date AS activity_date,
             CAST(COUNT(CASE WHEN tier_rank >= 1 THEN 1 END) AS Nullable(Int64)) AS events_rank_1,
             CAST(COUNT(CASE WHEN tier_rank >= 2 THEN 1 END) AS Nullable(Int64)) AS events_rank_2,
             CAST(COUNT(CASE WHEN tier_rank >= 3 THEN 1 END) AS Nullable(Int64)) AS events_rank_3
@@ -198,19 +200,20 @@ FROM (
         GROUP BY
           u.account_id,
           u.user_id,
-          CAST(DATE_ADD(DAY, o.day_offset, u.activity_date) AS Nullable(DATE))
+          CAST(DATE_ADD(DAY, o.day_offset, u.activity_date) AS Nullable(Date32))
       ) AS w
       LEFT JOIN (
         SELECT
-          v.account_id,
-          v.user_id,
-          CAST(DATE_ADD(DAY, o.day_offset, v.activity_date) AS Nullable(DATE)) AS activity_date,
-          COUNT(DISTINCT v.member_value) AS distinct_values
+          v.account_id AS account_id,
+          v.user_id AS user_id,
+          CAST(DATE_ADD(DAY, o.day_offset, v.activity_date) AS Nullable(Date32)) AS activity_date,
+          uniqExact(v.member_value) AS distinct_values,
+          1 AS _hl_matched
         FROM (
           SELECT DISTINCT
             account_id AS account_id,
-            user_id,
-            activity_date,
+            user_id AS user_id,
+            activity_date AS activity_date,
             order_id AS member_value
           FROM analytics._hl_events
           WHERE
@@ -308,7 +311,7 @@ FROM (
         GROUP BY
           v.account_id,
           v.user_id,
-          CAST(DATE_ADD(DAY, o.day_offset, v.activity_date) AS Nullable(DATE))
+          CAST(DATE_ADD(DAY, o.day_offset, v.activity_date) AS Nullable(Date32))
       ) AS dv3
         ON w.account_id = dv3.account_id
         AND w.user_id = dv3.user_id

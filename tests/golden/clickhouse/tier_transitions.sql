@@ -3,9 +3,9 @@
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics.tier_transitions AS
 SELECT
-  t.transition_date,
-  t.account_id,
-  t.user_id,
+  t.transition_date AS transition_date,
+  t.account_id AS account_id,
+  t.user_id AS user_id,
   CASE
     WHEN t.from_rank = 0
     THEN 'inactive'
@@ -27,6 +27,6 @@ SELECT
     THEN 'power'
   END AS to_tier,
   CASE WHEN t.to_rank > t.from_rank THEN 'up' ELSE 'down' END AS direction,
-  CAST(DATE_ADD(DAY, -7, t.transition_date) AS Nullable(DATE)) >= b.first_date AS is_complete
+  CAST(CAST(DATE_ADD(DAY, -7, t.transition_date) AS Nullable(Date32)) >= b.first_date AS Nullable(Bool)) AS is_complete
 FROM analytics._hl_transition_ranks AS t
 CROSS JOIN analytics._hl_bounds AS b
