@@ -121,3 +121,34 @@ EXPRESSION_GROUPS = {
 }
 EXPRESSION_AMOUNTS = [-7.5, -2.5, -0.5, 0.0, 0.1, 0.5, 1.25, 2.5, 3.5, 4.35, 123.456, None, 1.005, 2.675, -0.4]
 EXPRESSION_AREAS = ["lib", " Lib ", "straße", "app", None, "3", "12.5", "ΑΣ", "a_c", "", "LIB", "xlibx", "ﬁx", "\u00a0lib", "2024-01-05"]
+
+
+# Expressions whose meaning every supported engine shares, over values without the cases where
+# engines differ: Unicode case mapping and white space, decimal halves that binary floating point
+# cannot represent (4.35), casts of fractions to integers or decimals, number-to-text formatting
+# and collation-dependent text order. docs/semantics.md lists those differences.
+PORTABLE_EXPRESSION_GROUPS = {
+    "numbers": [
+        "amount * 2", "amount / 3", "amount % 3", "-amount", "abs(amount)", "round(amount, 1)", "round(amount)",
+        "floor(amount)", "ceil(amount)", "least(amount, 3)", "greatest(amount, 2.5)", "amount * 0.1 + 0.2",
+        "coalesce(amount, -1)", "nullif(amount, 0)", "case when amount > 1 then 0.5 else 1 end",
+        "cast(amount > 1 as int)",
+    ],
+    "text": [
+        "length(area)", "length(trim(area))", "length(upper(area))", "length(lower(area))",
+        "length(substring(area, 2, 2))", "case area when 'lib' then 1 when 'app' then 2 end",
+        "if(area is null, 1, 2)", "iif(amount > 0, 1, 0)",
+    ],
+    "filters on text": [
+        "area like 'l%'", "area ilike 'L%'", "area not like '%b'", "area in ('lib', 'app')", "upper(area) = 'LIB'",
+        "trim(area) = 'Lib'", "substring(area, 1, 1) = 'l'", "length(area) between 1 and 3",
+        "coalesce(area, 'none') = 'none'", "nullif(area, 'lib') is null",
+    ],
+    "filters on numbers": [
+        "amount between 1 and 5", "amount is null", "amount > 2.5", "amount = 0.1", "amount in (0.1, 2.5)",
+        "not (amount > 0)", "amount > 0 or area is null", "amount > 0 and area is null", "(amount > 0) is true",
+        "(amount > 0) is not false", "greatest(amount, 1) = 1",
+    ],
+}
+PORTABLE_AMOUNTS = [-7.5, -2.5, -0.5, 0.0, 0.1, 0.5, 1.25, 2.5, 3.5, 4.25, 123.5, None, 1.0, 2.0, -0.25]
+PORTABLE_AREAS = ["lib", " Lib ", "app", None, "3", "12.5", "a_c", "", "LIB", "xlibx", "b", "Z", "lib2", "ab", "zz"]
