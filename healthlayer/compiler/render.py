@@ -9,6 +9,7 @@ from sqlglot.errors import ErrorLevel
 from sqlglot.errors import UnsupportedError as SqlglotUnsupportedError
 
 from healthlayer.compiler import sql
+from healthlayer.compiler.dialects import postgres
 from healthlayer.compiler.plan import Relation
 from healthlayer.compiler.sources import FILE_READERS, SOURCE_META_KEY
 from healthlayer.errors import UnsupportedError
@@ -45,6 +46,7 @@ def _bigquery(query: exp.Expr | exp.Query) -> exp.Expr | exp.Query:
 # or engine before it is rendered.
 PREPARE: dict[str, Callable[[exp.Expr | exp.Query], exp.Expr | exp.Query]] = {
     "bigquery": _bigquery,
+    "postgres": postgres.prepare,
 }
 
 
