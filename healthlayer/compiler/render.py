@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 from sqlglot.errors import UnsupportedError as SqlglotUnsupportedError
@@ -54,6 +55,12 @@ def _prepare(query: exp.Expr | exp.Query, dialect: str) -> exp.Expr | exp.Query:
     """Adjust a query for known dialect gaps before rendering it."""
     prepare = PREPARE.get(dialect)
     return prepare(query.copy()) if prepare else query
+
+
+def render_statement(statement: str, dialect: str) -> str:
+    """Render one statement written in DuckDB SQL for a dialect, through that dialect's rewrites."""
+    check_dialect(dialect)
+    return _prepare(sqlglot.parse_one(statement, read="duckdb"), dialect).sql(dialect=dialect)
 
 
 def render_query(relation: Relation, dialect: str, pretty: bool = True) -> str:
