@@ -30,6 +30,8 @@ def _round(node: exp.Round) -> exp.Cast:
 
     PostgreSQL has no ROUND(double precision, integer), and its ROUND(double precision) rounds
     ties to even, where DuckDB rounds them away from zero. NUMERIC rounds ties away from zero.
+    NOTE: PostgreSQL 15 converts a double to NUMERIC with 15 significant digits, so a double just
+    below a tie, such as 2.675, rounds up here (2.68) and down on DuckDB (2.67).
     """
     rounded = exp.Round(this=_numeric(node.this), decimals=node.args.get("decimals"))
     return exp.Cast(this=rounded, to=exp.DataType.build("DOUBLE"))
