@@ -522,6 +522,22 @@ def test_long_names_rejected(server: PostgresServer, tmp_path: Path) -> None:
     assert schemas == []
 
 
+def test_long_health_score_name_rejected(shop: Path, connection: psycopg.Connection[Any], schema: str) -> None:
+    """A 63-character score name is valid, but the internal views named after it are longer."""
+    long_name = "account_health_" + "x" * (MAX_IDENTIFIER_BYTES - len("account_health_"))
+    replace_text(shop / "models/health.yml", "  - name: account_health\n", f"  - name: {long_name}\n")
+    project, _ = api.load(shop)
+
+    with pytest.raises(UnsupportedError) as compiled:
+        api.compile_project(project, "postgres", "analytics")
+    with pytest.raises(UnsupportedError) as deployed:
+        api.deploy_project(shop)
+
+    assert f"_hl_{long_name}" in str(compiled.value)
+    assert "shorten the name" in str(deployed.value)
+    assert view_definitions(connection, schema) == {}
+
+
 def test_name_at_limit_is_kept(connection: psycopg.Connection[Any]) -> None:
     name = "é" * (MAX_IDENTIFIER_BYTES // 2)
     query = prepare(exp.select(sql.alias(sql.number(1), name, quoted=True))).sql(dialect="postgres")
