@@ -291,15 +291,16 @@ class PostgresAdapter(Adapter):
                 owned = self.owned_views(plan, existing)
                 # A dropped view loses its grants, so they are given again when it is created again.
                 self._saved_grants = {}
+                # Stale views can go already while the plan's views are created, as dependents of a changed view.
+                dropped: set[str] = set()
                 for relation in plan.relations:
                     current = f"view {self.schema}.{relation.name}"
-                    self._create_view(relation, statements[relation.name], owned)
+                    dropped |= self._create_view(relation, statements[relation.name], owned)
                     for grant in self._saved_grants.pop(relation.name, []):
                         self._run(grant)
                     comment = SqlLiteral(self.owner_comment(plan, relation)).as_string(self.connection)
                     self._run(f"COMMENT ON VIEW {self.qualified(relation.name)} IS {comment}")
                 stale = sorted(owned - set(statements))
-                dropped: set[str] = set()
                 for name in stale:
                     if name not in dropped:
                         current = f"view {self.schema}.{name}"

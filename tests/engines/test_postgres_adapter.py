@@ -194,6 +194,21 @@ def test_changed_plan_redeploys(shop: Path, connection: psycopg.Connection[Any],
     assert connection.execute(f"SELECT COUNT(*) FROM {schema}.account_health").fetchone() != (0,)
 
 
+def test_stale_dependents_of_changed_view(shop: Path, connection: psycopg.Connection[Any], schema: str) -> None:
+    """The health score views are built on a view whose columns change, and the new plan drops them."""
+    api.deploy_project(shop)
+    replace_text(shop / ENGAGEMENT, "    windows: {dau: 1, wau: 7, mau: 30}\n    ratios: [dau_mau, wau_mau]\n",
+                 "    windows: {dau: 1, mau: 30}\n    ratios: [dau_mau]\n")
+    (shop / "models/health.yml").unlink()
+
+    deployment = api.deploy_project(shop)
+
+    assert "account_health" in deployment.result.dropped
+    assert "_hl_account_health_values" in deployment.result.dropped
+    assert not [view for view in view_definitions(connection, schema) if "account_health" in view]
+    assert "wau" not in view_columns(connection, schema, "stickiness_daily_by_account")
+
+
 def test_recreated_views_keep_grants(shop: Path, connection: psycopg.Connection[Any], schema: str) -> None:
     api.deploy_project(shop)
     role = f"reader_{schema}"
