@@ -291,7 +291,7 @@ class PostgresAdapter(Adapter):
                 owned = self.owned_views(plan, existing)
                 # A dropped view loses its grants, so they are given again when it is created again.
                 self._saved_grants = {}
-                # Stale views can go already while the plan's views are created, as dependents of a changed view.
+                # A stale view may be dropped while the plan's views are created, as a dependent of a changed view.
                 dropped: set[str] = set()
                 for relation in plan.relations:
                     current = f"view {self.schema}.{relation.name}"

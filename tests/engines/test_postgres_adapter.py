@@ -398,7 +398,7 @@ def set_env_password_target(project: Path, server: PostgresServer, schema: str) 
                  "\"{{ env_var('HEALTHLAYER_TEST_PG_PASSWORD') }}\"")
 
 
-def test_cli_deploy_with_env_password(shop: Path, server: PostgresServer, schema: str,
+def test_cli_commands_with_env_password(shop: Path, server: PostgresServer, schema: str,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     set_env_password_target(shop, server, schema)
     monkeypatch.setenv("HEALTHLAYER_TEST_PG_PASSWORD", server.password)
@@ -412,6 +412,10 @@ def test_cli_deploy_with_env_password(shop: Path, server: PostgresServer, schema
     summary = CliRunner().invoke(cli.cli, ["summary", "--project", str(shop)])
     assert summary.exit_code == 0, summary.output
     assert "Stickiness on the last day of data" in summary.output
+    query = CliRunner().invoke(cli.cli, ["query", "--project", str(shop), "--format", "json",
+                                         f"SELECT COUNT(*) > 0 AS deployed FROM {schema}.alerts"])
+    assert query.exit_code == 0, query.output
+    assert '"deployed": true' in query.output
 
 
 def test_cli_deploy_wrong_password_hidden(shop: Path, server: PostgresServer, schema: str,
