@@ -22,6 +22,7 @@ ENTRY_POINT_GROUP = "healthlayer.adapters"
 BUILT_IN = {
     "duckdb": "healthlayer.adapters.duckdb:DuckDBAdapter",
     "clickhouse": "healthlayer.adapters.clickhouse:ClickHouseAdapter",
+    "postgres": "healthlayer.adapters.postgres:PostgresAdapter",
 }
 
 

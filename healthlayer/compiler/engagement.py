@@ -17,6 +17,8 @@ TRANSITION_RANKS = internal_name("transition_ranks")
 # The calendar is built from digits 0-9 cross-joined this many times: 10**5 days is about 273 years.
 CALENDAR_DIGITS = 5
 CALENDAR_MAX_DAYS = 10 ** CALENDAR_DIGITS
+# Key in the meta of a calendar query's top SELECT, for dialect rewrites that plan it on its own.
+CALENDAR_META_KEY = "healthlayer_calendar"
 
 
 def add_event_relations(builder: PlanBuilder) -> None:
@@ -85,7 +87,7 @@ def calendar_query(bounds: exp.Expr) -> exp.Query:
         offset = exp.Add(this=offset, expression=exp.Mul(this=sql.column("digit", name), expression=sql.number(10 ** position)))
     offsets = query.select(sql.alias(offset, "day_offset"))
     day = sql.add_days(sql.column("first_date", "b"), sql.column("day_offset", "o"))
-    return (
+    calendar = (
         exp.select(sql.alias(day, "calendar_date"))
         .from_(exp.Subquery(this=offsets, alias=exp.TableAlias(this=exp.to_identifier("o"))))
         .join(exp.Subquery(this=exp.select("*").from_(bounds), alias=exp.TableAlias(this=exp.to_identifier("b"))),
@@ -93,6 +95,8 @@ def calendar_query(bounds: exp.Expr) -> exp.Query:
         .where(exp.LTE(this=sql.column("day_offset", "o"),
                        expression=_days_between(sql.column("first_date", "b"), sql.column("last_date", "b"))))
     )
+    calendar.meta[CALENDAR_META_KEY] = True
+    return calendar
 
 
 def _days_between(start: exp.Expr, end: exp.Expr) -> exp.Expr:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 from sqlglot.errors import UnsupportedError as SqlglotUnsupportedError
 
 from healthlayer.compiler import sql
 from healthlayer.compiler.dialects import clickhouse
+from healthlayer.compiler.dialects import postgres
 from healthlayer.compiler.plan import Relation
 from healthlayer.compiler.sources import FILE_READERS, SOURCE_META_KEY
 from healthlayer.errors import UnsupportedError
@@ -47,6 +49,7 @@ def _bigquery(query: exp.Expr | exp.Query) -> exp.Expr | exp.Query:
 PREPARE: dict[str, Callable[[exp.Expr | exp.Query], exp.Expr | exp.Query]] = {
     "bigquery": _bigquery,
     "clickhouse": clickhouse.prepare,
+    "postgres": postgres.prepare,
 }
 
 
@@ -54,6 +57,12 @@ def _prepare(query: exp.Expr | exp.Query, dialect: str) -> exp.Expr | exp.Query:
     """Adjust a query for known dialect gaps before rendering it."""
     prepare = PREPARE.get(dialect)
     return prepare(query.copy()) if prepare else query
+
+
+def render_statement(statement: str, dialect: str) -> str:
+    """Render one statement written in DuckDB SQL for a dialect, through that dialect's rewrites."""
+    check_dialect(dialect)
+    return _prepare(sqlglot.parse_one(statement, read="duckdb"), dialect).sql(dialect=dialect)
 
 
 def render_query(relation: Relation, dialect: str, pretty: bool = True) -> str:

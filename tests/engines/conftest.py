@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
 from engines.duckdb_engine import DuckDBEngine
 from engines.engine import Engine
 
-ENGINE_FIXTURES = ["duckdb_engine", "clickhouse_engine"]
+ENGINE_FIXTURES = ["duckdb_engine", "postgres_engine", "clickhouse_engine"]
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +31,33 @@ def clickhouse_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     from engines.clickhouse_engine import ClickHouseEngine
 
     return ClickHouseEngine(tmp_path_factory.mktemp("clickhouse"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """Start a private PostgreSQL cluster on 127.0.0.1 for the session; fail in CI when it cannot start."""
+    from engines.postgres_engine import PostgresServer, ServerUnavailable
+
+    try:
+        server = PostgresServer()
+        server.start()
+    except ServerUnavailable as error:
+        message = f"cannot start a PostgreSQL server for the tests: {error}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_engine(postgres_server: object) -> Engine:
+    from engines.postgres_engine import PostgresEngine, PostgresServer
+
+    assert isinstance(postgres_server, PostgresServer)
+    return PostgresEngine(postgres_server)
 
 
 @pytest.fixture(params=ENGINE_FIXTURES)

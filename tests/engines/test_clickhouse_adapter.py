@@ -23,7 +23,7 @@ from conftest import SHOP, create_raw_tables
 from engines.clickhouse_engine import ClickHouseEngine
 from engines.harness import set_target
 from healthlayer import api
-from healthlayer.adapters.clickhouse import GENERATION_INFIX, ChdbClient, ClickHouseAdapter
+from healthlayer.adapters.clickhouse import GENERATION_INFIX, ClickHouseAdapter
 from healthlayer.cli import cli
 from healthlayer.compiler import sql
 from healthlayer.compiler.plan import Relation

@@ -282,6 +282,7 @@ FROM (
       ) AS b
       WHERE
         o.day_offset <= CAST(EXTRACT(epoch FROM CAST(b.last_date AS TIMESTAMP) - CAST(b.first_date AS TIMESTAMP)) / 86400 AS BIGINT)
+      OFFSET 0
     ) AS c
       ON c.calendar_date >= g.first_date
   ) AS sp

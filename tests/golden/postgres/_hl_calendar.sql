@@ -170,3 +170,4 @@ CROSS JOIN (
 ) AS b
 WHERE
   o.day_offset <= CAST(EXTRACT(epoch FROM CAST(b.last_date AS TIMESTAMP) - CAST(b.first_date AS TIMESTAMP)) / 86400 AS BIGINT)
+OFFSET 0

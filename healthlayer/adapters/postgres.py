@@ -1,0 +1,357 @@
+"""PostgreSQL through psycopg 3, with the views of a deploy switched in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from healthlayer.adapters.base import Adapter, DeployedView, DeployResult
+from healthlayer.compiler.dialects.postgres import check_identifier
+from healthlayer.compiler.plan import Plan, Relation
+from healthlayer.compiler.render import render_create_view
+from healthlayer.definitions.project import MIN_REDACTED_LENGTH
+from healthlayer.errors import HealthlayerError, WarehouseError
+
+if TYPE_CHECKING:
+    import psycopg
+
+logger = logging.getLogger(__name__)
+
+APPLICATION_NAME = "healthlayer"
+# Type OIDs of pg_catalog.pg_type that a source's timestamp column may have.
+TIMESTAMPTZ_OID = 1184
+TIMESTAMP_OID = 1114
+DATE_OID = 1082
+
+# The fix for each settings key, given when its value is invalid.
+SETTING_FIXES = {
+    "host": "set host to the server's host name or IP address",
+    "port": "set port to a TCP port number from 1 to 65535",
+    "user": "set user to the PostgreSQL role to connect as",
+    "password": "set password to text, for example \"{{ env_var('PGPASSWORD') }}\" in quotes",
+    "dbname": "set dbname to the name of the database",
+    "schema": "set schema to a lower-case name of letters, digits and underscores, at most 63 characters",
+    "sslmode": "set sslmode to disable, allow, prefer, require, verify-ca or verify-full",
+    "connect_timeout": "set connect_timeout to a whole number of seconds, 1 or more",
+    "lock_timeout": "set lock_timeout to a whole number of seconds, 1 or more",
+}
+
+
+class PostgresSettings(BaseModel):
+    """Settings of a `type: postgres` target. Unset user, password and dbname follow libpq's defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    host: str = Field("localhost", min_length=1)
+    port: int = Field(5432, ge=1, le=65535)
+    user: str | None = Field(None, min_length=1)
+    password: SecretStr | None = None
+    dbname: str | None = Field(None, min_length=1)
+    schema_name: str = Field("analytics", alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = None
+    # Seconds to wait for the connection to open.
+    connect_timeout: int = Field(10, ge=1)
+    # Seconds a deploy waits for a lock on one view before it fails, since queries reading a view block its replacement.
+    lock_timeout: int = Field(10, ge=1)
+
+
+def parse_settings(settings: dict[str, Any]) -> PostgresSettings:
+    """Validate target settings, or raise HealthlayerError naming each invalid key and its fix but never a value."""
+    try:
+        return PostgresSettings.model_validate(settings)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            key = ".".join(map(str, item["loc"]))
+            if item["type"] == "extra_forbidden":
+                problems.append(f"unknown key '{key}'; allowed keys: {', '.join(SETTING_FIXES)}")
+            else:
+                problems.append(f"invalid '{key}': {item['msg']}; {SETTING_FIXES.get(key, 'correct it')}")
+        raise HealthlayerError(f"invalid postgres target settings: {'; '.join(problems)}") from None
+
+
+class PostgresAdapter(Adapter):
+    dialect = "postgres"
+
+    def __init__(self, settings: dict[str, Any], project_root: Path, must_exist: bool = False) -> None:
+        self.config = parse_settings(settings)
+        super().__init__({key: value for key, value in settings.items() if key != "password"}, project_root)
+        import psycopg
+
+        self._psycopg = psycopg
+        # GRANT statements of the views a running deploy dropped, by view name.
+        self._saved_grants: dict[str, list[str]] = {}
+        password = self.config.password.get_secret_value() if self.config.password else None
+        self._secret = password
+        try:
+            self.connection = psycopg.connect(
+                host=self.config.host, port=self.config.port, user=self.config.user, password=password,
+                dbname=self.config.dbname, sslmode=self.config.sslmode,
+                connect_timeout=self.config.connect_timeout, application_name=APPLICATION_NAME,
+                autocommit=True)
+        except psycopg.Error as error:
+            raise WarehouseError(f"cannot connect to PostgreSQL at {self.config.host}:{self.config.port}: "
+                                 f"{self._describe(error)}") from None
+        if must_exist and not self._schema_exists():
+            self.close()
+            raise HealthlayerError(f"schema '{self.schema}' does not exist in this PostgreSQL database; "
+                                   "run 'healthlayer deploy' first")
+
+    @property
+    def schema(self) -> str:
+        return self.config.schema_name
+
+    def _describe(self, error: Exception) -> str:
+        """Return a driver error's message with its detail and hint, and without the password."""
+        diagnostic = getattr(error, "diag", None)
+        text = str(error).strip()
+        if diagnostic is not None:
+            for extra in (diagnostic.message_detail, diagnostic.message_hint):
+                if extra and extra not in text:
+                    text += f" ({extra})"
+        if self._secret and len(self._secret) >= MIN_REDACTED_LENGTH:
+            text = text.replace(self._secret, "***")
+        return text
+
+    def _run(self, statement: str, parameters: list[Any] | None = None) -> psycopg.Cursor[Any]:
+        """Run a statement and return its cursor, letting driver errors through unchanged."""
+        logger.debug("postgres: %s", statement)
+        return self.connection.execute(statement, parameters)  # type: ignore[arg-type]
+
+    def execute(self, statement: str) -> None:
+        try:
+            self._run(statement)
+        except self._psycopg.Error as error:
+            raise WarehouseError(f"PostgreSQL rejected a statement: {self._describe(error)}") from None
+
+    def fetch(self, statement: str, parameters: list[Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run a query and return its column names and rows. Parameters bind to `?` placeholders."""
+        if parameters:
+            statement = qmark_to_format(statement)
+        try:
+            cursor = self._run(statement, parameters or None)
+            rows = cursor.fetchall() if cursor.description else []
+        except self._psycopg.Error as error:
+            raise WarehouseError(f"PostgreSQL rejected a query: {self._describe(error)}") from None
+        columns = [column.name for column in cursor.description or []]
+        return columns, rows
+
+    def timestamp_types(self, plan_sources: dict[str, tuple[str, str]]) -> dict[str, bool]:
+        result = {}
+        for name, (from_sql, column) in plan_sources.items():
+            try:
+                cursor = self._run(f"SELECT {column} FROM {from_sql} LIMIT 0")
+            except self._psycopg.Error as error:
+                raise WarehouseError(f"cannot read source '{name}': {self._describe(error)}") from None
+            assert cursor.description is not None
+            type_oid = cursor.description[0].type_code
+            if type_oid not in (TIMESTAMPTZ_OID, TIMESTAMP_OID, DATE_OID):
+                type_info = self.connection.adapters.types.get(type_oid)
+                type_name = type_info.name if type_info else f"with OID {type_oid}"
+                raise WarehouseError(f"the timestamp column of source '{name}' has type {type_name}, not a "
+                                     "timestamp; cast it in a view, or point 'timestamp' at a timestamp column")
+            result[name] = type_oid == TIMESTAMPTZ_OID
+        return result
+
+    def _schema_exists(self) -> bool:
+        _, rows = self.fetch("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ?", [self.schema])
+        return bool(rows)
+
+    def _existing_objects(self) -> dict[str, tuple[str, str | None]]:
+        """Return the schema's relations by name: views as 'VIEW', everything else as 'TABLE'.
+
+        Names are compared exactly, since PostgreSQL names are case-sensitive and every name
+        healthlayer creates is lower case. Indexes, sequences and materialized views count as
+        tables, because a view cannot take the name of any of them.
+        """
+        _, rows = self.fetch(
+            "SELECT c.relname, CASE WHEN c.relkind = 'v' THEN 'VIEW' ELSE 'TABLE' END, "
+            "pg_catalog.obj_description(c.oid, 'pg_class') "
+            "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = ?", [self.schema])
+        return {name: (kind, comment) for name, kind, comment in rows}
+
+    def _dependent_views(self, name: str) -> list[tuple[str, str]]:
+        """Return (schema, name) of every view or materialized view built on a view of the deploy schema, deepest first.
+
+        PostgreSQL records a view's use of a relation as a dependency of the view's rewrite rule
+        (pg_rewrite) on that relation in pg_depend.
+        """
+        _, rows = self.fetch(
+            """
+            WITH RECURSIVE dependents(oid, depth) AS (
+                SELECT r.ev_class, 1
+                FROM pg_catalog.pg_depend d
+                JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
+                WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass
+                  AND d.refclassid = 'pg_catalog.pg_class'::regclass
+                  AND d.refobjid = (SELECT c.oid FROM pg_catalog.pg_class c
+                                    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                                    WHERE n.nspname = ? AND c.relname = ?)
+                  AND r.ev_class <> d.refobjid
+                UNION ALL
+                SELECT r.ev_class, dependents.depth + 1
+                FROM dependents
+                JOIN pg_catalog.pg_depend d ON d.refobjid = dependents.oid
+                JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
+                WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass
+                  AND d.refclassid = 'pg_catalog.pg_class'::regclass
+                  AND r.ev_class <> d.refobjid
+            )
+            SELECT n.nspname, c.relname
+            FROM dependents
+            JOIN pg_catalog.pg_class c ON c.oid = dependents.oid
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            GROUP BY n.nspname, c.relname
+            ORDER BY MAX(dependents.depth) DESC, n.nspname, c.relname
+            """, [self.schema, name])
+        return [(schema, relation) for schema, relation in rows]
+
+    def _drop_owned_view(self, name: str, owned: set[str], reason: str) -> list[str]:
+        """Drop an owned view and the owned views built on it, and return the names dropped, dependents first.
+
+        Raise WarehouseError, without dropping anything, when a view that this project did not
+        create is built on it, since DROP ... CASCADE would drop that view too.
+        """
+        dependents = self._dependent_views(name)
+        foreign = [f"{schema}.{view}" for schema, view in dependents if schema != self.schema or view not in owned]
+        if foreign:
+            raise WarehouseError(
+                f"cannot drop view {self.schema}.{name}, because {reason}, and views that this project did not "
+                f"create depend on it: {', '.join(foreign)}; drop those views, deploy, then create them again. "
+                "The deploy was rolled back, so the previous views are unchanged")
+        dropped = [view for _, view in dependents] + [name]
+        for view in dropped:
+            self._saved_grants.setdefault(view, []).extend(self._grants(view))
+            self._run(f"DROP VIEW {self.qualified(view)}")
+        return dropped
+
+    def _grants(self, name: str) -> list[str]:
+        """Return GRANT statements that give other roles the privileges they have on a view of the deploy schema."""
+        _, rows = self.fetch(
+            "SELECT a.privilege_type, "
+            "CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END, "
+            "a.is_grantable "
+            "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) a "
+            "WHERE n.nspname = ? AND c.relname = ? AND a.grantee <> c.relowner", [self.schema, name])
+        return [f"GRANT {privilege} ON {self.qualified(name)} TO {grantee}{' WITH GRANT OPTION' if grantable else ''}"
+                for privilege, grantee, grantable in rows]
+
+    def _create_view(self, relation: Relation, statement: str, owned: set[str]) -> set[str]:
+        """Create or replace one view, and return the owned views dropped on the way.
+
+        CREATE OR REPLACE VIEW keeps a view's grants and the views built on it, but it cannot drop,
+        rename or retype a column. When it fails for that reason, the view and the owned views
+        built on it are dropped and it is created again. Those dependents come later in the plan,
+        which is in dependency order, so they are created again too, and `deploy` restores the
+        grants of all of them.
+        """
+        psycopg = self._psycopg
+        try:
+            with self.connection.transaction():
+                self._run(statement)
+            return set()
+        except psycopg.errors.InvalidTableDefinition as error:
+            logger.info("postgres: view %s changes its columns (%s); dropping and recreating it",
+                        relation.name, error.diag.message_primary)
+        dropped = self._drop_owned_view(relation.name, owned, "its columns change")
+        self._run(statement)
+        return set(dropped)
+
+    def _check_names(self, plan: Plan) -> None:
+        for relation in plan.relations:
+            check_identifier(relation.name, "the view name")
+            for column in relation.columns:
+                check_identifier(column, f"the column name of view '{relation.name}'")
+
+    def deploy(self, plan: Plan) -> DeployResult:
+        """Create or replace every view of the plan and drop the owned views it no longer has, in one transaction.
+
+        PostgreSQL DDL is transactional, so other sessions see the previous set of views until the
+        commit and the new set after it. A deploy that fails rolls back and changes nothing.
+        """
+        self._check_names(plan)
+        statements = {relation.name: render_create_view(relation, self.schema, self.dialect)
+                      for relation in plan.relations}
+        from psycopg.sql import Literal as SqlLiteral
+
+        psycopg = self._psycopg
+        current = "the deploy"
+        try:
+            with self.connection.transaction():
+                # A SET LOCAL value ends with the transaction.
+                self._run(f"SET LOCAL lock_timeout = '{self.config.lock_timeout}s'")
+                if not self._schema_exists():
+                    self._run(f'CREATE SCHEMA "{self.schema}"')
+                existing = self._existing_objects()
+                owned = self.owned_views(plan, existing)
+                # A dropped view loses its grants, so they are given again when it is created again.
+                self._saved_grants = {}
+                # A stale view may be dropped while the plan's views are created, as a dependent of a changed view.
+                dropped: set[str] = set()
+                for relation in plan.relations:
+                    current = f"view {self.schema}.{relation.name}"
+                    dropped |= self._create_view(relation, statements[relation.name], owned)
+                    for grant in self._saved_grants.pop(relation.name, []):
+                        self._run(grant)
+                    comment = SqlLiteral(self.owner_comment(plan, relation)).as_string(self.connection)
+                    self._run(f"COMMENT ON VIEW {self.qualified(relation.name)} IS {comment}")
+                stale = sorted(owned - set(statements))
+                for name in stale:
+                    if name not in dropped:
+                        current = f"view {self.schema}.{name}"
+                        dropped |= set(self._drop_owned_view(name, owned, "the project no longer defines it"))
+                current = "the check of the data range"
+                self.check_data_range(plan)
+        except psycopg.errors.LockNotAvailable:
+            raise WarehouseError(
+                f"timed out after {self.config.lock_timeout} s waiting for a lock on {current}, which another "
+                "session holds (often a long query on the view); the deploy was rolled back, so the previous "
+                "views are unchanged; retry later or raise lock_timeout") from None
+        except psycopg.Error as error:
+            raise WarehouseError(f"PostgreSQL rejected {current}: {self._describe(error)}; the deploy was rolled "
+                                 "back, so the previous views are unchanged") from None
+        views = tuple(DeployedView(relation.name, relation.kind) for relation in plan.relations)
+        return DeployResult(self.schema, views, tuple(stale))
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def qmark_to_format(statement: str) -> str:
+    """Turn `?` placeholders into psycopg's `%s`, leaving quoted text, quoted names and comments alone."""
+    output = []
+    index = 0
+    length = len(statement)
+    while index < length:
+        character = statement[index]
+        if character in "'\"":
+            end = index + 1
+            while end < length:
+                if statement[end] == character:
+                    if end + 1 < length and statement[end + 1] == character:
+                        end += 2
+                        continue
+                    break
+                end += 1
+            output.append(statement[index:end + 1].replace("%", "%%"))
+            index = end + 1
+        elif statement.startswith("--", index):
+            end = statement.find("\n", index)
+            end = length if end == -1 else end
+            output.append(statement[index:end].replace("%", "%%"))
+            index = end
+        elif character == "?":
+            output.append("%s")
+            index += 1
+        elif character == "%":
+            output.append("%%")
+            index += 1
+        else:
+            output.append(character)
+            index += 1
+    return "".join(output)
