@@ -11,6 +11,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from healthlayer.compiler.render import DIALECTS
 from healthlayer.errors import DefinitionError, HealthlayerError
 
 EXIT_OK = 0
@@ -100,7 +101,7 @@ def validate(project_dir: Path, variables: tuple[str, ...], output_format: str, 
 @project_option
 @vars_option
 @click.option("--dialect", default="duckdb", show_default=True,
-              type=click.Choice(["duckdb", "snowflake", "postgres", "bigquery", "databricks"]),
+              type=click.Choice(DIALECTS),
               help="SQL dialect to render.")
 @click.option("--schema", default=None, help="Schema of the views; default: the target's schema, else 'analytics'.")
 @click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
