@@ -98,3 +98,12 @@ def test_no_compiler_rounding(dialect, projects):
     # ROUND(double precision, integer) does not exist on PostgreSQL. The compiler itself never
     # rounds; a ROUND written in a user expression is rendered by the dialect rules of render.py.
     assert offenders(r"\bROUND\s*\(", all_sql(dialect, projects)) == []
+
+
+def test_bigquery_local_dates(projects):
+    # sqlglot renders a naive timestamp read as UTC as DATETIME(datetime, 'UTC') for BigQuery, a
+    # signature BigQuery does not have. Local dates are DATE(timestamp, time zone) instead.
+    statements = all_sql("bigquery", projects)
+    assert offenders(r"DATETIME\([^()]*\bAS DATETIME\),\s*'UTC'\)", statements) == []
+    events = statements["shop._hl_events"]
+    assert "DATE(TIMESTAMP(CAST(event_ts AS DATETIME), 'UTC'), 'Europe/Berlin') AS activity_date" in events

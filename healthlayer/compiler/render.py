@@ -10,7 +10,7 @@ from sqlglot.errors import ErrorLevel
 from sqlglot.errors import UnsupportedError as SqlglotUnsupportedError
 
 from healthlayer.compiler import sql
-from healthlayer.compiler.dialects import clickhouse
+from healthlayer.compiler.dialects import bigquery, clickhouse
 from healthlayer.compiler.dialects import postgres
 from healthlayer.compiler.plan import Relation
 from healthlayer.compiler.sources import FILE_READERS, SOURCE_META_KEY
@@ -35,19 +35,10 @@ def _check_file_sources(query: exp.Expr | exp.Query, dialect: str) -> None:
                 f"'table:' to compile for {dialect}")
 
 
-def _bigquery(query: exp.Expr | exp.Query) -> exp.Expr | exp.Query:
-    # sqlglot 30 renders ascending window orders with an explicit NULLS LAST for BigQuery and then
-    # rejects it. Every ordering column of the plan is non-NULL, so BigQuery's default order is used.
-    for ordered in query.find_all(exp.Ordered):
-        if not ordered.args.get("desc"):
-            ordered.set("nulls_first", True)
-    return query
-
-
 # Per dialect, a function that rewrites a copy of a query around a gap of that dialect's renderer
 # or engine before it is rendered.
 PREPARE: dict[str, Callable[[exp.Expr | exp.Query], exp.Expr | exp.Query]] = {
-    "bigquery": _bigquery,
+    "bigquery": bigquery.prepare,
     "clickhouse": clickhouse.prepare,
     "postgres": postgres.prepare,
 }

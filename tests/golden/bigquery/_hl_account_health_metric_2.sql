@@ -35,9 +35,7 @@ FROM (
         FROM (
           SELECT
             account_id AS account_id,
-            CAST(TIMESTAMP(
-              DATETIME(TIMESTAMP(DATETIME(CAST(event_ts AS DATETIME), 'UTC')), 'Europe/Berlin')
-            ) AS DATE) AS activity_date,
+            DATE(TIMESTAMP(CAST(event_ts AS DATETIME), 'UTC'), 'Europe/Berlin') AS activity_date,
             area AS metric_value
           FROM raw.events
           WHERE
@@ -77,9 +75,7 @@ FROM (
           FROM (
             SELECT
               account_id AS account_id,
-              CAST(TIMESTAMP(
-                DATETIME(TIMESTAMP(DATETIME(CAST(event_ts AS DATETIME), 'UTC')), 'Europe/Berlin')
-              ) AS DATE) AS activity_date,
+              DATE(TIMESTAMP(CAST(event_ts AS DATETIME), 'UTC'), 'Europe/Berlin') AS activity_date,
               area AS metric_value
             FROM raw.events
             WHERE

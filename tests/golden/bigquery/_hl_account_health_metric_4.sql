@@ -39,9 +39,7 @@ FROM (
         FROM (
           SELECT
             account_id AS account_id,
-            CAST(TIMESTAMP(
-              DATETIME(TIMESTAMP(DATETIME(CAST(event_ts AS DATETIME), 'UTC')), 'Europe/Berlin')
-            ) AS DATE) AS activity_date,
+            DATE(TIMESTAMP(CAST(event_ts AS DATETIME), 'UTC'), 'Europe/Berlin') AS activity_date,
             NULL AS metric_value
           FROM raw.events
           WHERE
@@ -76,9 +74,7 @@ FROM (
     FROM (
       SELECT
         account_id AS account_id,
-        CAST(TIMESTAMP(
-          DATETIME(TIMESTAMP(DATETIME(CAST(event_ts AS DATETIME), 'UTC')), 'Europe/Berlin')
-        ) AS DATE) AS activity_date,
+        DATE(TIMESTAMP(CAST(event_ts AS DATETIME), 'UTC'), 'Europe/Berlin') AS activity_date,
         NULL AS metric_value
       FROM raw.events
       WHERE

@@ -52,7 +52,7 @@ FROM (
         FROM (
           SELECT
             account_id AS account_id,
-            CAST(TIMESTAMP(DATETIME(CAST(responded_at AS TIMESTAMP), 'Europe/Berlin')) AS DATE) AS activity_date,
+            DATE(CAST(responded_at AS TIMESTAMP), 'Europe/Berlin') AS activity_date,
             CASE WHEN score >= 9 THEN 100 WHEN score >= 7 THEN 0 ELSE -100 END AS metric_value
           FROM raw.nps
           WHERE
@@ -256,7 +256,7 @@ FROM (
                 FROM (
                   SELECT
                     account_id AS account_id,
-                    CAST(TIMESTAMP(DATETIME(CAST(responded_at AS TIMESTAMP), 'Europe/Berlin')) AS DATE) AS activity_date,
+                    DATE(CAST(responded_at AS TIMESTAMP), 'Europe/Berlin') AS activity_date,
                     CASE WHEN score >= 9 THEN 100 WHEN score >= 7 THEN 0 ELSE -100 END AS metric_value
                   FROM raw.nps
                   WHERE
@@ -295,7 +295,7 @@ FROM (
     FROM (
       SELECT
         account_id AS account_id,
-        CAST(TIMESTAMP(DATETIME(CAST(responded_at AS TIMESTAMP), 'Europe/Berlin')) AS DATE) AS activity_date,
+        DATE(CAST(responded_at AS TIMESTAMP), 'Europe/Berlin') AS activity_date,
         CASE WHEN score >= 9 THEN 100 WHEN score >= 7 THEN 0 ELSE -100 END AS metric_value
       FROM raw.nps
       WHERE

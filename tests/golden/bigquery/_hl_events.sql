@@ -5,9 +5,7 @@ CREATE OR REPLACE VIEW analytics._hl_events AS
 SELECT
   user_id AS user_id,
   account_id AS account_id,
-  CAST(TIMESTAMP(
-    DATETIME(TIMESTAMP(DATETIME(CAST(event_ts AS DATETIME), 'UTC')), 'Europe/Berlin')
-  ) AS DATE) AS activity_date,
+  DATE(TIMESTAMP(CAST(event_ts AS DATETIME), 'UTC'), 'Europe/Berlin') AS activity_date,
   event_type AS event_name,
   CASE
     WHEN event_type IN ('checkout', 'review')
