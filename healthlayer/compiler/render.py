@@ -9,6 +9,7 @@ from sqlglot.errors import ErrorLevel
 from sqlglot.errors import UnsupportedError as SqlglotUnsupportedError
 
 from healthlayer.compiler import sql
+from healthlayer.compiler.dialects.spark import prepare_spark
 from healthlayer.compiler.plan import Relation
 from healthlayer.compiler.sources import FILE_READERS, SOURCE_META_KEY
 from healthlayer.errors import UnsupportedError
@@ -45,6 +46,8 @@ def _bigquery(query: exp.Expr | exp.Query) -> exp.Expr | exp.Query:
 # or engine before it is rendered.
 PREPARE: dict[str, Callable[[exp.Expr | exp.Query], exp.Expr | exp.Query]] = {
     "bigquery": _bigquery,
+    "databricks": prepare_spark,
+    "spark": prepare_spark,
 }
 
 
@@ -64,12 +67,16 @@ def render_query(relation: Relation, dialect: str, pretty: bool = True) -> str:
         raise UnsupportedError(f"relation '{relation.name}' cannot be rendered for {dialect}: {error}") from None
 
 
-def render_create_view(relation: Relation, schema: str, dialect: str, name: str | None = None) -> str:
-    """Render CREATE OR REPLACE VIEW for a relation in a schema."""
+def render_create_view(relation: Relation, schema: str, dialect: str, name: str | None = None,
+                       comment: str | None = None) -> str:
+    """Render CREATE OR REPLACE VIEW for a relation in a schema, with a COMMENT clause when `comment` is set."""
     check_dialect(dialect)
     _check_file_sources(relation.query, dialect)
+    properties = None
+    if comment is not None:
+        properties = exp.Properties(expressions=[exp.SchemaCommentProperty(this=sql.string(comment))])
     create = exp.Create(this=sql.table(name or relation.name, schema), kind="VIEW", replace=True,
-                        expression=_prepare(relation.query, dialect))
+                        expression=_prepare(relation.query, dialect), properties=properties)
     try:
         return create.sql(dialect=dialect, pretty=True, unsupported_level=ErrorLevel.RAISE)
     except SqlglotUnsupportedError as error:
