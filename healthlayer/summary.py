@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlglot
 from rich.console import Console
 
 from healthlayer.adapters.base import Adapter
@@ -18,13 +19,18 @@ def _view(adapter: Adapter, name: str) -> str:
     return f'"{adapter.schema}"."{name}"'
 
 
+def _fetch(adapter: Adapter, statement: str) -> tuple[list[str], list[tuple]]:
+    """Run a query written in DuckDB SQL, translated by sqlglot for other dialects (Spark reads "x" as a string)."""
+    if adapter.dialect != "duckdb":
+        statement = sqlglot.transpile(statement, read="duckdb", write=adapter.dialect)[0]
+    return adapter.fetch(statement)
+
+
 def _require_views(project: Project, adapter: Adapter) -> None:
     names = list(project.stickiness) + list(project.tier_mix) + list(project.health_scores)
     if project.alerts:
         names.append(ALERTS_VIEW)
-    _, rows = adapter.fetch("SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
-                            [adapter.schema])
-    present = {row[0] for row in rows}
+    present = adapter.relation_names()
     missing = [name for name in names if name not in present]
     if missing:
         raise HealthlayerError(f"views {', '.join(missing)} are not deployed in schema '{adapter.schema}'; "
@@ -34,14 +40,13 @@ def _require_views(project: Project, adapter: Adapter) -> None:
 def print_summary(project: Project, adapter: Adapter, console: Console) -> None:
     """Print the latest day of each kind of output view of a deployed project.
 
-    NOTE: these read-only queries are written in SQL that DuckDB and PostgreSQL accept; other
-    engines may need them rendered through sqlglot.
+    The queries are written in DuckDB SQL and translated by sqlglot for other dialects.
     """
     _require_views(project, adapter)
     global_stickiness = [name for name, item in project.stickiness.items() if not item.by]
     if global_stickiness:
         name = global_stickiness[0]
-        columns, rows = adapter.fetch(f"SELECT * FROM {_view(adapter, name)} ORDER BY activity_date DESC LIMIT 1")
+        columns, rows = _fetch(adapter, f"SELECT * FROM {_view(adapter, name)} ORDER BY activity_date DESC LIMIT 1")
         print_table(console, f"Stickiness on the last day of data ({name}, level "
                     f"{project.stickiness[name].level})", columns, rows)
 
@@ -54,18 +59,21 @@ def print_summary(project: Project, adapter: Adapter, console: Console) -> None:
         if target is not None:
             selected += [f"{target.tier}_share", "meets_target"]
         column_sql = ", ".join(f'"{column}"' for column in selected)
-        columns, rows = adapter.fetch(
+        columns, rows = _fetch(
+            adapter,
             f"SELECT {column_sql} FROM {_view(adapter, name)} WHERE activity_date = "
             f"(SELECT MAX(activity_date) FROM {_view(adapter, name)}) ORDER BY mau DESC, account_id LIMIT {TOP_ACCOUNTS}")
         goal = f", target {target.tier} share >= {target.min_share:.0%}" if target else ""
         print_table(console, f"Tier mix of the {TOP_ACCOUNTS} largest accounts by MAU ({name}{goal})", columns, rows)
 
     for name in project.health_scores:
-        columns, rows = adapter.fetch(
+        columns, rows = _fetch(
+            adapter,
             f"SELECT band, COUNT(*) AS accounts, ROUND(AVG(health_score), 1) AS mean_score FROM {_view(adapter, name)} "
             f"WHERE as_of_date = (SELECT MAX(as_of_date) FROM {_view(adapter, name)}) GROUP BY band ORDER BY mean_score DESC")
         print_table(console, f"Health bands on the last day ({name})", columns, rows)
-        columns, rows = adapter.fetch(
+        columns, rows = _fetch(
+            adapter,
             f"SELECT account_id, ROUND(health_score, 1) AS health_score, band, ROUND(coverage, 2) AS coverage "
             f"FROM {_view(adapter, name)} WHERE as_of_date = (SELECT MAX(as_of_date) FROM {_view(adapter, name)}) "
             f"AND health_score IS NOT NULL ORDER BY health_score DESC, account_id LIMIT {TOP_ACCOUNTS}")
@@ -74,8 +82,9 @@ def print_summary(project: Project, adapter: Adapter, console: Console) -> None:
     if project.alerts:
         recent = (f"FROM {_view(adapter, ALERTS_VIEW)} WHERE detected_date > "
                   f"(SELECT MAX(activity_date) FROM {_view(adapter, TIERS_VIEW)}) - INTERVAL 30 DAY")
-        _, counted = adapter.fetch(f"SELECT COUNT(*) {recent}")
-        columns, rows = adapter.fetch(
+        _, counted = _fetch(adapter, f"SELECT COUNT(*) {recent}")
+        columns, rows = _fetch(
+            adapter,
             f"SELECT alert_type, account_id, user_id, detected_date, respond_by, reason {recent} "
             f"ORDER BY detected_date DESC, account_id, user_id LIMIT {TOP_ACCOUNTS}")
         total = counted[0][0]

@@ -10,7 +10,10 @@ from healthlayer.adapters.base import Adapter
 from healthlayer.errors import HealthlayerError
 
 ENTRY_POINT_GROUP = "healthlayer.adapters"
-BUILT_IN = {"duckdb": "healthlayer.adapters.duckdb:DuckDBAdapter"}
+BUILT_IN = {
+    "duckdb": "healthlayer.adapters.duckdb:DuckDBAdapter",
+    "spark": "healthlayer.adapters.spark:SparkAdapter",
+}
 
 
 def available_adapters() -> dict[str, str]:
