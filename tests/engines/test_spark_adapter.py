@@ -9,8 +9,12 @@ the deepest, and one test deploys the whole project.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
@@ -466,3 +470,56 @@ def test_shop_views_in_los_angeles_session(spark_engine: SparkEngine, shop_table
         spark_engine.session.sql(f"DROP DATABASE IF EXISTS {schema} CASCADE")
 
     assert not problems, "views differ from the reference with the session in America/Los_Angeles:\n" + "\n".join(problems)
+
+
+# The default Hive metastore, across processes
+
+
+HIVE_SETUP = """
+import sys
+from pathlib import Path
+
+from healthlayer import api
+from healthlayer.adapters.spark import SparkAdapter
+
+project = Path(sys.argv[1])
+with SparkAdapter({"master": "local[1]", "schema": "analytics"}, project) as adapter:
+    adapter.execute("CREATE DATABASE raw")
+    adapter.execute("CREATE TABLE raw.visits USING parquet AS SELECT * FROM VALUES "
+                    "('a1', 'u1', TIMESTAMP_NTZ '2024-05-01 10:00:00', 'open'), "
+                    "('a1', 'u2', TIMESTAMP_NTZ '2024-05-02 23:30:00', 'open'), "
+                    "('a2', 'u3', TIMESTAMP_NTZ '2024-05-03 08:00:00', 'open') "
+                    "AS visits(account_id, user_id, visited_at, action)")
+api.deploy_project(project)
+"""
+
+
+@pytest.mark.slow
+def test_hive_views_persist_across_processes(tmp_path: Path):
+    # Each process starts its own driver with the target's defaults: Hive catalog, Derby
+    # metastore and warehouse inside the project folder.
+    project = tmp_path / "visits"
+    (project / "models").mkdir(parents=True)
+    (project / "healthlayer.yml").write_text(
+        "name: visits\npaths: [models]\n"
+        "targets:\n  spark: {type: spark, master: 'local[1]', schema: analytics}\n", encoding="utf-8")
+    (project / "models" / "views.yml").write_text(
+        "sources:\n"
+        "  - {name: visits, table: raw.visits, account: account_id, user: user_id, timestamp: visited_at, "
+        "event_name: action}\n"
+        "engagement:\n  source: visits\n  tiers: [{name: visitor, events: '*'}]\n", encoding="utf-8")
+    environment = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}
+
+    setup = subprocess.run([sys.executable, "-c", HIVE_SETUP, str(project)], cwd=tmp_path, env=environment,
+                           capture_output=True, text=True, timeout=300)
+    assert setup.returncode == 0, setup.stderr[-3000:]
+    queried = subprocess.run(
+        [str(Path(sys.executable).parent / "healthlayer"), "query", "--project", str(project), "--format", "json",
+         "SELECT COUNT(*) AS user_days, COUNT(DISTINCT user_id) AS users FROM analytics.engagement_tiers_daily"],
+        cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300)
+
+    assert queried.returncode == 0, queried.stderr[-3000:]
+    # The users' tiers last from their visit to the last day of data, 2024-05-03: 3 + 2 + 1 days.
+    assert json.loads(queried.stdout) == [{"user_days": 6, "users": 3}]
+    assert (project / "metastore_db").is_dir()
+    assert (project / "spark-warehouse" / "raw.db").is_dir()
