@@ -419,7 +419,7 @@ def test_days_between_dates(spark_engine: SparkEngine, session_time_zone: str):
 
 
 def test_add_days_with_column(spark_engine: SparkEngine, instants: str):
-    # A day count from a column must survive rendering; sqlglot drops it from INTERVAL (expr) DAY.
+    # The day count is a BIGINT column, which Spark's DATE_ADD rejects unless it is cast to INT.
     day = exp.Cast(this=sql.column("utc_wall_clock"), to=exp.DataType.build("DATE"))
     expression = sql.add_days(day, sql.column("position"))
 
