@@ -25,9 +25,7 @@ def _require_views(project: Project, adapter: Adapter) -> None:
     names = list(project.stickiness) + list(project.tier_mix) + list(project.health_scores)
     if project.alerts:
         names.append(ALERTS_VIEW)
-    _, rows = adapter.fetch("SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
-                            [adapter.schema])
-    present = {row[0] for row in rows}
+    present = adapter.relation_names()
     missing = [name for name in names if name not in present]
     if missing:
         raise HealthlayerError(f"views {', '.join(missing)} are not deployed in schema '{adapter.schema}'; "

@@ -67,6 +67,11 @@ class Adapter(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None: ...
 
+    def relation_names(self) -> set[str]:
+        """Return the names of the tables and views in the deploy schema, read from information_schema."""
+        _, rows = self.fetch("SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [self.schema])
+        return {row[0] for row in rows}
+
     def qualified(self, name: str) -> str:
         """Return the SQL reference to a relation of the deploy schema."""
         return sql.table(name, self.schema).sql(dialect=self.dialect)
@@ -94,11 +99,14 @@ class Adapter(abc.ABC):
                 "rename or move them, or deploy to another schema (one project per schema)")
         return owned
 
-    def check_data_range(self, plan: Plan) -> None:
-        """Read every event once through the bounds view, so bad rows fail the deploy and not later queries."""
+    def check_data_range(self, plan: Plan, schema: str | None = None) -> None:
+        """Read every event once through the bounds view, so bad rows fail the deploy and not later queries.
+
+        `schema` is where the plan's views are read, the deploy schema by default.
+        """
         if BOUNDS not in {relation.name for relation in plan.relations}:
             return
-        statement = exp.select("first_date", "last_date").from_(sql.table(BOUNDS, self.schema))
+        statement = exp.select("first_date", "last_date").from_(sql.table(BOUNDS, schema or self.schema))
         _, rows = self.fetch(statement.sql(dialect=self.dialect))
         first_date, last_date = rows[0]
         if first_date is None or last_date is None:

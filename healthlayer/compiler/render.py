@@ -10,8 +10,8 @@ from sqlglot.errors import ErrorLevel
 from sqlglot.errors import UnsupportedError as SqlglotUnsupportedError
 
 from healthlayer.compiler import sql
-from healthlayer.compiler.dialects import bigquery, clickhouse
-from healthlayer.compiler.dialects import postgres
+from healthlayer.compiler.dialects import bigquery, clickhouse, postgres
+from healthlayer.compiler.dialects.spark import prepare_spark
 from healthlayer.compiler.plan import Relation
 from healthlayer.compiler.sources import FILE_READERS, SOURCE_META_KEY
 from healthlayer.errors import UnsupportedError
@@ -40,7 +40,9 @@ def _check_file_sources(query: exp.Expr | exp.Query, dialect: str) -> None:
 PREPARE: dict[str, Callable[[exp.Expr | exp.Query], exp.Expr | exp.Query]] = {
     "bigquery": bigquery.prepare,
     "clickhouse": clickhouse.prepare,
+    "databricks": prepare_spark,
     "postgres": postgres.prepare,
+    "spark": prepare_spark,
 }
 
 
@@ -66,12 +68,16 @@ def render_query(relation: Relation, dialect: str, pretty: bool = True) -> str:
         raise UnsupportedError(f"relation '{relation.name}' cannot be rendered for {dialect}: {error}") from None
 
 
-def render_create_view(relation: Relation, schema: str, dialect: str, name: str | None = None) -> str:
-    """Render CREATE OR REPLACE VIEW for a relation in a schema."""
+def render_create_view(relation: Relation, schema: str, dialect: str, name: str | None = None,
+                       comment: str | None = None) -> str:
+    """Render CREATE OR REPLACE VIEW for a relation in a schema, with a COMMENT clause when `comment` is set."""
     check_dialect(dialect)
     _check_file_sources(relation.query, dialect)
+    properties = None
+    if comment is not None:
+        properties = exp.Properties(expressions=[exp.SchemaCommentProperty(this=sql.string(comment))])
     create = exp.Create(this=sql.table(name or relation.name, schema), kind="VIEW", replace=True,
-                        expression=_prepare(relation.query, dialect))
+                        expression=_prepare(relation.query, dialect), properties=properties)
     try:
         return create.sql(dialect=dialect, pretty=True, unsupported_level=ErrorLevel.RAISE)
     except SqlglotUnsupportedError as error:

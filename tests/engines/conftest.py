@@ -10,7 +10,7 @@ import pytest
 from engines.duckdb_engine import DuckDBEngine
 from engines.engine import Engine
 
-ENGINE_FIXTURES = ["duckdb_engine", "postgres_engine", "clickhouse_engine"]
+ENGINE_FIXTURES = ["duckdb_engine", "postgres_engine", "clickhouse_engine", "spark_engine"]
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +58,27 @@ def postgres_engine(postgres_server: object) -> Engine:
 
     assert isinstance(postgres_server, PostgresServer)
     return PostgresEngine(postgres_server)
+
+
+@pytest.fixture(scope="session")
+def spark_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """Start one local Spark session for every Spark test; starting a JVM takes several seconds."""
+    from engines.spark_engine import java_missing_message
+
+    problem = java_missing_message()
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        problem = "PySpark is not installed; install the test extra: pip install -e '.[test]'"
+    if problem is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(problem, pytrace=False)
+        pytest.skip(problem)
+    from engines.spark_engine import SparkEngine
+
+    engine = SparkEngine(tmp_path_factory.mktemp("spark"))
+    yield engine
+    engine.close()
 
 
 @pytest.fixture(params=ENGINE_FIXTURES)

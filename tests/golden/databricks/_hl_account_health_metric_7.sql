@@ -52,7 +52,15 @@ FROM (
         FROM (
           SELECT
             account_id AS account_id,
-            CAST(FROM_UTC_TIMESTAMP(CAST(responded_at AS TIMESTAMP), 'Europe/Berlin') AS DATE) AS activity_date,
+            CAST(CONVERT_TIMEZONE(
+              'UTC',
+              'Europe/Berlin',
+              TIMESTAMPADD(
+                MICROSECOND,
+                UNIX_MICROS(CAST(responded_at AS TIMESTAMP)),
+                CAST('1970-01-01 00:00:00' AS TIMESTAMP_NTZ)
+              )
+            ) AS DATE) AS activity_date,
             CASE WHEN score >= 9 THEN 100 WHEN score >= 7 THEN 0 ELSE -100 END AS metric_value
           FROM raw.nps
           WHERE
@@ -70,7 +78,7 @@ FROM (
     ) AS g
     JOIN (
       SELECT
-        CAST(DATEADD(DAY, o.day_offset, b.first_date) AS DATE) AS calendar_date
+        CAST(DATEADD(DAY, CAST(o.day_offset AS INT), b.first_date) AS DATE) AS calendar_date
       FROM (
         SELECT
           d0.digit + d1.digit * 10 + d2.digit * 100 + d3.digit * 1000 + d4.digit * 10000 AS day_offset
@@ -256,7 +264,15 @@ FROM (
                 FROM (
                   SELECT
                     account_id AS account_id,
-                    CAST(FROM_UTC_TIMESTAMP(CAST(responded_at AS TIMESTAMP), 'Europe/Berlin') AS DATE) AS activity_date,
+                    CAST(CONVERT_TIMEZONE(
+                      'UTC',
+                      'Europe/Berlin',
+                      TIMESTAMPADD(
+                        MICROSECOND,
+                        UNIX_MICROS(CAST(responded_at AS TIMESTAMP)),
+                        CAST('1970-01-01 00:00:00' AS TIMESTAMP_NTZ)
+                      )
+                    ) AS DATE) AS activity_date,
                     CASE WHEN score >= 9 THEN 100 WHEN score >= 7 THEN 0 ELSE -100 END AS metric_value
                   FROM raw.nps
                   WHERE
@@ -281,7 +297,7 @@ FROM (
         ) AS bq
       ) AS b
       WHERE
-        o.day_offset <= DATEDIFF(DAY, b.first_date, b.last_date)
+        o.day_offset <= DATEDIFF(b.last_date, b.first_date)
     ) AS c
       ON c.calendar_date >= g.first_date
   ) AS sp
@@ -295,7 +311,15 @@ FROM (
     FROM (
       SELECT
         account_id AS account_id,
-        CAST(FROM_UTC_TIMESTAMP(CAST(responded_at AS TIMESTAMP), 'Europe/Berlin') AS DATE) AS activity_date,
+        CAST(CONVERT_TIMEZONE(
+          'UTC',
+          'Europe/Berlin',
+          TIMESTAMPADD(
+            MICROSECOND,
+            UNIX_MICROS(CAST(responded_at AS TIMESTAMP)),
+            CAST('1970-01-01 00:00:00' AS TIMESTAMP_NTZ)
+          )
+        ) AS DATE) AS activity_date,
         CASE WHEN score >= 9 THEN 100 WHEN score >= 7 THEN 0 ELSE -100 END AS metric_value
       FROM raw.nps
       WHERE

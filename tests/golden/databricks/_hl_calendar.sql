@@ -3,7 +3,7 @@
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics._hl_calendar AS
 SELECT
-  CAST(DATEADD(DAY, o.day_offset, b.first_date) AS DATE) AS calendar_date
+  CAST(DATEADD(DAY, CAST(o.day_offset AS INT), b.first_date) AS DATE) AS calendar_date
 FROM (
   SELECT
     d0.digit + d1.digit * 10 + d2.digit * 100 + d3.digit * 1000 + d4.digit * 10000 AS day_offset
@@ -169,4 +169,4 @@ CROSS JOIN (
   FROM analytics._hl_bounds
 ) AS b
 WHERE
-  o.day_offset <= DATEDIFF(DAY, b.first_date, b.last_date)
+  o.day_offset <= DATEDIFF(b.last_date, b.first_date)

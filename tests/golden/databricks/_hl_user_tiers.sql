@@ -28,7 +28,7 @@ FROM (
       SELECT
         u.account_id,
         u.user_id,
-        CAST(DATEADD(DAY, o.day_offset, u.activity_date) AS DATE) AS activity_date,
+        CAST(DATEADD(DAY, CAST(o.day_offset AS INT), u.activity_date) AS DATE) AS activity_date,
         SUM(u.events_rank_1) AS events_rank_1,
         SUM(u.events_rank_2) AS events_rank_2,
         SUM(u.events_rank_3) AS events_rank_3
@@ -73,13 +73,13 @@ FROM (
       GROUP BY
         u.account_id,
         u.user_id,
-        CAST(DATEADD(DAY, o.day_offset, u.activity_date) AS DATE)
+        CAST(DATEADD(DAY, CAST(o.day_offset AS INT), u.activity_date) AS DATE)
     ) AS w
     LEFT JOIN (
       SELECT
         v.account_id,
         v.user_id,
-        CAST(DATEADD(DAY, o.day_offset, v.activity_date) AS DATE) AS activity_date,
+        CAST(DATEADD(DAY, CAST(o.day_offset AS INT), v.activity_date) AS DATE) AS activity_date,
         COUNT(DISTINCT v.member_value) AS distinct_values
       FROM (
         SELECT DISTINCT
@@ -116,7 +116,7 @@ FROM (
       GROUP BY
         v.account_id,
         v.user_id,
-        CAST(DATEADD(DAY, o.day_offset, v.activity_date) AS DATE)
+        CAST(DATEADD(DAY, CAST(o.day_offset AS INT), v.activity_date) AS DATE)
     ) AS dv3
       ON w.account_id = dv3.account_id
       AND w.user_id = dv3.user_id

@@ -16,7 +16,7 @@ SELECT
   t.account_id,
   t.user_id,
   t.transition_date AS detected_date,
-  CAST(DATEADD(HOUR, 48, CAST(CAST(DATEADD(DAY, 1, t.transition_date) AS DATE) AS TIMESTAMP)) AS TIMESTAMP) AS respond_by,
+  CAST(TIMESTAMPADD(HOUR, 48, CAST(CAST(DATEADD(DAY, 1, t.transition_date) AS DATE) AS TIMESTAMP_NTZ)) AS TIMESTAMP_NTZ) AS respond_by,
   CONCAT(
     'tier dropped from ',
     CASE

@@ -39,7 +39,7 @@ FROM (
         FROM (
           SELECT
             account_id AS account_id,
-            CAST(CONVERT_TIMEZONE('UTC', 'Europe/Berlin', event_ts) AS DATE) AS activity_date,
+            CAST(CONVERT_TIMEZONE('UTC', 'Europe/Berlin', CAST(event_ts AS TIMESTAMP_NTZ)) AS DATE) AS activity_date,
             NULL AS metric_value
           FROM raw.events
           WHERE
@@ -74,7 +74,7 @@ FROM (
     FROM (
       SELECT
         account_id AS account_id,
-        CAST(CONVERT_TIMEZONE('UTC', 'Europe/Berlin', event_ts) AS DATE) AS activity_date,
+        CAST(CONVERT_TIMEZONE('UTC', 'Europe/Berlin', CAST(event_ts AS TIMESTAMP_NTZ)) AS DATE) AS activity_date,
         NULL AS metric_value
       FROM raw.events
       WHERE

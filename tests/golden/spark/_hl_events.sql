@@ -5,7 +5,7 @@ CREATE OR REPLACE VIEW analytics._hl_events AS
 SELECT
   user_id AS user_id,
   account_id AS account_id,
-  CAST(CONVERT_TIMEZONE('UTC', 'Europe/Berlin', event_ts) AS DATE) AS activity_date,
+  CAST(CONVERT_TIMEZONE('UTC', 'Europe/Berlin', CAST(event_ts AS TIMESTAMP_NTZ)) AS DATE) AS activity_date,
   event_type AS event_name,
   CASE
     WHEN event_type IN ('checkout', 'review')

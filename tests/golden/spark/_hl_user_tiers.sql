@@ -28,7 +28,7 @@ FROM (
       SELECT
         u.account_id,
         u.user_id,
-        CAST(DATE_ADD(u.activity_date, o.day_offset) AS DATE) AS activity_date,
+        CAST(DATE_ADD(u.activity_date, CAST(o.day_offset AS INT)) AS DATE) AS activity_date,
         SUM(u.events_rank_1) AS events_rank_1,
         SUM(u.events_rank_2) AS events_rank_2,
         SUM(u.events_rank_3) AS events_rank_3
@@ -73,13 +73,13 @@ FROM (
       GROUP BY
         u.account_id,
         u.user_id,
-        CAST(DATE_ADD(u.activity_date, o.day_offset) AS DATE)
+        CAST(DATE_ADD(u.activity_date, CAST(o.day_offset AS INT)) AS DATE)
     ) AS w
     LEFT JOIN (
       SELECT
         v.account_id,
         v.user_id,
-        CAST(DATE_ADD(v.activity_date, o.day_offset) AS DATE) AS activity_date,
+        CAST(DATE_ADD(v.activity_date, CAST(o.day_offset AS INT)) AS DATE) AS activity_date,
         COUNT(DISTINCT v.member_value) AS distinct_values
       FROM (
         SELECT DISTINCT
@@ -116,7 +116,7 @@ FROM (
       GROUP BY
         v.account_id,
         v.user_id,
-        CAST(DATE_ADD(v.activity_date, o.day_offset) AS DATE)
+        CAST(DATE_ADD(v.activity_date, CAST(o.day_offset AS INT)) AS DATE)
     ) AS dv3
       ON w.account_id = dv3.account_id
       AND w.user_id = dv3.user_id

@@ -16,7 +16,7 @@ SELECT
   t.account_id,
   t.user_id,
   t.transition_date AS detected_date,
-  CAST(DATE_ADD(CAST(CAST(DATE_ADD(t.transition_date, 1) AS DATE) AS TIMESTAMP), 48) AS TIMESTAMP) AS respond_by,
+  CAST(TIMESTAMPADD(HOUR, 48, CAST(CAST(DATE_ADD(t.transition_date, 1) AS DATE) AS TIMESTAMP_NTZ)) AS TIMESTAMP_NTZ) AS respond_by,
   CONCAT(
     'tier dropped from ',
     CASE
