@@ -94,11 +94,14 @@ class Adapter(abc.ABC):
                 "rename or move them, or deploy to another schema (one project per schema)")
         return owned
 
-    def check_data_range(self, plan: Plan) -> None:
-        """Read every event once through the bounds view, so bad rows fail the deploy and not later queries."""
+    def check_data_range(self, plan: Plan, schema: str | None = None) -> None:
+        """Read every event once through the bounds view, so bad rows fail the deploy and not later queries.
+
+        `schema` is where the views were created, the deploy schema by default.
+        """
         if BOUNDS not in {relation.name for relation in plan.relations}:
             return
-        statement = exp.select("first_date", "last_date").from_(sql.table(BOUNDS, self.schema))
+        statement = exp.select("first_date", "last_date").from_(sql.table(BOUNDS, schema or self.schema))
         _, rows = self.fetch(statement.sql(dialect=self.dialect))
         first_date, last_date = rows[0]
         if first_date is None or last_date is None:

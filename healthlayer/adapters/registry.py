@@ -23,6 +23,7 @@ BUILT_IN = {
     "duckdb": "healthlayer.adapters.duckdb:DuckDBAdapter",
     "clickhouse": "healthlayer.adapters.clickhouse:ClickHouseAdapter",
     "postgres": "healthlayer.adapters.postgres:PostgresAdapter",
+    "snowflake": "healthlayer.adapters.snowflake:SnowflakeAdapter",
 }
 
 
