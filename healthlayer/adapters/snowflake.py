@@ -23,6 +23,9 @@ MANIFEST = INTERNAL_PREFIX + "manifest"
 _PLAIN_SCHEMA = r"^[a-z_][a-z0-9_]{0,254}$"
 # Type codes of snowflake.connector.constants.FIELD_TYPES.
 _DATE, _TIMESTAMP_LTZ, _TIMESTAMP_TZ, _TIMESTAMP_NTZ = 3, 6, 7, 8
+# Kinds of schema objects that INFORMATION_SCHEMA.TABLES and VIEWS do not list, as SHOW names them.
+OTHER_OBJECT_KINDS = ("USER FUNCTIONS", "PROCEDURES", "SEQUENCES", "STAGES", "FILE FORMATS", "PIPES", "STREAMS",
+                      "TASKS")
 # Session parameters of healthlayer's own session, so that the values it reads back do not depend on
 # account or user defaults. The deployed views do not depend on them.
 SESSION_PARAMETERS = {"TIMEZONE": "UTC", "TIMESTAMP_TYPE_MAPPING": "TIMESTAMP_NTZ", "WEEK_START": 0}
@@ -59,8 +62,8 @@ class SnowflakeSettings(BaseModel):
         if self.connection_name is None:
             missing = [key for key in ("account", "user") if getattr(self, key) is None]
             if missing:
-                raise ValueError(f"missing {' and '.join(missing)}; set them, or set connection_name to use a "
-                                 "connection of ~/.snowflake/connections.toml")
+                raise ValueError(f"missing {' and '.join(missing)}; set {'them' if len(missing) > 1 else 'it'}, or set "
+                                 "connection_name to use a connection of ~/.snowflake/connections.toml")
         if self.authenticator == "snowflake_jwt" and self.private_key_file is None and self.connection_name is None:
             raise ValueError("authenticator snowflake_jwt needs private_key_file (and private_key_file_pwd "
                              "if the key is encrypted)")
@@ -73,9 +76,9 @@ def _settings_problems(error: ValidationError) -> str:
     """Describe validation errors by key and message, never by the rejected value."""
     problems = []
     for item in error.errors():
-        key = ".".join(map(str, item["loc"])) or "settings"
+        key = ".".join(map(str, item["loc"]))
         message = item["msg"].removeprefix("Value error, ")
-        problems.append(f"{key}: {message}")
+        problems.append(f"{key}: {message}" if key else message)
     return "; ".join(problems)
 
 
@@ -129,12 +132,14 @@ class SnowflakeAdapter(Adapter):
                 arguments[key] = secret.get_secret_value()
         return arguments
 
-    def _message(self, error: Exception) -> str:
-        """Return a driver error's message with every secret of the settings replaced by ***."""
-        text = getattr(error, "msg", None) or str(error)
+    def _redact(self, text: str) -> str:
+        """Return text with every secret of the settings replaced by ***."""
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
+
+    def _message(self, error: Exception) -> str:
+        return self._redact(getattr(error, "msg", None) or str(error))
 
     def __repr__(self) -> str:
         return f"SnowflakeAdapter(database={self.database!r}, schema={self.schema!r})"
@@ -151,7 +156,7 @@ class SnowflakeAdapter(Adapter):
         self.fetch(statement)
 
     def fetch(self, statement: str, parameters: list[Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
-        logger.debug("snowflake: %s", statement)
+        logger.debug("snowflake: %s", self._redact(statement))
         try:
             with self.connection.cursor() as cursor:
                 cursor.execute(statement, parameters or None)
@@ -191,7 +196,11 @@ class SnowflakeAdapter(Adapter):
         return rows[0][0] > 0
 
     def _objects(self, schema: str) -> dict[str, tuple[str, str | None]]:
-        """Return a schema's tables and views by lower-cased name, each with the owner mark the manifest has."""
+        """Return a schema's tables and views by lower-cased name, each with the owner mark the manifest has.
+
+        NOTE: the manifest records names only, so a view that a person replaced under a listed name
+        still counts as the project's view.
+        """
         _, rows = self.fetch(
             "SELECT TABLE_NAME, 'VIEW' FROM INFORMATION_SCHEMA.VIEWS WHERE UPPER(TABLE_SCHEMA) = %s "
             "UNION ALL SELECT TABLE_NAME, 'TABLE' FROM INFORMATION_SCHEMA.TABLES "
@@ -204,6 +213,15 @@ class SnowflakeAdapter(Adapter):
                 exp.select("view_name", "owner_comment").from_(sql.table(MANIFEST, schema)).sql(dialect=self.dialect))
             marks = {str(name).lower(): str(comment) for name, comment in manifest_rows}
         return {name: (kind, marks.get(name) if kind == "VIEW" else None) for name, kind in kinds.items()}
+
+    def _other_objects(self, schema: str) -> list[str]:
+        """Return objects of a schema other than tables and views, as 'kind name'; a swap would drop them."""
+        found = []
+        for kind in OTHER_OBJECT_KINDS:
+            columns, rows = self.fetch(f"SHOW {kind} IN SCHEMA {schema}")
+            name_index = [column.lower() for column in columns].index("name")
+            found += [f"{kind.lower().removeprefix('user ')} {row[name_index]}" for row in rows]
+        return sorted(found)
 
     # Deploy.
 
@@ -220,7 +238,7 @@ class SnowflakeAdapter(Adapter):
         return create.sql(dialect=self.dialect)
 
     def _reset_staging(self, plan: Plan) -> None:
-        """Drop a staging schema left by an earlier deploy of this project; raise if it holds anything else."""
+        """Drop a staging schema left by an earlier deploy of this project; raise if it contains anything else."""
         staging = self.staging_schema
         if self._schema_exists(staging):
             objects = self._objects(staging)
@@ -256,9 +274,11 @@ class SnowflakeAdapter(Adapter):
                 "or set switch: replace")
         if self.config.switch == "swap":
             others = sorted(set(existing) - owned)
+            if target_exists and not others:
+                others = self._other_objects(target)
             if others:
                 raise OwnershipError(
-                    f"schema {target} holds objects that project '{plan.project_name}' did not create: "
+                    f"schema {target} contains objects that project '{plan.project_name}' did not create: "
                     f"{', '.join(others)}; a swap deploy replaces the whole schema, so move them, deploy to "
                     "another schema, or set switch: replace")
 
@@ -279,9 +299,11 @@ class SnowflakeAdapter(Adapter):
         return DeployResult(target, views, tuple(stale))
 
     def _swap(self, target: str, staging: str, target_exists: bool) -> None:
+        # NOTE: the emulator rejects SWAP WITH and RENAME TO, so this path runs only in
+        # tests/engines/test_snowflake_live.py, which has not yet run against a live account.
         if target_exists:
             self.execute(f"ALTER SCHEMA {staging} SWAP WITH {target}")
-            # The staging name now holds the previous views.
+            # The staging name now contains the previous views.
             self.execute(f"DROP SCHEMA {staging} CASCADE")
         else:
             self.execute(f"ALTER SCHEMA {staging} RENAME TO {target}")

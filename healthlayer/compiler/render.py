@@ -74,7 +74,7 @@ def _relative(query: exp.Expr | exp.Query, relation_name: str) -> exp.Expr | exp
     """Return a copy of a query that reads plan relations without their schema.
 
     Raise when a source table has no schema either, since it would then be looked up in the
-    view's schema, which holds only healthlayer's views.
+    view's schema, which contains only healthlayer's views.
     """
     query = query.copy()
     ctes = {cte.alias_or_name for cte in query.find_all(exp.CTE)}
