@@ -318,19 +318,23 @@ def test_expression_gaps_on_emulator(engine: SnowflakeEngine, group: str, tmp_pa
 
 def test_expression_gaps_rendered():
     query = exp.select(*[parse_expression(text, {"area", "amount"}, "value", condition=False, boolean_columns=set())
-                         for text in ["try_cast(area as int)", "(amount > 0) is not false"]])
-    relation = Relation("probe", query, "internal", "", ("a", "b"))
+                         for text in ["try_cast(area as int)", "(amount > 0) is not false", "ltrim(area)",
+                                      "trim(area, 'x')"]])
+    relation = Relation("probe", query, "internal", "", ("a", "b", "c", "d"))
 
     statement = render_query(relation, "snowflake", pretty=False)
 
     assert "TRY_CAST(CAST(area AS VARCHAR) AS INT)" in statement
     assert "NOT ((amount > 0) IS NOT DISTINCT FROM FALSE)" in statement
+    assert "LTRIM(area)" in statement
+    assert "TRIM(area, 'x')" in statement
 
 
 def test_emulator_trim_drops_arguments(engine: SnowflakeEngine):
     rows = run(engine, "SELECT LENGTH(LTRIM(' Lib ')) AS l, LENGTH(TRIM('xlibx', 'x')) AS t")
 
-    # Snowflake returns (4, 3). healthlayer's SQL keeps LTRIM and the characters (tests/golden).
+    # Snowflake returns (4, 3). The Snowflake SQL keeps LTRIM and the characters, as
+    # test_expression_gaps_rendered checks.
     assert rows == [(3, 5)]
 
 
