@@ -19,25 +19,6 @@ def duckdb_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     return DuckDBEngine(tmp_path_factory.mktemp("duckdb"))
 
 
-# Tests that fail on Snowflake's emulator for a reason outside healthlayer's SQL, by test id. Each is
-# a strict xfail, so it fails once the reason is gone. test_snowflake_adapter.py runs the other
-# expressions of these groups.
-KNOWN_FAILURES = {
-    "test_expression_metrics[snowflake_engine-text]":
-        "fakesnow 0.12.1 rewrites LTRIM, RTRIM and TRIM(x, chars) to TRIM(x), dropping the side and the characters",
-    "test_expression_metrics[snowflake_engine-casts]":
-        "Snowflake has no 4-byte float: FLOAT, FLOAT4 and REAL are 64-bit, so cast(amount as float) * 3 "
-        "keeps digits that the reference's DuckDB FLOAT rounds away",
-}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        reason = KNOWN_FAILURES.get(item.name)
-        if reason:
-            item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
-
-
 @pytest.fixture(scope="session")
 def clickhouse_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """ClickHouse embedded through chdb; in CI a missing chdb fails instead of skipping."""
