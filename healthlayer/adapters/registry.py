@@ -24,6 +24,7 @@ BUILT_IN = {
     "clickhouse": "healthlayer.adapters.clickhouse:ClickHouseAdapter",
     "postgres": "healthlayer.adapters.postgres:PostgresAdapter",
     "spark": "healthlayer.adapters.spark:SparkAdapter",
+    "snowflake": "healthlayer.adapters.snowflake:SnowflakeAdapter",
 }
 
 

@@ -15,6 +15,8 @@ from healthlayer.definitions.project import Project, redact_issues
 from healthlayer.errors import DefinitionError
 
 INTERNAL_PREFIX = "_hl_"
+# Key in the meta of a table node that references another relation of the plan; its value is the name.
+RELATION_META_KEY = "healthlayer_relation"
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,9 @@ class PlanBuilder:
     def table(self, name: str) -> exp.Table:
         """Return a reference to a relation that is already in the plan."""
         self.plan.get(name)
-        return sql.table(name, self.schema)
+        reference = sql.table(name, self.schema)
+        reference.meta[RELATION_META_KEY] = name
+        return reference
 
     def add(self, name: str, query: exp.Query, kind: Literal["output", "internal"], description: str,
             origin: tuple[str, str] | None = None) -> str:

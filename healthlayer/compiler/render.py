@@ -10,9 +10,9 @@ from sqlglot.errors import ErrorLevel
 from sqlglot.errors import UnsupportedError as SqlglotUnsupportedError
 
 from healthlayer.compiler import sql
-from healthlayer.compiler.dialects import bigquery, clickhouse, postgres
+from healthlayer.compiler.dialects import bigquery, clickhouse, postgres, snowflake
 from healthlayer.compiler.dialects.spark import prepare_spark
-from healthlayer.compiler.plan import Relation
+from healthlayer.compiler.plan import RELATION_META_KEY, Relation
 from healthlayer.compiler.sources import FILE_READERS, SOURCE_META_KEY
 from healthlayer.errors import UnsupportedError
 
@@ -42,8 +42,14 @@ PREPARE: dict[str, Callable[[exp.Expr | exp.Query], exp.Expr | exp.Query]] = {
     "clickhouse": clickhouse.prepare,
     "databricks": prepare_spark,
     "postgres": postgres.prepare,
+    "snowflake": snowflake.prepare,
     "spark": prepare_spark,
 }
+
+# Dialects whose views read the other relations of the plan by unqualified name. Snowflake resolves
+# unqualified names in a view's definition in the view's own schema, so such views keep working
+# after their schema is swapped with or renamed to the target schema.
+RELATIVE_REFERENCES = frozenset({"snowflake"})
 
 
 def _prepare(query: exp.Expr | exp.Query, dialect: str) -> exp.Expr | exp.Query:
@@ -58,26 +64,63 @@ def render_statement(statement: str, dialect: str) -> str:
     return _prepare(sqlglot.parse_one(statement, read="duckdb"), dialect).sql(dialect=dialect)
 
 
-def render_query(relation: Relation, dialect: str, pretty: bool = True) -> str:
+def _relative(query: exp.Expr | exp.Query, relation_name: str) -> exp.Expr | exp.Query:
+    """Return a copy of a query that reads plan relations without their schema.
+
+    Raise when a source table has no schema either, since it would then be looked up in the
+    view's schema, which contains only healthlayer's views.
+    """
+    query = query.copy()
+    ctes = {cte.alias_or_name for cte in query.find_all(exp.CTE)}
+    for table in query.find_all(exp.Table):
+        if table.meta.get(RELATION_META_KEY):
+            table.set("db", None)
+            table.set("catalog", None)
+        elif isinstance(table.this, exp.Identifier) and not table.db and table.name not in ctes:
+            raise UnsupportedError(
+                f"view '{relation_name}' reads table '{table.name}' without a schema; write the source's "
+                "table as schema.table or database.schema.table, since an unqualified name in a view is "
+                "looked up in the view's own schema")
+    return query
+
+
+def _query_for(relation: Relation, dialect: str, relative_references: bool | None) -> exp.Expr | exp.Query:
+    relative = dialect in RELATIVE_REFERENCES if relative_references is None else relative_references
+    query = _relative(relation.query, relation.name) if relative else relation.query
+    return _prepare(query, dialect)
+
+
+def render_query(relation: Relation, dialect: str, pretty: bool = True,
+                 relative_references: bool | None = None) -> str:
     """Render a relation's query; constructs the dialect cannot express raise UnsupportedError."""
     check_dialect(dialect)
     _check_file_sources(relation.query, dialect)
     try:
-        return _prepare(relation.query, dialect).sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
+        query = _query_for(relation, dialect, relative_references)
+        return query.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
     except SqlglotUnsupportedError as error:
         raise UnsupportedError(f"relation '{relation.name}' cannot be rendered for {dialect}: {error}") from None
 
 
 def render_create_view(relation: Relation, schema: str, dialect: str, name: str | None = None,
-                       comment: str | None = None) -> str:
-    """Render CREATE OR REPLACE VIEW for a relation in a schema, with a COMMENT clause when `comment` is set."""
+                       comment: str | None = None, relative_references: bool | None = None,
+                       copy_grants: bool = False) -> str:
+    """Render CREATE OR REPLACE VIEW for a relation in a schema.
+
+    `comment` adds a COMMENT clause. `relative_references` reads the other relations of the plan
+    by unqualified name; None takes the dialect's default (RELATIVE_REFERENCES). `copy_grants`
+    keeps the privileges of the view it replaces (Snowflake's COPY GRANTS).
+    """
     check_dialect(dialect)
     _check_file_sources(relation.query, dialect)
-    properties = None
+    properties = []
     if comment is not None:
-        properties = exp.Properties(expressions=[exp.SchemaCommentProperty(this=sql.string(comment))])
+        properties.append(exp.SchemaCommentProperty(this=sql.string(comment)))
+    if copy_grants:
+        properties.append(exp.CopyGrantsProperty())
     create = exp.Create(this=sql.table(name or relation.name, schema), kind="VIEW", replace=True,
-                        expression=_prepare(relation.query, dialect), properties=properties)
+                        expression=_query_for(relation, dialect, relative_references),
+                        properties=exp.Properties(expressions=properties) if properties else None)
     try:
         return create.sql(dialect=dialect, pretty=True, unsupported_level=ErrorLevel.RAISE)
     except SqlglotUnsupportedError as error:

@@ -9,8 +9,9 @@ import pytest
 
 from engines.duckdb_engine import DuckDBEngine
 from engines.engine import Engine
+from engines.snowflake_engine import SnowflakeEngine, emulator
 
-ENGINE_FIXTURES = ["duckdb_engine", "postgres_engine", "clickhouse_engine", "spark_engine"]
+ENGINE_FIXTURES = ["duckdb_engine", "postgres_engine", "clickhouse_engine", "spark_engine", "snowflake_engine"]
 
 
 @pytest.fixture(scope="session")
@@ -79,6 +80,17 @@ def spark_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine = SparkEngine(tmp_path_factory.mktemp("spark"))
     yield engine
     engine.close()
+
+
+@pytest.fixture(scope="session")
+def snowflake_engine() -> Iterator[Engine]:
+    """Snowflake emulated in process by fakesnow; CI installs fakesnow with the test extra."""
+    try:
+        import fakesnow  # noqa: F401
+    except ImportError as error:
+        pytest.fail(f"fakesnow is not installed ({error}); install the test extra: pip install -e '.[test]'")
+    with emulator():
+        yield SnowflakeEngine()
 
 
 @pytest.fixture(params=ENGINE_FIXTURES)

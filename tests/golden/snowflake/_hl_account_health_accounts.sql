@@ -13,7 +13,7 @@ FROM (
     SELECT
       account_id,
       activity_date
-    FROM analytics._hl_events
+    FROM _hl_events
     WHERE
       NOT account_id IS NULL
   ) AS r
@@ -41,5 +41,5 @@ FROM (
   GROUP BY
     r.account_id
 ) AS g
-JOIN analytics._hl_calendar AS c
+JOIN _hl_calendar AS c
   ON c.calendar_date >= g.first_date

@@ -237,5 +237,5 @@ FROM (
     v.metric_6 AS raw_1_5,
     v.metric_7 AS raw_2_0,
     v.attribute_0 AS raw_2_1
-  FROM analytics._hl_account_health_values AS v
+  FROM _hl_account_health_values AS v
 ) AS r

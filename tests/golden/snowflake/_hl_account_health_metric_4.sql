@@ -31,7 +31,7 @@ FROM (
         SELECT
           account_id,
           as_of_date AS activity_date
-        FROM analytics._hl_account_health_accounts
+        FROM _hl_account_health_accounts
         UNION ALL
         SELECT
           r.account_id,
@@ -55,14 +55,14 @@ FROM (
         JOIN (
           SELECT DISTINCT
             account_id
-          FROM analytics._hl_account_health_accounts
+          FROM _hl_account_health_accounts
         ) AS m
           ON r.account_id = m.account_id
       ) AS e
       GROUP BY
         account_id
     ) AS g
-    JOIN analytics._hl_calendar AS c
+    JOIN _hl_calendar AS c
       ON c.calendar_date >= g.first_date
   ) AS sp
   LEFT JOIN (

@@ -44,7 +44,7 @@ FROM (
         SELECT
           account_id,
           as_of_date AS activity_date
-        FROM analytics._hl_account_health_accounts
+        FROM _hl_account_health_accounts
         UNION ALL
         SELECT
           r.account_id,
@@ -61,7 +61,7 @@ FROM (
         JOIN (
           SELECT DISTINCT
             account_id
-          FROM analytics._hl_account_health_accounts
+          FROM _hl_account_health_accounts
         ) AS m
           ON r.account_id = m.account_id
       ) AS e
@@ -248,7 +248,7 @@ FROM (
                 SELECT
                   account_id,
                   as_of_date AS activity_date
-                FROM analytics._hl_account_health_accounts
+                FROM _hl_account_health_accounts
                 UNION ALL
                 SELECT
                   r.account_id,
@@ -265,7 +265,7 @@ FROM (
                 JOIN (
                   SELECT DISTINCT
                     account_id
-                  FROM analytics._hl_account_health_accounts
+                  FROM _hl_account_health_accounts
                 ) AS m
                   ON r.account_id = m.account_id
               ) AS e
@@ -276,7 +276,7 @@ FROM (
           CROSS JOIN (
             SELECT
               MAX(as_of_date) AS last_date
-            FROM analytics._hl_account_health_accounts
+            FROM _hl_account_health_accounts
           ) AS ld
         ) AS bq
       ) AS b

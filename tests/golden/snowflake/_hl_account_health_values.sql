@@ -25,25 +25,25 @@ SELECT
   j_metric_6.metric_6,
   j_metric_7.metric_7,
   j_attribute_0.metric_value AS attribute_0
-FROM analytics._hl_account_health_accounts AS sp
-CROSS JOIN analytics._hl_bounds AS db
-LEFT JOIN analytics.stickiness_daily_by_account AS j_metric_0
+FROM _hl_account_health_accounts AS sp
+CROSS JOIN _hl_bounds AS db
+LEFT JOIN stickiness_daily_by_account AS j_metric_0
   ON sp.account_id = j_metric_0.account_id
   AND sp.as_of_date = j_metric_0.activity_date
-LEFT JOIN analytics.tier_mix_daily AS j_metric_1
+LEFT JOIN tier_mix_daily AS j_metric_1
   ON sp.account_id = j_metric_1.account_id
   AND sp.as_of_date = j_metric_1.activity_date
-LEFT JOIN analytics._hl_account_health_metric_2 AS j_metric_2
+LEFT JOIN _hl_account_health_metric_2 AS j_metric_2
   ON sp.account_id = j_metric_2.account_id AND sp.as_of_date = j_metric_2.as_of_date
-LEFT JOIN analytics._hl_account_health_metric_3 AS j_metric_3
+LEFT JOIN _hl_account_health_metric_3 AS j_metric_3
   ON sp.account_id = j_metric_3.account_id AND sp.as_of_date = j_metric_3.as_of_date
-LEFT JOIN analytics._hl_account_health_metric_4 AS j_metric_4
+LEFT JOIN _hl_account_health_metric_4 AS j_metric_4
   ON sp.account_id = j_metric_4.account_id AND sp.as_of_date = j_metric_4.as_of_date
-LEFT JOIN analytics._hl_account_health_metric_5 AS j_metric_5
+LEFT JOIN _hl_account_health_metric_5 AS j_metric_5
   ON sp.account_id = j_metric_5.account_id AND sp.as_of_date = j_metric_5.as_of_date
-LEFT JOIN analytics._hl_account_health_metric_6 AS j_metric_6
+LEFT JOIN _hl_account_health_metric_6 AS j_metric_6
   ON sp.account_id = j_metric_6.account_id AND sp.as_of_date = j_metric_6.as_of_date
-LEFT JOIN analytics._hl_account_health_metric_7 AS j_metric_7
+LEFT JOIN _hl_account_health_metric_7 AS j_metric_7
   ON sp.account_id = j_metric_7.account_id AND sp.as_of_date = j_metric_7.as_of_date
 LEFT JOIN (
   SELECT

@@ -5,4 +5,4 @@ CREATE OR REPLACE VIEW analytics._hl_bounds AS
 SELECT
   MIN(activity_date) AS first_date,
   MAX(activity_date) AS last_date
-FROM analytics._hl_events
+FROM _hl_events

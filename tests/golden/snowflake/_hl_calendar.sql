@@ -166,7 +166,7 @@ FROM (
 CROSS JOIN (
   SELECT
     *
-  FROM analytics._hl_bounds
+  FROM _hl_bounds
 ) AS b
 WHERE
   o.day_offset <= DATEDIFF(DAY, b.first_date, b.last_date)

@@ -11,7 +11,7 @@ WITH neighbours AS (
     LAG(activity_date) OVER (PARTITION BY account_id, user_id ORDER BY activity_date) AS previous_date,
     LAG(tier_rank) OVER (PARTITION BY account_id, user_id ORDER BY activity_date) AS previous_rank,
     LEAD(activity_date) OVER (PARTITION BY account_id, user_id ORDER BY activity_date) AS next_date
-  FROM analytics._hl_user_tiers
+  FROM _hl_user_tiers
 )
 SELECT
   transition_date,
@@ -39,7 +39,7 @@ FROM (
     n.tier_rank AS from_rank,
     0 AS to_rank
   FROM neighbours AS n
-  CROSS JOIN analytics._hl_bounds AS b
+  CROSS JOIN _hl_bounds AS b
   WHERE
     (
       n.next_date IS NULL

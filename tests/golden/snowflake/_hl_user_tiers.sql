@@ -40,7 +40,7 @@ FROM (
           CAST(COUNT(CASE WHEN tier_rank >= 1 THEN 1 END) AS BIGINT) AS events_rank_1,
           CAST(COUNT(CASE WHEN tier_rank >= 2 THEN 1 END) AS BIGINT) AS events_rank_2,
           CAST(COUNT(CASE WHEN tier_rank >= 3 THEN 1 END) AS BIGINT) AS events_rank_3
-        FROM analytics._hl_events
+        FROM _hl_events
         WHERE
           NOT account_id IS NULL
         GROUP BY
@@ -87,7 +87,7 @@ FROM (
           user_id,
           activity_date,
           order_id AS member_value
-        FROM analytics._hl_events
+        FROM _hl_events
         WHERE
           tier_rank >= 3 AND NOT order_id IS NULL AND NOT account_id IS NULL
       ) AS v
@@ -122,7 +122,7 @@ FROM (
       AND w.user_id = dv3.user_id
       AND w.activity_date = dv3.activity_date
   ) AS w
-  CROSS JOIN analytics._hl_bounds AS b
+  CROSS JOIN _hl_bounds AS b
   WHERE
     w.activity_date <= b.last_date
 ) AS r

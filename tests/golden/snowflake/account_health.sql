@@ -106,7 +106,7 @@ FROM (
         (
           CAST(CASE WHEN NOT c.raw_2_0 IS NULL THEN 60.0 ELSE 0.0 END + CASE WHEN NOT c.raw_2_1 IS NULL THEN 40.0 ELSE 0.0 END AS DOUBLE)
         ) / 100.0 AS coverage_2
-      FROM analytics._hl_account_health_components AS c
+      FROM _hl_account_health_components AS c
     ) AS s
   ) AS h
 ) AS t

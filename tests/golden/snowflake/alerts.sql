@@ -16,7 +16,7 @@ SELECT
   t.account_id,
   t.user_id,
   t.transition_date AS detected_date,
-  CAST(DATEADD(HOUR, 48, CAST(CAST(DATEADD(DAY, 1, t.transition_date) AS DATE) AS TIMESTAMP)) AS TIMESTAMP) AS respond_by,
+  CAST(DATEADD(HOUR, 48, CAST(CAST(DATEADD(DAY, 1, t.transition_date) AS DATE) AS TIMESTAMPNTZ)) AS TIMESTAMPNTZ) AS respond_by,
   CONCAT(
     'tier dropped from ',
     CASE
@@ -41,6 +41,6 @@ SELECT
       THEN 'power'
     END
   ) AS reason
-FROM analytics._hl_transition_ranks AS t
+FROM _hl_transition_ranks AS t
 WHERE
   t.from_rank >= 3 AND t.to_rank <= 2

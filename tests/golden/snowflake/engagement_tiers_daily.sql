@@ -18,5 +18,5 @@ SELECT
   END AS tier,
   t.tier_rank,
   CAST(DATEADD(DAY, -6, t.activity_date) AS DATE) >= b.first_date AS is_complete
-FROM analytics._hl_user_tiers AS t
-CROSS JOIN analytics._hl_bounds AS b
+FROM _hl_user_tiers AS t
+CROSS JOIN _hl_bounds AS b

@@ -20,7 +20,7 @@ FROM (
   FROM (
     SELECT
       c.calendar_date AS activity_date
-    FROM analytics._hl_calendar AS c
+    FROM _hl_calendar AS c
   ) AS sp
   LEFT JOIN (
     WITH spans AS (
@@ -31,7 +31,7 @@ FROM (
         SELECT DISTINCT
           user_id AS member_key,
           activity_date
-        FROM analytics._hl_events
+        FROM _hl_events
         WHERE
           tier_rank >= 2
       ) AS f
@@ -87,4 +87,4 @@ FROM (
   ) AS dl
     ON sp.activity_date = dl.delta_date
 ) AS k
-CROSS JOIN analytics._hl_bounds AS b
+CROSS JOIN _hl_bounds AS b

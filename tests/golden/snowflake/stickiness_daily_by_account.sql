@@ -38,13 +38,13 @@ FROM (
       SELECT
         account_id AS account_id,
         MIN(activity_date) AS first_date
-      FROM analytics._hl_events
+      FROM _hl_events
       WHERE
         NOT account_id IS NULL
       GROUP BY
         account_id
     ) AS g
-    JOIN analytics._hl_calendar AS c
+    JOIN _hl_calendar AS c
       ON c.calendar_date >= g.first_date
   ) AS sp
   LEFT JOIN (
@@ -58,7 +58,7 @@ FROM (
           account_id AS account_id,
           user_id AS member_key,
           activity_date
-        FROM analytics._hl_events
+        FROM _hl_events
         WHERE
           NOT account_id IS NULL
       ) AS f
@@ -120,4 +120,4 @@ FROM (
   ) AS dl
     ON sp.account_id = dl.account_id AND sp.activity_date = dl.delta_date
 ) AS k
-CROSS JOIN analytics._hl_bounds AS b
+CROSS JOIN _hl_bounds AS b

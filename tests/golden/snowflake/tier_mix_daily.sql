@@ -51,13 +51,13 @@ FROM (
       SELECT
         account_id AS account_id,
         MIN(activity_date) AS first_date
-      FROM analytics._hl_events
+      FROM _hl_events
       WHERE
         NOT account_id IS NULL
       GROUP BY
         account_id
     ) AS g
-    JOIN analytics._hl_calendar AS c
+    JOIN _hl_calendar AS c
       ON c.calendar_date >= g.first_date
   ) AS sp
   LEFT JOIN (
@@ -98,7 +98,7 @@ FROM (
             CAST(COUNT(CASE WHEN tier_rank >= 1 THEN 1 END) AS BIGINT) AS events_rank_1,
             CAST(COUNT(CASE WHEN tier_rank >= 2 THEN 1 END) AS BIGINT) AS events_rank_2,
             CAST(COUNT(CASE WHEN tier_rank >= 3 THEN 1 END) AS BIGINT) AS events_rank_3
-          FROM analytics._hl_events
+          FROM _hl_events
           WHERE
             NOT account_id IS NULL
           GROUP BY
@@ -208,7 +208,7 @@ FROM (
             user_id,
             activity_date,
             order_id AS member_value
-          FROM analytics._hl_events
+          FROM _hl_events
           WHERE
             tier_rank >= 3 AND NOT order_id IS NULL AND NOT account_id IS NULL
         ) AS v
@@ -312,4 +312,4 @@ FROM (
   ) AS pd
     ON sp.account_id = pd.account_id AND sp.activity_date = pd.activity_date
 ) AS k
-CROSS JOIN analytics._hl_bounds AS b
+CROSS JOIN _hl_bounds AS b

@@ -28,5 +28,5 @@ SELECT
   END AS to_tier,
   CASE WHEN t.to_rank > t.from_rank THEN 'up' ELSE 'down' END AS direction,
   CAST(DATEADD(DAY, -7, t.transition_date) AS DATE) >= b.first_date AS is_complete
-FROM analytics._hl_transition_ranks AS t
-CROSS JOIN analytics._hl_bounds AS b
+FROM _hl_transition_ranks AS t
+CROSS JOIN _hl_bounds AS b
