@@ -113,7 +113,7 @@ def render_create_view(relation: Relation, schema: str, dialect: str, name: str 
     """
     check_dialect(dialect)
     _check_file_sources(relation.query, dialect)
-    properties = []
+    properties: list[exp.Property] = []
     if comment is not None:
         properties.append(exp.SchemaCommentProperty(this=sql.string(comment)))
     if copy_grants:
