@@ -28,6 +28,7 @@ from reference.cases import (
     STANDARD_VIEWS,
     UTC_TIMESTAMP,
     at,
+    expression_project,
 )
 from reference.parity import (
     REPOSITORY,
@@ -167,34 +168,11 @@ def test_tier_thresholds_and_filter(tmp_path):
 
 @pytest.mark.parametrize("group", list(EXPRESSION_GROUPS))
 def test_expression_metrics(tmp_path, group):
-    # Each account has one event, so a metric's `max` is the expression's value on that row and
-    # its `count` is 1 when the row passes the filter. The health score shows each metric in its
-    # own category, scored on a straight line that no value here reaches the ends of, so the
-    # category score is a function of the value alone.
-    rows = [
-        event(0, f"u{index}", f"a{index:02d}", "commit", amount=amount, area=area)
-        for index, (amount, area) in enumerate(zip(EXPRESSION_AMOUNTS, EXPRESSION_AREAS))
-    ]
-    metrics = []
-    for index, text in enumerate(EXPRESSION_GROUPS[group]):
-        if group.startswith("filters"):
-            metrics.append({"name": f"m{index}", "source": "events", "aggregate": "count", "filter": text, "window": 1})
-        else:
-            metrics.append({"name": f"m{index}", "source": "events", "aggregate": "max", "value": text, "window": 1})
-    categories = [
-        {
-            "name": f"c_{metric['name']}",
-            "weight": 1,
-            "components": [
-                {"name": "k", "weight": 1, "metric": metric["name"], "score": {"function": "linear", "lower": -1000, "upper": 1000}}
-            ],
-        }
-        for metric in metrics
-    ]
-    health = {"name": "account_health_daily", "population": {"source": "events"}, "normalize": True, "categories": categories}
-    project_definitions = definitions(account_metrics=metrics, health_scores=[health])
+    texts = EXPRESSION_GROUPS[group]
+    rows, project_definitions = expression_project(texts, group.startswith("filters"),
+                                                   EXPRESSION_AMOUNTS, EXPRESSION_AREAS)
     problems = deploy_and_compare(tmp_path, project_definitions, rows)
-    legend = [f"c_m{index}: {text}" for index, text in enumerate(EXPRESSION_GROUPS[group])]
+    legend = [f"c_m{index}: {text}" for index, text in enumerate(texts)]
     assert not problems, "deployed views differ from the reference:\n" + "\n".join([*problems, "categories:", *legend])
 
 

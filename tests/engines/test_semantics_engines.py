@@ -8,7 +8,7 @@ tests also cover the cases where engines give different results.
 from pathlib import Path
 
 import pytest
-from reference.builders import definitions, event
+from reference.builders import definitions
 from reference.cases import (
     DST_LOGS,
     EDGE_CASES,
@@ -18,6 +18,7 @@ from reference.cases import (
     PORTABLE_EXPRESSION_GROUPS,
     STANDARD_VIEWS,
     UTC_TIMESTAMP,
+    expression_project,
 )
 
 from engines.engine import Engine
@@ -56,26 +57,8 @@ EXPRESSION_CHUNKS = {
 
 @pytest.mark.parametrize("chunk", list(EXPRESSION_CHUNKS))
 def test_expression_metrics(engine, chunk, tmp_path: Path):
-    # Each account has one event, so a metric's `max` is the expression's value on that row and
-    # its `count` is 1 when the row passes the filter, as in the DuckDB parity test of the same name.
-    rows = [
-        event(0, f"u{index}", f"a{index:02d}", "commit", amount=amount, area=area)
-        for index, (amount, area) in enumerate(zip(PORTABLE_AMOUNTS, PORTABLE_AREAS))
-    ]
-    metrics = []
-    for index, text in enumerate(EXPRESSION_CHUNKS[chunk]):
-        if chunk.startswith("filters"):
-            metrics.append({"name": f"m{index}", "source": "events", "aggregate": "count", "filter": text, "window": 1})
-        else:
-            metrics.append({"name": f"m{index}", "source": "events", "aggregate": "max", "value": text, "window": 1})
-    categories = [
-        {"name": f"c_{metric['name']}", "weight": 1, "components": [
-            {"name": "k", "weight": 1, "metric": metric["name"], "score": {"function": "linear", "lower": -1000, "upper": 1000}},
-        ]}
-        for metric in metrics
-    ]
-    health = {"name": "account_health_daily", "population": {"source": "events"}, "normalize": True, "categories": categories}
-    project_definitions = definitions(account_metrics=metrics, health_scores=[health])
+    texts = EXPRESSION_CHUNKS[chunk]
+    rows, project_definitions = expression_project(texts, chunk.startswith("filters"), PORTABLE_AMOUNTS, PORTABLE_AREAS)
     problems = deploy_rows_and_compare(engine, tmp_path / f"expr_{chunk.replace(' ', '_')}", project_definitions, rows)
-    legend = [f"c_m{index}: {text}" for index, text in enumerate(EXPRESSION_CHUNKS[chunk])]
+    legend = [f"c_m{index}: {text}" for index, text in enumerate(texts)]
     assert not problems, f"{engine.adapter_type} views differ from the reference:\n" + "\n".join([*problems, "categories:", *legend])

@@ -5,7 +5,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from .builders import event
+from .builders import definitions, event
 
 UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
 NAIVE_TIMESTAMP = pa.timestamp("us")
@@ -152,3 +152,32 @@ PORTABLE_EXPRESSION_GROUPS = {
 }
 PORTABLE_AMOUNTS = [-7.5, -2.5, -0.5, 0.0, 0.1, 0.5, 1.25, 2.5, 3.5, 4.25, 123.5, None, 1.0, 2.0, -0.25]
 PORTABLE_AREAS = ["lib", " Lib ", "app", None, "3", "12.5", "a_c", "", "LIB", "xlibx", "b", "Z", "lib2", "ab", "zz"]
+
+
+def expression_project(texts: list[str], as_filters: bool, amounts: list[Any], areas: list[Any]
+                       ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Return the rows and definitions that show each expression as a health-score category.
+
+    Each account has one event, so a metric's `max` is the expression's value on that row and its
+    `count` is 1 when the row passes the filter. The health score shows each metric in its own
+    category, scored on a straight line that no value here reaches the ends of, so the category
+    score is a function of the value alone. Category `c_m<i>` shows `texts[i]`.
+    """
+    rows = [
+        event(0, f"u{index}", f"a{index:02d}", "commit", amount=amount, area=area)
+        for index, (amount, area) in enumerate(zip(amounts, areas))
+    ]
+    metrics = []
+    for index, text in enumerate(texts):
+        if as_filters:
+            metrics.append({"name": f"m{index}", "source": "events", "aggregate": "count", "filter": text, "window": 1})
+        else:
+            metrics.append({"name": f"m{index}", "source": "events", "aggregate": "max", "value": text, "window": 1})
+    score = {"function": "linear", "lower": -1000, "upper": 1000}
+    categories = [
+        {"name": f"c_{metric['name']}", "weight": 1,
+         "components": [{"name": "k", "weight": 1, "metric": metric["name"], "score": score}]}
+        for metric in metrics
+    ]
+    health = {"name": "account_health_daily", "population": {"source": "events"}, "normalize": True, "categories": categories}
+    return rows, definitions(account_metrics=metrics, health_scores=[health])
