@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -76,12 +77,34 @@ class _BoundedEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
 
 
 def _make_environment(variables: Mapping[str, Any], environ: Mapping[str, str],
-                      revealed: set[str] | None = None) -> jinja2.Environment:
-    """Return the template environment; values that env_var() returns are added to `revealed`."""
+                      revealed: set[str] | None = None,
+                      placeholders: dict[str, str] | None = None) -> jinja2.Environment:
+    """Return the template environment; values that env_var() returns are added to `revealed`.
+
+    With `placeholders`, each env_var() value in the output text is replaced by a token of letters
+    and digits, recorded in `placeholders` (token to value). The YAML parser then never reads the
+    value itself, so quotes, backslashes, `#` or line breaks in a secret can neither change it nor
+    add keys; `restore_placeholders` puts the values back into the parsed strings.
+    """
+    values: list[str] = []
+    nonce = secrets.token_hex(6)
+
+    def finalize(output: Any) -> Any:
+        if placeholders is None or not isinstance(output, str):
+            return output
+        # Longer values first, so that a value inside another value does not split it.
+        for index, value in sorted(enumerate(values), key=lambda item: -len(item[1])):
+            if value and value in output:
+                token = f"hlenv{nonce}n{index}x"
+                placeholders[token] = value
+                output = output.replace(value, token)
+        return output
+
     environment = _BoundedEnvironment(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
+        finalize=finalize,
     )
 
     def var(name: str, default: Any = _MISSING) -> Any:
@@ -99,6 +122,7 @@ def _make_environment(variables: Mapping[str, Any], environ: Mapping[str, str],
         if name in environ:
             if revealed is not None:
                 revealed.add(environ[name])
+            values.append(environ[name])
             return environ[name]
         if default is _MISSING:
             raise _UndefinedVariable(
@@ -127,11 +151,15 @@ def render_template(
     variables: Mapping[str, Any],
     environ: Mapping[str, str] | None = None,
     revealed: set[str] | None = None,
+    placeholders: dict[str, str] | None = None,
 ) -> tuple[str | None, list[Issue]]:
-    """Render the Jinja in a definition file; return the text, or None and the issues."""
+    """Render the Jinja in a definition file; return the text, or None and the issues.
+
+    With `placeholders`, env_var() values appear in the text as tokens (see `_make_environment`).
+    """
     if "{{" not in text and "{%" not in text and "{#" not in text:
         return text, []
-    environment = _make_environment(variables, os.environ if environ is None else environ, revealed)
+    environment = _make_environment(variables, os.environ if environ is None else environ, revealed, placeholders)
     try:
         template = environment.from_string(text)
         template.filename = TEMPLATE_NAME
@@ -282,11 +310,30 @@ def load_file(
         line = text[: text.index("{%")].count("\n") + 1
         return None, [Issue("template-statement", "Jinja statements ({% ... %}) are not supported", Location(path, line),
                             "Use expressions only: {{ var('name', default) }} or {{ env_var('NAME') }}.")]
-    rendered, issues = render_template(text, path, variables, environ, revealed)
+    placeholders: dict[str, str] = {}
+    rendered, issues = render_template(text, path, variables, environ, revealed, placeholders)
     if rendered is None:
         return None, issues
     if len(rendered) > MAX_FILE_BYTES:
         return None, [Issue("file-too-large", f"the rendered file has {len(rendered):,} characters, more than the "
                             f"{MAX_FILE_BYTES:,} a definition file may have", Location(path),
                             "Check the Jinja expressions of this file; they expand to too much text.")]
-    return parse_yaml(rendered, path)
+    loaded, issues = parse_yaml(rendered, path)
+    if loaded is not None and placeholders:
+        loaded.data = restore_placeholders(loaded.data, placeholders)
+    return loaded, issues
+
+
+def restore_placeholders(data: Any, placeholders: Mapping[str, str]) -> Any:
+    """Return parsed data with every placeholder token in its strings replaced by its env_var() value."""
+    if isinstance(data, str):
+        for token, value in placeholders.items():
+            if token in data:
+                data = data.replace(token, value)
+        return data
+    if isinstance(data, dict):
+        return {restore_placeholders(key, placeholders): restore_placeholders(value, placeholders)
+                for key, value in data.items()}
+    if isinstance(data, list):
+        return [restore_placeholders(item, placeholders) for item in data]
+    return data
