@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlglot
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlglot import exp
 
 from healthlayer.adapters.base import Adapter, DeployedView, DeployResult
@@ -36,6 +36,12 @@ GENERATION_INFIX = "_hl_"
 _TIMESTAMP_TYPES = ("Date", "Date32", "DateTime", "DateTime64")
 
 
+# Databases that ClickHouse creates itself; views created there do not survive the session.
+SYSTEM_DATABASES = frozenset({"system", "information_schema"})
+# Database engines that store view definitions on disk.
+PERSISTENT_ENGINES = frozenset({"Atomic", "Ordinary", "Replicated"})
+
+
 class ClickHouseSettings(BaseModel):
     """Settings of a `clickhouse` target.
 
@@ -47,6 +53,13 @@ class ClickHouseSettings(BaseModel):
 
     path: str = Field("healthlayer.chdb", min_length=1)
     schema_name: str = Field("analytics", alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+
+    @field_validator("schema_name")
+    @classmethod
+    def _not_system(cls, value: str) -> str:
+        if value in SYSTEM_DATABASES:
+            raise ValueError(f"'{value}' is a ClickHouse system database, which keeps no views; choose another schema")
+        return value
 
 
 class Client(abc.ABC):
@@ -131,7 +144,12 @@ class ClickHouseAdapter(Adapter):
         except self.client.errors as error:
             raise WarehouseError(f"ClickHouse rejected a query: {_first_line(error)}") from None
         columns = list(table.column_names)
-        values = [table.column(index).to_pylist() for index in range(table.num_columns)]
+        try:
+            values = [table.column(index).to_pylist() for index in range(table.num_columns)]
+        except UnicodeDecodeError as error:
+            raise WarehouseError(f"a String value of the result is not valid UTF-8 ({error.reason} at byte "
+                                 f"{error.start}); convert it in the query, for example with hex() or "
+                                 "toValidUTF8()") from None
         return columns, list(zip(*values)) if values else []
 
     def timestamp_types(self, plan_sources: dict[str, tuple[str, str]]) -> dict[str, bool]:
@@ -159,6 +177,10 @@ class ClickHouseAdapter(Adapter):
         """Build the plan's views in a new generation database, check it, then point the schema's views at it."""
         schema = self.config.schema_name
         self.execute(f"CREATE DATABASE IF NOT EXISTS {_name(schema)}")
+        _, engines = self.fetch(f"SELECT engine FROM system.databases WHERE name = {_literal(schema)}")
+        if engines and engines[0][0] not in PERSISTENT_ENGINES:
+            raise WarehouseError(f"database '{schema}' has engine {engines[0][0]}, which does not keep view definitions; "
+                                 f"deploy to a database with engine {', '.join(sorted(PERSISTENT_ENGINES))}")
         owned = self.owned_views(plan, self._existing_objects(schema))
 
         generation = f"{schema}{GENERATION_INFIX}{uuid.uuid4().hex[:12]}"

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from healthlayer.adapters.base import Adapter, DeployedView, DeployResult
 from healthlayer.compiler.dialects.postgres import check_identifier
@@ -55,7 +55,23 @@ class PostgresSettings(BaseModel):
     # Seconds to wait for the connection to open.
     connect_timeout: int = Field(10, ge=1)
     # Seconds a deploy waits for a lock on one view before it fails, since queries reading a view block its replacement.
-    lock_timeout: int = Field(10, ge=1)
+    # PostgreSQL keeps lock_timeout in milliseconds as a 32-bit integer.
+    lock_timeout: int = Field(10, ge=1, le=2_147_483)
+
+    @field_validator("host", "user", "dbname", "password", mode="after")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        """Reject control characters and unpaired surrogates: libpq ends a value at NUL and drops what follows."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text is None:
+            return value
+        if any(ord(character) < 32 or ord(character) == 127 for character in text):
+            raise ValueError("contains a control character")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("contains a character that is not valid Unicode") from None
+        return value
 
 
 def parse_settings(settings: dict[str, Any]) -> PostgresSettings:

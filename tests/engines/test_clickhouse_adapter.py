@@ -184,6 +184,33 @@ def test_deploy_rejects_foreign_object(shop: Path, statement: str):
         assert adapter.fetch(f"SELECT count() FROM {adapter.schema}.stickiness_daily")[1] in ([(0,)], [(1,)])
 
 
+@pytest.mark.parametrize("schema", ["system", "information_schema"])
+def test_system_database_rejected(schema: str, tmp_path: Path):
+    with pytest.raises(HealthlayerError) as raised:
+        ClickHouseAdapter({"path": "unused.chdb", "schema": schema}, tmp_path)
+
+    assert "system database" in str(raised.value)
+
+
+def test_memory_database_rejected(shop: Path):
+    loaded, _ = api.load(shop)
+    with api.open_target(loaded) as adapter:
+        adapter.execute(f"CREATE DATABASE {adapter.schema} ENGINE = Memory")
+
+    with pytest.raises(WarehouseError) as raised:
+        api.deploy_project(shop)
+
+    assert "engine Memory, which does not keep view definitions" in str(raised.value)
+    assert generations(shop) == []
+
+
+def test_invalid_utf8_result(adapter: ClickHouseAdapter):
+    with pytest.raises(WarehouseError) as raised:
+        adapter.fetch("SELECT unhex('ff') AS bytes")
+
+    assert "not valid UTF-8" in str(raised.value)
+
+
 def test_failed_deploy_keeps_previous_views(shop: Path):
     api.deploy_project(shop)
     before_objects = objects(shop)

@@ -346,6 +346,10 @@ def test_reading_missing_schema_fails(server: PostgresServer, tmp_path: Path) ->
     ("connect_timeout", 0, "invalid 'connect_timeout'"),
     ("lock_timeout", -1, "invalid 'lock_timeout'"),
     ("passwd", "x", "unknown key 'passwd'"),
+    ("lock_timeout", 3_000_000, "invalid 'lock_timeout'"),
+    ("dbname", "healthlayer_test\x00", "invalid 'dbname'"),
+    ("host", "127.0.0.1\x00", "invalid 'host'"),
+    ("user", "ann\nbob", "invalid 'user'"),
 ])
 def test_invalid_setting_is_named(key: str, value: Any, expected: str) -> None:
     with pytest.raises(HealthlayerError) as raised:
@@ -353,6 +357,15 @@ def test_invalid_setting_is_named(key: str, value: Any, expected: str) -> None:
 
     assert expected in str(raised.value)
     assert "set " in str(raised.value) or "allowed keys" in str(raised.value)
+
+
+@pytest.mark.parametrize("secret", ["Secr3t\x00tail", "Secr3t\udcfftail"])
+def test_invalid_password_not_echoed(secret: str) -> None:
+    with pytest.raises(HealthlayerError) as raised:
+        parse_settings({"password": secret})
+
+    assert "invalid 'password'" in str(raised.value)
+    assert "Secr3t" not in str(raised.value)
 
 
 def test_password_absent_from_setting_errors() -> None:
