@@ -9,7 +9,7 @@ from rich.console import Console
 from healthlayer.adapters.base import Adapter
 from healthlayer.compiler.render import render_statement
 from healthlayer.definitions.project import Project
-from healthlayer.errors import HealthlayerError
+from healthlayer.errors import HealthlayerError, WarehouseError
 from healthlayer.definitions.references import ALERTS_VIEW, TIERS_VIEW
 from healthlayer.reporting import print_table
 
@@ -40,7 +40,12 @@ def print_summary(project: Project, adapter: Adapter, console: Console) -> None:
     _require_views(project, adapter)
 
     def fetch(statement: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        return adapter.fetch(render_statement(statement, adapter.dialect))
+        try:
+            return adapter.fetch(render_statement(statement, adapter.dialect))
+        except WarehouseError as error:
+            # The usual cause is a definition changed since the deploy, such as a new tier column.
+            raise WarehouseError(f"{error}; if the definitions changed since the last deploy, run "
+                                 "'healthlayer deploy' first") from None
 
     global_stickiness = [name for name, item in project.stickiness.items() if not item.by]
     if global_stickiness:
