@@ -467,6 +467,19 @@ def test_summary_without_views(run, shop_with_data: Path):
     assert "are not deployed in schema 'analytics'; run 'healthlayer deploy' first" in result.stderr
 
 
+def test_summary_of_changed_definitions(run, shop_with_data: Path):
+    assert run("deploy", "--project", str(shop_with_data)).exit_code == 0
+    engagement = shop_with_data / "models" / "engagement.yml"
+    engagement.write_text(engagement.read_text().replace(
+        "    - name: power\n", "    - name: reviewer\n      events: [review]\n    - name: power\n"))
+
+    result = run("summary", "--project", str(shop_with_data))
+
+    assert result.exit_code == 1
+    assert "reviewer_users" in result.stderr
+    assert result.stderr.rstrip().endswith("if the definitions changed since the last deploy, run 'healthlayer deploy' first")
+
+
 def test_summary_after_deploy(run, shop_with_data: Path):
     assert run("deploy", "--project", str(shop_with_data)).exit_code == 0
 
