@@ -36,7 +36,7 @@ GENERATION_INFIX = "_hl_"
 _TIMESTAMP_TYPES = ("Date", "Date32", "DateTime", "DateTime64")
 
 
-# Databases that ClickHouse creates itself; views created there do not survive the session.
+# Databases that ClickHouse creates itself. Views created there do not survive the session.
 SYSTEM_DATABASES = frozenset({"system", "information_schema"})
 # Database engines that store view definitions on disk.
 PERSISTENT_ENGINES = frozenset({"Atomic", "Ordinary", "Replicated"})
