@@ -191,13 +191,19 @@ def query(project_dir: Path, target: str | None, statement: str, output_format: 
 @cli.command()
 def adapters() -> None:
     """List the installed warehouse adapters, with whether each can be loaded."""
-    from healthlayer.adapters.registry import adapter_class, available_adapters
+    from healthlayer.adapters.registry import adapter_class, available_adapters, install_hint, missing_driver
 
     for name, location in sorted(available_adapters().items()):
         try:
-            status = f"ready (dialect {adapter_class(name).dialect})"
+            adapter = adapter_class(name)
         except HealthlayerError as error:
-            status = f"unavailable: {error}"
+            click.echo(f"{name}\t{location}\tunavailable: {error}")
+            continue
+        driver = missing_driver(adapter)
+        if driver is None:
+            status = f"ready (dialect {adapter.dialect})"
+        else:
+            status = f"driver missing: Python package '{driver}' is not installed; {install_hint(name)}"
         click.echo(f"{name}\t{location}\t{status}")
 
 

@@ -23,6 +23,7 @@ ENTRY_POINTS = """\
 renamed = healthlayer_renamed_duckdb:RenamedDuckDBAdapter
 missing = healthlayer_no_such_module:Adapter
 wrong = healthlayer_renamed_duckdb:NOT_AN_ADAPTER
+needsdriver = healthlayer_renamed_duckdb:NeedsDriverAdapter
 """
 
 
@@ -47,6 +48,8 @@ def test_plugin_listed(plugin):
     assert "renamed\thealthlayer_renamed_duckdb:RenamedDuckDBAdapter\tready (dialect duckdb)\n" in result.stdout
     assert "duckdb\thealthlayer.adapters.duckdb:DuckDBAdapter\tready (dialect duckdb)\n" in result.stdout
     assert "missing\thealthlayer_no_such_module:Adapter\tunavailable: the 'missing' adapter" in result.stdout
+    assert ("needsdriver\thealthlayer_renamed_duckdb:NeedsDriverAdapter\tdriver missing: Python package "
+            "'healthlayer_no_such_driver' is not installed; install its package\n") in result.stdout
 
 
 def test_plugin_deploys(plugin, shop_with_data):
@@ -73,3 +76,14 @@ def test_unknown_adapter_type():
     with pytest.raises(HealthlayerError, match="no adapter for target type 'nosuch'; installed: .*duckdb"):
         adapter_class("nosuch")
     assert "nosuch" not in available_adapters()
+
+
+def test_plugin_driver_missing(plugin, shop_with_data):
+    config = shop_with_data / "healthlayer.yml"
+    config.write_text(config.read_text().replace("type: duckdb", "type: needsdriver"))
+
+    with pytest.raises(HealthlayerError) as raised:
+        deploy_project(shop_with_data)
+
+    assert str(raised.value) == ("the 'needsdriver' adapter needs the Python package 'healthlayer_no_such_driver', "
+                                 "which is not installed; install its package")

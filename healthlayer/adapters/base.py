@@ -35,6 +35,8 @@ class Adapter(abc.ABC):
     """A connection to one warehouse: run statements, read rows, introspect and deploy a plan."""
 
     dialect: ClassVar[str]
+    # The module of the driver that the adapter imports when it connects, checked by `healthlayer adapters`.
+    driver_module: ClassVar[str | None] = None
     # Marker text at the start of the comment on every object healthlayer creates.
     OWNER_MARK: ClassVar[str] = "healthlayer:"
 

@@ -11,6 +11,7 @@ and a project selects it with `type: mywarehouse` in a target.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ def adapter_class(type_name: str) -> type[Adapter]:
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
-        install = f"pip install 'healthlayer[{type_name}]'" if location == BUILT_IN.get(type_name) \
+        install = install_hint(type_name) if location == BUILT_IN.get(type_name) \
             else "install the package that provides it"
         raise HealthlayerError(f"the '{type_name}' adapter ({location}) cannot be imported: {error}; "
                                f"{install}") from None
@@ -57,5 +58,26 @@ def adapter_class(type_name: str) -> type[Adapter]:
     return found
 
 
+def install_hint(type_name: str) -> str:
+    """Return how to install the driver of an adapter type: the extra of a built-in one, else its package."""
+    return f"pip install 'healthlayer[{type_name}]'" if type_name in BUILT_IN else "install its package"
+
+
+def missing_driver(adapter: type[Adapter]) -> str | None:
+    """Return the driver module an adapter needs and cannot import, or None when it is installed."""
+    if adapter.driver_module is None:
+        return None
+    try:
+        found = importlib.util.find_spec(adapter.driver_module)
+    except ModuleNotFoundError:
+        found = None
+    return adapter.driver_module if found is None else None
+
+
 def connect(type_name: str, settings: dict[str, Any], project_root: Path, must_exist: bool = False) -> Adapter:
-    return adapter_class(type_name)(settings, project_root, must_exist)
+    adapter = adapter_class(type_name)
+    try:
+        return adapter(settings, project_root, must_exist)
+    except ModuleNotFoundError as error:
+        raise HealthlayerError(f"the '{type_name}' adapter needs the Python package '{error.name}', which is not "
+                               f"installed; {install_hint(type_name)}") from None

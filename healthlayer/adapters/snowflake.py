@@ -93,6 +93,7 @@ def _project_name(project_root: Path) -> str | None:
 
 class SnowflakeAdapter(Adapter):
     dialect = "snowflake"
+    driver_module = "snowflake.connector"
 
     def __init__(self, settings: dict[str, Any], project_root: Path, must_exist: bool = False) -> None:
         try:
