@@ -28,9 +28,13 @@ def load(project_dir: Path | str, vars: Mapping[str, Any] | None = None) -> tupl
     return project, issues
 
 
-def validate(project_dir: Path | str, vars: Mapping[str, Any] | None = None) -> list[Issue]:
-    """Return every issue of a project, including invalid expressions that only the compiler finds."""
-    project, issues = load_project(Path(project_dir), vars)
+def validate(project_dir: Path | str, vars: Mapping[str, Any] | None = None,
+             environ: Mapping[str, str] | None = None) -> list[Issue]:
+    """Return every issue of a project, including invalid expressions that only the compiler finds.
+
+    `environ` replaces the process environment for env_var(), for example an UnsetTolerantEnviron.
+    """
+    project, issues = load_project(Path(project_dir), vars, environ)
     if project is None:
         return issues
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import click
 from rich.console import Console
 
 from healthlayer.compiler.render import DIALECTS
+from healthlayer.definitions.yaml_loader import UnsetTolerantEnviron
 from healthlayer.errors import DefinitionError, HealthlayerError
 
 EXIT_OK = 0
@@ -83,7 +85,8 @@ def validate(project_dir: Path, variables: tuple[str, ...], output_format: str, 
     from healthlayer import api
     from healthlayer.reporting import format_issues
 
-    issues = api.validate(project_dir, _parse_vars(variables))
+    # Validation never connects, so it needs no secrets: an unset env_var() validates as a placeholder.
+    issues = api.validate(project_dir, _parse_vars(variables), UnsetTolerantEnviron(os.environ))
     errors = [issue for issue in issues if issue.severity == "error"]
     if output_format == "text":
         if issues:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from healthlayer.api import load, target_settings
+from healthlayer import cli
+from healthlayer.api import deploy_project, load, target_settings
+from healthlayer.errors import DefinitionError
 
 PROJECT = """\
 name: envs
@@ -64,3 +67,27 @@ def test_unquoted_value_stays_one_string(tmp_path, monkeypatch, user):
     assert settings["user"] == user
     assert settings["dbname"] == f"db_{user}"
     assert settings["port"] == "5433"
+
+
+def test_validate_without_secrets(shop_project, monkeypatch):
+    monkeypatch.delenv("HL_TEST_PASSWORD", raising=False)
+    config = shop_project / "healthlayer.yml"
+    config.write_text(config.read_text().replace(
+        "    path: shop.duckdb\n", "    path: \"{{ env_var('HL_TEST_PASSWORD') }}.duckdb\"\n"))
+
+    result = CliRunner().invoke(cli.cli, ["validate", "--project", str(shop_project)])
+
+    assert result.exit_code == 0, result.output
+    assert "No problems found" in result.output
+
+
+def test_deploy_needs_unset_secret(shop_project, monkeypatch):
+    monkeypatch.delenv("HL_TEST_PASSWORD", raising=False)
+    config = shop_project / "healthlayer.yml"
+    config.write_text(config.read_text().replace(
+        "    path: shop.duckdb\n", "    path: \"{{ env_var('HL_TEST_PASSWORD') }}.duckdb\"\n"))
+
+    with pytest.raises(DefinitionError) as raised:
+        deploy_project(shop_project)
+
+    assert [issue.message for issue in raised.value.issues] == ["environment variable 'HL_TEST_PASSWORD' is not set"]

@@ -76,6 +76,17 @@ class _BoundedEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
         return result
 
 
+class UnsetTolerantEnviron(dict[str, str]):
+    """Environment variables for commands that never connect, such as `validate` in CI.
+
+    env_var() of a variable that is unset and has no default returns a placeholder instead of
+    failing, so definitions validate without the warehouse's secrets.
+    """
+
+    def unset_value(self, name: str) -> str:
+        return f"unset-{name}"
+
+
 def _make_environment(variables: Mapping[str, Any], environ: Mapping[str, str],
                       revealed: set[str] | None = None,
                       placeholders: dict[str, str] | None = None) -> jinja2.Environment:
@@ -125,6 +136,8 @@ def _make_environment(variables: Mapping[str, Any], environ: Mapping[str, str],
             values.append(environ[name])
             return environ[name]
         if default is _MISSING:
+            if isinstance(environ, UnsetTolerantEnviron):
+                return environ.unset_value(name)
             raise _UndefinedVariable(
                 f"environment variable '{name}' is not set",
                 f"Set {name} in the environment, or give a default: env_var('{name}', default).",
