@@ -67,7 +67,7 @@ def test_no_series_generators(dialect, projects):
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_day_arithmetic_keeps_its_amount(dialect, projects):
     # `INTERVAL (expr) DAY` loses its expression when sqlglot transpiles DuckDB SQL text. Day
-    # arithmetic is built as DATE_ADD trees, so the column that holds the offset must appear in
+    # arithmetic is built as DATE_ADD trees, so the column that contains the offset must appear in
     # every dialect's SQL exactly as often as in DuckDB's.
     duckdb_statements = all_sql("duckdb", projects)
     statements = all_sql(dialect, projects)

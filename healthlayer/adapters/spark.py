@@ -189,7 +189,7 @@ class SparkAdapter(Adapter):
                    .config("spark.sql.warehouse.dir", str(self.warehouse_dir))
                    .config("spark.ui.showConsoleProgress", "false"))
         if self.config.master.startswith("local"):
-            # A local driver listens on loopback only, unless conf says otherwise.
+            # A local driver listens on loopback only, unless `conf` sets another address.
             builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
         java_options = self.config.conf.get("spark.driver.extraJavaOptions", "")
         if self.config.catalog_implementation == "hive":

@@ -95,7 +95,7 @@ def _make_environment(variables: Mapping[str, Any], environ: Mapping[str, str],
     With `placeholders`, each env_var() value in the output text is replaced by a token of letters
     and digits, recorded in `placeholders` (token to value). The YAML parser then never reads the
     value itself, so quotes, backslashes, `#` or line breaks in a secret can neither change it nor
-    add keys; `restore_placeholders` puts the values back into the parsed strings.
+    add keys. `restore_placeholders` puts the values back into the parsed strings.
     """
     values: list[str] = []
     nonce = secrets.token_hex(6)

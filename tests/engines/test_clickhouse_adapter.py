@@ -456,7 +456,7 @@ def test_gap_timestamp_ignores_session_time_zone(adapter: ClickHouseAdapter):
     ("DateTime64(6)", False), ("DateTime64(6, 'America/New_York')", True)])
 def test_gap_local_date(adapter: ClickHouseAdapter, column_type: str, has_time_zone: bool):
     adapter.execute(f"CREATE TABLE {adapter.schema}.events (event_ts {column_type}) ENGINE = Memory")
-    # 23:30 UTC is 00:30 of the next day in Europe/Berlin. A DateTime holds no time before 1970.
+    # 23:30 UTC is 00:30 of the next day in Europe/Berlin. A DateTime has no values before 1970.
     adapter.execute(f"INSERT INTO {adapter.schema}.events SELECT toDateTime64(text, 6, 'UTC') "
                     "FROM values('text String', '2024-03-01 23:30:00', '1965-06-01 23:30:00')")
     query = exp.select(exp.alias_(local_date(sql.column("event_ts"), "Europe/Berlin", has_time_zone), "day")) \

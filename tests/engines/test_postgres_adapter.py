@@ -35,7 +35,7 @@ PASSWORD_PLACEHOLDER = "password-placeholder"
 OUTPUT_VIEWS = ["stickiness_daily", "stickiness_daily_by_account", "tier_mix_daily", "engagement_tiers_daily",
                 "tier_transitions", "alerts", "account_health"]
 ENGAGEMENT = "models/engagement.yml"
-# An NPS answer at 22:45 UTC, which is on the next calendar day in Europe/Berlin, the shop's time zone.
+# An NPS response at 22:45 UTC, which is on the next calendar day in Europe/Berlin, the shop's time zone.
 PASSWORD_PLACEHOLDER = "password-placeholder"
 LATE_NPS_RESPONSE = "('acct_b', TIMESTAMPTZ '2024-04-20 22:45:00+00', 6.0)"
 

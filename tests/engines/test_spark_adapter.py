@@ -2,7 +2,7 @@
 
 The shop fixture project is deployed to a database of its own per test; its raw tables are loaded
 once into the `raw` database. raw.events has TIMESTAMP_NTZ event times and raw.nps TIMESTAMP
-answer times, so both time zone paths of the compiler run on Spark. Spark analyzes every nested
+response times, so both time zone paths of the compiler run on Spark. Spark analyzes every nested
 view again for each CREATE VIEW, so the deploy tests leave out the health score, whose views are
 the deepest, and one test deploys the whole project.
 """

@@ -123,10 +123,10 @@ EXPRESSION_AMOUNTS = [-7.5, -2.5, -0.5, 0.0, 0.1, 0.5, 1.25, 2.5, 3.5, 4.35, 123
 EXPRESSION_AREAS = ["lib", " Lib ", "straße", "app", None, "3", "12.5", "ΑΣ", "a_c", "", "LIB", "xlibx", "ﬁx", "\u00a0lib", "2024-01-05"]
 
 
-# Expressions whose meaning every supported engine shares, over values without the cases where
-# engines differ: Unicode case mapping and white space, decimal halves that binary floating point
-# cannot represent (4.35), casts of fractions to integers or decimals, number-to-text formatting
-# and collation-dependent text order. docs/semantics.md lists those differences.
+# Expressions whose meaning every supported engine shares, over values that avoid the cases where
+# engines differ. Those cases are Unicode case mapping and white space, decimal halves that binary
+# floating point cannot represent (4.35), casts of fractions to integers or decimals,
+# number-to-text formatting and collation-dependent text order. docs/semantics.md lists them.
 PORTABLE_EXPRESSION_GROUPS = {
     "numbers": [
         "amount * 2", "amount / 3", "amount % 3", "-amount", "abs(amount)", "round(amount, 1)", "round(amount)",

@@ -43,11 +43,13 @@ def prepare(query: exp.Expr) -> exp.Expr:
     for select in list(query.find_all(exp.Select)):
         _null_unmatched_columns(select)
         _name_columns(select)
+
     for data_type in list(query.find_all(exp.DataType)):
         data_type.replace(_data_type(data_type))
     for window in list(query.find_all(exp.Window)):
         if isinstance(window.this, (exp.Lag, exp.Lead)):
             _offset_window(window)
+
     for count in list(query.find_all(exp.Count)):
         if isinstance(count.this, exp.Distinct):
             # uniqExact is exact whatever the count_distinct_implementation setting, and skips NULLs.
@@ -56,6 +58,8 @@ def prepare(query: exp.Expr) -> exp.Expr:
         if concat.args.get("safe"):
             parts = [exp.Coalesce(this=part, expressions=[exp.Literal.string("")]) for part in concat.expressions]
             concat.replace(exp.Concat(expressions=parts, safe=False))
+
+    # Text functions count characters, not bytes, and round() rounds halves away from zero.
     for function in list(query.find_all(*_TEXT_FUNCTIONS)):
         function.replace(exp.Anonymous(this=_TEXT_FUNCTIONS[type(function)], expressions=[function.this]))
     for substring in list(query.find_all(exp.Substring)):
@@ -65,6 +69,7 @@ def prepare(query: exp.Expr) -> exp.Expr:
         substring.replace(exp.Anonymous(this="substringUTF8", expressions=arguments))
     for rounded in list(query.find_all(exp.Round)):
         rounded.replace(_round_half_away_from_zero(rounded))
+
     for alias in list(query.find_all(exp.Alias)):
         if isinstance(alias.this, _CONDITIONS):
             alias.set("this", exp.Cast(this=alias.this, to=_BOOLEAN.copy()))
