@@ -10,11 +10,11 @@ from typing import Any, Mapping
 from healthlayer.adapters.base import Adapter, DeployResult
 from healthlayer.adapters.registry import connect
 from healthlayer.compiler import sql
-from healthlayer.compiler.plan import build_plan
+from healthlayer.compiler.plan import build_plan, check_expressions
 from healthlayer.compiler.render import check_dialect, render_create_view
 from healthlayer.compiler.sources import source_table
 from healthlayer.definitions.issues import Issue
-from healthlayer.definitions.project import Project, load_project
+from healthlayer.definitions.project import Project, load_partial_project, load_project
 from healthlayer.errors import DefinitionError, HealthlayerError
 
 logger = logging.getLogger(__name__)
@@ -34,9 +34,11 @@ def validate(project_dir: Path | str, vars: Mapping[str, Any] | None = None,
 
     `environ` replaces the process environment for env_var(), for example an UnsetTolerantEnviron.
     """
-    project, issues = load_project(Path(project_dir), vars, environ)
+    project, issues = load_partial_project(Path(project_dir), vars, environ)
     if project is None:
         return issues
+    if any(issue.severity == "error" for issue in issues):
+        return issues + check_expressions(project)
     try:
         build_plan(project, schema="analytics")
     except DefinitionError as error:

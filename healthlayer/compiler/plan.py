@@ -135,3 +135,33 @@ def build_plan(project: Project, schema: str, timestamp_types: dict[str, bool] |
     if builder.issues:
         raise DefinitionError(redact_issues(builder.issues, project.secrets))
     return builder.plan
+
+
+def check_expressions(project: Project) -> list[Issue]:
+    """Parse every filter and value expression of the valid definitions; return the issues found.
+
+    `build_plan` finds the same issues, but needs a project without errors. This also works on the
+    partial project that `load_partial_project` returns, so that one run reports every problem.
+    """
+    builder = PlanBuilder(project, "analytics", Plan(project.name, "analytics"))
+    engagement = project.engagement
+    source = project.sources.get(engagement.source) if engagement else None
+    if engagement is not None and source is not None:
+        for index, tier in enumerate(engagement.tiers):
+            if tier.filter is not None:
+                builder.expression(tier.filter, source, "tier filter", "engagement", "engagement",
+                                   "tiers", index, "filter")
+    for name, metric in project.account_metrics.items():
+        source = project.sources.get(metric.source)
+        if source is None:
+            continue
+        if metric.value is not None:
+            builder.expression(metric.value, source, "value", "account_metrics", name, "value")
+        if metric.filter is not None:
+            builder.expression(metric.filter, source, "filter", "account_metrics", name, "filter")
+    for name, score in project.health_scores.items():
+        source = project.sources.get(score.population.source)
+        if source is not None and score.population.filter is not None:
+            builder.expression(score.population.filter, source, "filter", "health_scores", name,
+                               "population", "filter")
+    return redact_issues(builder.issues, project.secrets)

@@ -6,6 +6,7 @@ import zoneinfo
 
 from healthlayer.definitions import models
 from healthlayer.definitions.issues import Issue, closest_name, did_you_mean
+from healthlayer.definitions.lint import lint_project
 from healthlayer.definitions.project import Project
 from healthlayer.definitions.references import (
     FIXED_VIEWS,
@@ -32,6 +33,8 @@ def check_project(project: Project) -> list[Issue]:
     issues += _check_account_metrics(project)
     issues += _check_health_scores(project)
     issues += _check_view_names(project)
+    complete = not project.invalid and not any(issue.severity == "error" for issue in issues)
+    issues += lint_project(project, complete)
     return issues
 
 
@@ -85,27 +88,86 @@ def _check_engagement(project: Project) -> list[Issue]:
     issues: list[Issue] = []
     where = ("engagement", "engagement")
     source = project.sources.get(engagement.source)
-    if source is None:
+    if source is None and project.is_invalid("sources", engagement.source):
+        pass
+    elif source is None:
         issues.append(Issue("unknown-source", f"source '{engagement.source}' is not defined",
                             project.location(*where, "source"), did_you_mean(engagement.source, project.sources)))
     elif not source.is_event_source:
         issues.append(Issue("not-event-source", f"source '{engagement.source}' is not an event source",
                             project.location(*where, "source"),
                             "An event source declares 'user', 'timestamp' and 'event_name' columns."))
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for index, tier in enumerate(engagement.tiers):
         if tier.name in RESERVED_TIER_NAMES:
             issues.append(Issue("reserved-tier-name", f"'{tier.name}' is reserved and cannot name a tier",
                                 project.location(*where, "tiers", index, "name"), "Choose another tier name."))
         if tier.name in seen:
-            issues.append(Issue("duplicate-name", f"tier '{tier.name}' is listed twice",
+            first = project.location(*where, "tiers", seen[tier.name], "name").line
+            issues.append(Issue("duplicate-name", f"tier '{tier.name}' is listed twice, first on line {first}",
                                 project.location(*where, "tiers", index, "name"), "Tier names must be unique."))
-        seen.add(tier.name)
+        seen.setdefault(tier.name, index)
         if tier.min_distinct and source is not None and tier.min_distinct.column not in source.known_columns():
             issues.append(Issue("unknown-column", f"column '{tier.min_distinct.column}' is not a column of "
                                 f"source '{source.name}'",
                                 project.location(*where, "tiers", index, "min_distinct", "column"),
                                 did_you_mean(tier.min_distinct.column, source.known_columns())))
+    issues += _check_tier_order(project, engagement)
+    return issues
+
+
+# Common tier names by their usual rank, lowest first, to catch tiers listed highest first.
+_CONVENTIONAL_TIER_RANKS = {"passive": 0, "casual": 0, "light": 0, "active": 1, "core": 1, "regular": 1,
+                            "engaged": 1, "power": 2, "expert": 2, "champion": 3}
+
+
+def _catches_every_event(tier: models.Tier) -> bool:
+    return tier.events == "*" and tier.filter is None and not tier.has_threshold
+
+
+def _covers(higher: models.Tier, lower: models.Tier) -> bool:
+    """Return whether every user who meets the lower tier's rule also meets the higher tier's rule."""
+    if higher.filter is not None or higher.has_threshold:
+        return False
+    if higher.events == "*":
+        return True
+    if isinstance(higher.events, list) and isinstance(lower.events, list):
+        return set(lower.events) <= set(higher.events)
+    return False
+
+
+def _check_tier_order(project: Project, engagement: models.Engagement) -> list[Issue]:
+    """Find tiers that no user can reach, and conventional names listed highest first.
+
+    A user's tier is the highest tier whose rule the user meets, so a lower tier is unreachable
+    when a higher tier's rule accepts every user that the lower one accepts.
+    """
+    issues: list[Issue] = []
+    tiers = engagement.tiers
+    for index, lower in enumerate(tiers):
+        for higher_index in range(index + 1, len(tiers)):
+            higher = tiers[higher_index]
+            if higher.name != lower.name and _covers(higher, lower):
+                line = project.location("engagement", "engagement", "tiers", higher_index).line
+                what = "any event" if higher.events == "*" else "every event of this tier"
+                issues.append(Issue(
+                    "unreachable-tier", f"no user can be in tier '{lower.name}': the higher tier '{higher.name}' "
+                    f"(line {line}) accepts {what} without a filter or threshold",
+                    project.location("engagement", "engagement", "tiers", index, "events"),
+                    "List tiers lowest first, give the higher tier its own events, or add a threshold "
+                    "(min_events, min_distinct) to it."))
+                break
+    ranked = [(index, _CONVENTIONAL_TIER_RANKS[tier.name]) for index, tier in enumerate(tiers)
+              if tier.name in _CONVENTIONAL_TIER_RANKS]
+    for (first_index, first_rank), (second_index, second_rank) in zip(ranked, ranked[1:]):
+        if first_rank > second_rank:
+            order = " < ".join(tier.name for tier in tiers)
+            issues.append(Issue(
+                "tier-order", f"tier '{tiers[second_index].name}' is listed above '{tiers[first_index].name}', "
+                f"so the order is {order}",
+                project.location("engagement", "engagement", "tiers", second_index, "name"),
+                "Tiers are listed lowest first; move the tier if the order is not intended.", severity="warning"))
+            break
     return issues
 
 
@@ -114,7 +176,7 @@ def _check_by(project: Project, kind: str, name: str, by: list[str]) -> list[Iss
     source = project.sources.get(project.engagement.source) if project.engagement else None
     allowed = {"account"} | (set(source.columns) if source else set())
     for index, column in enumerate(by):
-        if column not in allowed:
+        if column not in allowed and source is not None:
             issues.append(Issue("unknown-column", f"cannot group by '{column}'",
                                 project.location(kind, name, "by", index),
                                 did_you_mean(column, allowed) + " Group by 'account' or a declared column "
@@ -125,8 +187,11 @@ def _check_by(project: Project, kind: str, name: str, by: list[str]) -> list[Iss
     return issues
 
 
-def _needs_engagement(project: Project, kind: str, name: str) -> list[Issue]:
+def _needs_engagement(project: Project, kind: str, name: str) -> list[Issue] | None:
+    """Return the issue of a definition that needs tiers when the project has none; None when it has tiers."""
     if project.engagement is not None:
+        return None
+    if project.is_invalid("engagement", "engagement"):
         return []
     return [Issue("missing-engagement", "this definition needs an 'engagement' block with the event source "
                   "and tiers", project.location(kind, name), "Add 'engagement:' to a definition file.")]
@@ -136,7 +201,7 @@ def _check_stickiness(project: Project) -> list[Issue]:
     issues: list[Issue] = []
     for name, stickiness in project.stickiness.items():
         needed = _needs_engagement(project, "stickiness", name)
-        if needed:
+        if needed is not None:
             issues += needed
             continue
         levels = ["any"] + project.tier_names()
@@ -153,10 +218,18 @@ def _check_stickiness(project: Project) -> list[Issue]:
                                     project.location("stickiness", name, "windows", window), "Rename the window."))
         for index, ratio in enumerate(stickiness.ratios or []):
             try:
-                models.split_ratio(ratio, stickiness.windows)
+                numerator, denominator = models.split_ratio(ratio, stickiness.windows)
             except ValueError as error:
                 issues.append(Issue("invalid-ratio", str(error), project.location("stickiness", name, "ratios", index),
                                     "Name a ratio <numerator window>_<denominator window>, such as dau_mau."))
+                continue
+            if stickiness.windows[numerator] >= stickiness.windows[denominator]:
+                issues.append(Issue(
+                    "invalid-ratio", f"ratio '{ratio}' divides a {stickiness.windows[numerator]}-day window by a "
+                    f"{stickiness.windows[denominator]}-day window; stickiness divides a shorter window by a longer one",
+                    project.location("stickiness", name, "ratios", index),
+                    f"Write '{denominator}_{numerator}'." if stickiness.windows[numerator] > stickiness.windows[denominator]
+                    else "Give the two windows different lengths."))
     return issues
 
 
@@ -164,7 +237,7 @@ def _check_tier_mix(project: Project) -> list[Issue]:
     issues: list[Issue] = []
     for name, tier_mix in project.tier_mix.items():
         needed = _needs_engagement(project, "tier_mix", name)
-        if needed:
+        if needed is not None:
             issues += needed
             continue
         issues += _check_by(project, "tier_mix", name, tier_mix.by)
@@ -179,7 +252,7 @@ def _check_alerts(project: Project) -> list[Issue]:
     issues: list[Issue] = []
     for name, alert in project.alerts.items():
         needed = _needs_engagement(project, "alerts", name)
-        if needed:
+        if needed is not None:
             issues += needed
             continue
         tiers = project.tier_names()
@@ -201,7 +274,9 @@ def _check_account_metrics(project: Project) -> list[Issue]:
     issues: list[Issue] = []
     for name, metric in project.account_metrics.items():
         source = project.sources.get(metric.source)
-        if source is None:
+        if source is None and project.is_invalid("sources", metric.source):
+            pass
+        elif source is None:
             issues.append(Issue("unknown-source", f"source '{metric.source}' is not defined",
                                 project.location("account_metrics", name, "source"),
                                 did_you_mean(metric.source, project.sources)))
@@ -227,7 +302,9 @@ def _check_health_scores(project: Project) -> list[Issue]:
     issues: list[Issue] = []
     for name, score in project.health_scores.items():
         where = ("health_scores", name)
-        if score.population.source not in project.sources:
+        if project.is_invalid("sources", score.population.source):
+            pass
+        elif score.population.source not in project.sources:
             issues.append(Issue("unknown-source", f"source '{score.population.source}' is not defined",
                                 project.location(*where, "population", "source"),
                                 did_you_mean(score.population.source, project.sources)))
@@ -237,29 +314,42 @@ def _check_health_scores(project: Project) -> list[Issue]:
                                 "Use the event source, whose first event starts each account's history."))
         issues += _check_weights(project, where + ("categories",), "category weights",
                                  [category.weight for category in score.categories], score.normalize)
-        category_names: set[str] = set()
+        category_names: dict[str, int] = {}
         for category_index, category in enumerate(score.categories):
             category_where = where + ("categories", category_index)
             if category.name in category_names:
-                issues.append(Issue("duplicate-name", f"category '{category.name}' is listed twice",
+                first = project.location(*where, "categories", category_names[category.name]).line
+                issues.append(Issue("duplicate-name", f"category '{category.name}' is listed twice, first on line {first}",
                                     project.location(*category_where, "name"), "Category names must be unique."))
-            category_names.add(category.name)
+            category_names.setdefault(category.name, category_index)
             issues += _check_weights(project, category_where + ("components",),
                                      f"component weights of category '{category.name}'",
                                      [c.weight for c in category.components], score.normalize)
-            component_names: set[str] = set()
+            component_names: dict[str, int] = {}
             for component_index, component in enumerate(category.components):
                 component_where = category_where + ("components", component_index)
                 if component.name in component_names:
-                    issues.append(Issue("duplicate-name", f"component '{component.name}' is listed twice",
-                                        project.location(*component_where, "name"), "Component names must be unique."))
-                component_names.add(component.name)
+                    first = project.location(*category_where, "components", component_names[component.name]).line
+                    issues.append(Issue("duplicate-name", f"component '{component.name}' is listed twice, first on "
+                                        f"line {first}", project.location(*component_where, "name"),
+                                        "Component names must be unique."))
+                component_names.setdefault(component.name, component_index)
                 issues += _check_component(project, component, component_where)
         issues += _check_bands(project, score, where)
     return issues
 
 
+def _reference_invalid(project: Project, reference: str) -> bool:
+    """Return whether a metric or attribute reference names a definition that failed validation."""
+    head = reference.partition(".")[0]
+    kinds = ("account_metrics", "stickiness", "tier_mix", "sources")
+    return any(project.is_invalid(kind, head) for kind in kinds) or project.is_invalid("engagement", "engagement")
+
+
 def _check_component(project: Project, component: models.Component, where: tuple) -> list[Issue]:
+    reference = component.metric or component.attribute or (component.trend.metric if component.trend else "")
+    if _reference_invalid(project, reference):
+        return []
     if component.metric is not None and resolve_metric(project, component.metric) is None:
         return [Issue("unknown-metric", f"metric '{component.metric}' is not defined",
                       project.location(*where, "metric"), did_you_mean(component.metric, metric_candidates(project))
@@ -278,14 +368,21 @@ def _check_component(project: Project, component: models.Component, where: tuple
 
 def _check_bands(project: Project, score: models.HealthScore, where: tuple) -> list[Issue]:
     issues: list[Issue] = []
-    names = [band.name for band in score.bands]
-    minimums = [band.min for band in score.bands]
-    if len(set(names)) != len(names):
-        issues.append(Issue("duplicate-name", "a band name is listed twice", project.location(*where, "bands"),
-                            "Band names must be unique."))
-    if len(set(minimums)) != len(minimums):
-        issues.append(Issue("overlapping-bands", "two bands have the same 'min'", project.location(*where, "bands"),
-                            "Give each band its own lower bound."))
+    names: dict[str, int] = {}
+    minimums: dict[float, int] = {}
+    for index, band in enumerate(score.bands):
+        if band.name in names:
+            first = project.location(*where, "bands", names[band.name]).line
+            issues.append(Issue("duplicate-name", f"band '{band.name}' is listed twice, first on line {first}",
+                                project.location(*where, "bands", index, "name"), "Band names must be unique."))
+        if band.min in minimums:
+            other = score.bands[minimums[band.min]]
+            first = project.location(*where, "bands", minimums[band.min]).line
+            issues.append(Issue("overlapping-bands", f"bands '{other.name}' (line {first}) and '{band.name}' have "
+                                f"the same 'min' {band.min:g}", project.location(*where, "bands", index, "min"),
+                                "Give each band its own lower bound."))
+        names.setdefault(band.name, index)
+        minimums.setdefault(band.min, index)
     if 0 not in minimums:
         issues.append(Issue("band-gap", f"no band starts at 0, so scores below {min(minimums):g} have no band",
                             project.location(*where, "bands"), "Give the lowest band 'min: 0'."))

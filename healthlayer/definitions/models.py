@@ -32,6 +32,16 @@ class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
+def _reason(value: object) -> object:
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("the reason is empty: say why the rule does not apply here")
+    return value
+
+
+# Lint rules silenced on one definition: rule code to the reason, which reviewers read.
+LintIgnore = dict[str, Annotated[str, BeforeValidator(_reason), Field(max_length=500)]]
+
+
 class Source(Model):
     """A table or file in the warehouse and the roles of its columns."""
 
@@ -43,6 +53,7 @@ class Source(Model):
     timestamp: ColumnName | None = None
     event_name: ColumnName | None = None
     columns: dict[ColumnName, ColumnType] = {}
+    lint_ignore: LintIgnore = {}
 
     @model_validator(mode="after")
     def _one_location(self) -> Source:
@@ -83,6 +94,7 @@ class Tier(Model):
     filter: str | None = None
     min_events: Annotated[int, Field(ge=1)] = 1
     min_distinct: MinDistinct | None = None
+    lint_ignore: LintIgnore = {}
 
     @model_validator(mode="after")
     def _has_class(self) -> Tier:
@@ -103,6 +115,7 @@ class Engagement(Model):
     source: Name
     tier_window: Annotated[int, BeforeValidator(parse_days), Field(le=MAX_TIER_WINDOW_DAYS)] = 7
     tiers: Annotated[list[Tier], Field(min_length=1)]
+    lint_ignore: LintIgnore = {}
 
 
 class Stickiness(Model):
@@ -112,6 +125,7 @@ class Stickiness(Model):
     windows: dict[Annotated[str, Field(pattern=NAME_PATTERN)], WindowDays] = {"dau": 1, "wau": 7, "mau": 30}
     ratios: list[str] | None = None
     min_denominator: Annotated[int, Field(ge=1)] = 1
+    lint_ignore: LintIgnore = {}
 
     def ratio_pairs(self) -> list[tuple[str, str, str]]:
         """Return (column, numerator, denominator) for each ratio, by default every short/long pair."""
@@ -150,6 +164,7 @@ class TierMix(Model):
     by: list[str] = []
     window: WindowDays = 30
     target: Target | None = None
+    lint_ignore: LintIgnore = {}
 
 
 class TierDropAlert(Model):
@@ -158,6 +173,7 @@ class TierDropAlert(Model):
     from_tier: Annotated[str, Field(alias="from")]
     to_tier: Annotated[str, Field(alias="to")]
     respond_within: DurationHours
+    lint_ignore: LintIgnore = {}
 
 
 class AccountMetric(Model):
@@ -167,6 +183,7 @@ class AccountMetric(Model):
     value: str | None = None
     filter: str | None = None
     window: WindowDays = 30
+    lint_ignore: LintIgnore = {}
 
     @model_validator(mode="after")
     def _value_needed(self) -> AccountMetric:
@@ -274,6 +291,7 @@ class HealthScore(Model):
     missing: MissingPolicy = "renormalize"
     bands: Annotated[list[Band], Field(min_length=1)] = list(DEFAULT_BANDS)
     categories: Annotated[list[Category], Field(min_length=1)]
+    lint_ignore: LintIgnore = {}
 
 
 class DefinitionFile(Model):
@@ -298,6 +316,13 @@ class TargetConfig(BaseModel):
         return dict(self.model_extra or {})
 
 
+class LintSettings(Model):
+    """Project-wide lint settings: rules silenced everywhere, and event names that count as passive."""
+
+    ignore: LintIgnore = {}
+    passive_events: list[str] = []
+
+
 class ProjectFile(Model):
     name: Name
     time_zone: str = "UTC"
@@ -306,3 +331,4 @@ class ProjectFile(Model):
     default_target: str | None = None
     targets: dict[str, TargetConfig] = {}
     vars: dict[str, Any] = {}
+    lint: LintSettings = LintSettings()

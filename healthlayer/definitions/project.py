@@ -48,6 +48,12 @@ class Project:
     origins: dict[tuple[str, str], Origin] = field(default_factory=dict)
     # Values that env_var() returned, redacted from every issue about this project.
     secrets: set[str] = field(default_factory=set, repr=False)
+    # Names that var() was called with in any file.
+    read_vars: set[str] = field(default_factory=set)
+    # (kind, name) of the definitions that are in the files but invalid, so missing from the kinds
+    # above. Checks do not report references to them as unknown, since their own issues say why.
+    # "*" stands for any kind or name, for a whole list or file that could not be read.
+    invalid: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def name(self) -> str:
@@ -63,6 +69,10 @@ class Project:
         if origin is None:
             return Location(self.config_file.path)
         return origin.file.location(origin.key_path + tuple(key_path))
+
+    def is_invalid(self, kind: str, name: str) -> bool:
+        """Return whether a definition of this kind and name exists but failed validation."""
+        return bool({(kind, name), (kind, "*"), ("*", "*")} & self.invalid)
 
     def tier_names(self) -> list[str]:
         return [tier.name for tier in self.engagement.tiers] if self.engagement else []
@@ -152,6 +162,22 @@ def load_project(
 
     Values that env_var() returned are replaced by *** in the issues, since they are often secrets.
     """
+    project, issues = load_partial_project(root, cli_vars, environ)
+    if any(issue.severity == "error" for issue in issues):
+        return None, issues
+    return project, issues
+
+
+def load_partial_project(
+    root: Path,
+    cli_vars: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[Project | None, list[Issue]]:
+    """Load and check a project; return the definitions that are valid, even when others are not.
+
+    The project is None only when the project file itself cannot be read. Checks across
+    definitions run on what is valid, so one run reports every problem.
+    """
     revealed: set[str] = set()
     project, issues = _load_project(root, cli_vars, environ, revealed)
     return project, redact_issues(issues, revealed)
@@ -178,7 +204,7 @@ def _load_project(
     environ: Mapping[str, str] | None,
     revealed: set[str],
 ) -> tuple[Project | None, list[Issue]]:
-    from healthlayer.definitions.checks import check_project, check_time_zone
+    from healthlayer.definitions.checks import check_project
 
     root = root.resolve()
     cli_vars = dict(cli_vars or {})
@@ -195,31 +221,30 @@ def _load_project(
         if module not in available:
             issues.append(Issue("include-not-found", f"library module '{module}' does not exist",
                                 config_file.location(("include", index)), did_you_mean(module, available)))
+            project.invalid.add(("*", "*"))
             continue
         inputs.append((library / f"{module}.yml", True))
     files, path_issues = _definition_files(root, config, config_file)
     issues += path_issues
+    if path_issues:
+        project.invalid.add(("*", "*"))
     inputs += [(path, False) for path in files]
 
     for path, from_library in inputs:
-        loaded, file_issues = load_file(path, variables, environ, revealed)
+        loaded, file_issues = load_file(path, variables, environ, revealed, project.read_vars)
         issues += file_issues
         if loaded is None:
+            project.invalid.add(("*", "*"))
             continue
         if not isinstance(loaded.data, dict):
+            project.invalid.add(("*", "*"))
             issues.append(Issue("file-not-mapping", "a definition file must be a YAML mapping of kinds such as "
                                 "'sources' or 'stickiness'", loaded.location(()),
                                 "Start the file with a top-level key such as 'stickiness:'."))
             continue
         issues += _merge_file(project, loaded, from_library)
 
-    if any(issue.severity == "error" for issue in issues):
-        # Cross-definition checks would report references to the definitions that failed to parse,
-        # so only the checks that stand alone run here.
-        return None, issues + check_time_zone(project)
     issues += check_project(project)
-    if any(issue.severity == "error" for issue in issues):
-        return None, issues
     return project, issues
 
 
@@ -232,12 +257,16 @@ def _merge_file(project: Project, loaded: LoadedFile, from_library: bool) -> lis
         if key not in known:
             issues.append(Issue("unknown-kind", f"unknown top-level key '{key}'", loaded.location((key,)),
                                 did_you_mean(key, known)))
+            # The key may be a misspelled kind, whose items other definitions refer to.
+            project.invalid.add(("*", "*"))
             del data[key]
 
     if "engagement" in data:
         engagement, more = _validate(models.Engagement, loaded, data["engagement"], ("engagement",))
         issues += more
-        if engagement is not None:
+        if engagement is None:
+            project.invalid.add(("engagement", "engagement"))
+        else:
             issues += _add(project, "engagement", "engagement", engagement, Origin(loaded, ("engagement",), from_library))
 
     for kind in NAMED_KINDS:
@@ -245,6 +274,7 @@ def _merge_file(project: Project, loaded: LoadedFile, from_library: bool) -> lis
         if items is None:
             continue
         if not isinstance(items, list):
+            project.invalid.add((kind, "*"))
             issues.append(Issue("kind-not-list", f"'{kind}' must be a list of definitions", loaded.location((kind,)),
                                 f"Write each definition as a list item: '{kind}:' then '  - name: ...'."))
             continue
@@ -252,6 +282,8 @@ def _merge_file(project: Project, loaded: LoadedFile, from_library: bool) -> lis
         for index, item in enumerate(items):
             parsed, more = _validate(model, loaded, item, (kind, index))
             issues += more
+            if parsed is None and isinstance(item, dict) and isinstance(item.get("name"), str):
+                project.invalid.add((kind, item["name"]))
             if parsed is not None:
                 issues += _add(project, kind, parsed.name, parsed, Origin(loaded, (kind, index), from_library))
     return issues

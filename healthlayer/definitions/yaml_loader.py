@@ -89,8 +89,11 @@ class UnsetTolerantEnviron(dict[str, str]):
 
 def _make_environment(variables: Mapping[str, Any], environ: Mapping[str, str],
                       revealed: set[str] | None = None,
-                      placeholders: dict[str, str] | None = None) -> jinja2.Environment:
+                      placeholders: dict[str, str] | None = None,
+                      read_vars: set[str] | None = None) -> jinja2.Environment:
     """Return the template environment; values that env_var() returns are added to `revealed`.
+
+    The names that var() is called with are added to `read_vars`.
 
     With `placeholders`, each env_var() value in the output text is replaced by a token of letters
     and digits, recorded in `placeholders` (token to value). The YAML parser then never reads the
@@ -119,6 +122,8 @@ def _make_environment(variables: Mapping[str, Any], environ: Mapping[str, str],
     )
 
     def var(name: str, default: Any = _MISSING) -> Any:
+        if read_vars is not None and isinstance(name, str):
+            read_vars.add(name)
         if name in variables:
             return variables[name]
         if default is _MISSING:
@@ -165,6 +170,7 @@ def render_template(
     environ: Mapping[str, str] | None = None,
     revealed: set[str] | None = None,
     placeholders: dict[str, str] | None = None,
+    read_vars: set[str] | None = None,
 ) -> tuple[str | None, list[Issue]]:
     """Render the Jinja in a definition file; return the text, or None and the issues.
 
@@ -172,7 +178,8 @@ def render_template(
     """
     if "{{" not in text and "{%" not in text and "{#" not in text:
         return text, []
-    environment = _make_environment(variables, os.environ if environ is None else environ, revealed, placeholders)
+    environment = _make_environment(variables, os.environ if environ is None else environ, revealed, placeholders,
+                                    read_vars)
     try:
         template = environment.from_string(text)
         template.filename = TEMPLATE_NAME
@@ -298,8 +305,12 @@ def load_file(
     variables: Mapping[str, Any],
     environ: Mapping[str, str] | None = None,
     revealed: set[str] | None = None,
+    read_vars: set[str] | None = None,
 ) -> tuple[LoadedFile | None, list[Issue]]:
-    """Read, render and parse one definition file; env_var() values go into `revealed`."""
+    """Read, render and parse one definition file.
+
+    env_var() values go into `revealed`, and the names var() reads into `read_vars`.
+    """
     try:
         size = path.stat().st_size
     except OSError as error:
@@ -324,7 +335,7 @@ def load_file(
         return None, [Issue("template-statement", "Jinja statements ({% ... %}) are not supported", Location(path, line),
                             "Use expressions only: {{ var('name', default) }} or {{ env_var('NAME') }}.")]
     placeholders: dict[str, str] = {}
-    rendered, issues = render_template(text, path, variables, environ, revealed, placeholders)
+    rendered, issues = render_template(text, path, variables, environ, revealed, placeholders, read_vars)
     if rendered is None:
         return None, issues
     if len(rendered) > MAX_FILE_BYTES:
