@@ -228,11 +228,11 @@ CASES = {
     "linear-lower-equals-upper": Case(
         ((HEALTH, "score: {function: linear, lower: 0, upper: 10}", "score: {function: linear, lower: 10, upper: 10}"),),
         "invalid-value", "health.yml", 47, ("health_scores", 0, "categories", 1, "components", 2, "score"),
-        "'lower' (10.0) must be below 'upper' (10.0); use higher_is_better: false to reverse the direction"),
+        "'lower' (10.0) must be below 'upper' (10.0)"),
     "linear-lower-above-upper": Case(
         ((HEALTH, "score: {function: linear, lower: 0, upper: 10}", "score: {function: linear, lower: 10, upper: 0}"),),
         "invalid-value", "health.yml", 47, ("health_scores", 0, "categories", 1, "components", 2, "score"),
-        "'lower' (10.0) must be below 'upper' (0.0); use higher_is_better: false to reverse the direction"),
+        "'lower' (10.0) must be below 'upper' (0.0)"),
     "steps-not-ascending": Case(
         ((HEALTH, "steps: [{min: 0.1, score: 40}, {min: 0.3, score: 80}",
           "steps: [{min: 0.3, score: 40}, {min: 0.1, score: 80}"),),
@@ -393,7 +393,7 @@ FORMATTED = {
     "name-with-sql-injection":
         "models/engagement.yml:16:5: error invalid-name at stickiness[0].name: invalid name "
         "'x\"; drop table y; --': use lower-case letters, digits and underscores, starting with a letter or underscore, "
-        "at most 63 characters",
+        "at most 63 characters Hint: Rename it, for example to 'daily_stickiness'.",
     "unknown-source":
         "models/engagement.yml:2:3: error unknown-source at engagement.source: source 'event' is not defined "
         "Hint: Did you mean 'events'?",
@@ -478,6 +478,7 @@ def test_issue(shop_project: Path, monkeypatch: pytest.MonkeyPatch, name: str):
     assert issue.location.file.name == case.file
     assert issue.location.line == case.line
     assert issue.location.key_path == case.key_path
+    assert issue.hint
     if case.message is not None:
         assert issue.message == case.message
     if case.hint is not None:

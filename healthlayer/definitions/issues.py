@@ -80,6 +80,14 @@ def _display_path(path: Path | None, root: Path | None) -> str:
     return str(path)
 
 
+class InvalidValue(ValueError):
+    """A value that a definition model rejects, with a hint for the fix."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 def closest_name(name: str, candidates: Iterable[str]) -> str | None:
     """Return the candidate closest to a misspelled name, or None when nothing is close."""
     matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from healthlayer.definitions.durations import parse_days, parse_hours
+from healthlayer.definitions.issues import InvalidValue
 
 # Definition names become view and column names, so they are lower case: names that differ only
 # in case would be the same identifier on engines that fold case.
@@ -34,7 +35,7 @@ class Model(BaseModel):
 
 def _reason(value: object) -> object:
     if isinstance(value, str) and not value.strip():
-        raise ValueError("the reason is empty: say why the rule does not apply here")
+        raise InvalidValue("the reason is empty", "Say why the rule does not apply to this definition.")
     return value
 
 
@@ -58,9 +59,13 @@ class Source(Model):
     @model_validator(mode="after")
     def _one_location(self) -> Source:
         if (self.file is None) == (self.table is None):
-            raise ValueError("a source needs exactly one of 'file' and 'table'")
+            raise InvalidValue("a source needs exactly one of 'file' and 'table'",
+                               "Use 'table: schema.name' for a table in the warehouse, or 'file:' for a Parquet "
+                               "or CSV file read by DuckDB.")
         if self.table is not None and not _TABLE_PATTERN.match(self.table):
-            raise ValueError(f"invalid table name {self.table!r}: expected name, schema.name or catalog.schema.name")
+            raise InvalidValue(f"invalid table name {self.table!r}: expected name, schema.name or "
+                               "catalog.schema.name", "Each part is letters, digits, '_' or '$', starting with a "
+                               "letter or '_'; create a view with a simpler name for other tables.")
         return self
 
     @property
@@ -99,9 +104,10 @@ class Tier(Model):
     @model_validator(mode="after")
     def _has_class(self) -> Tier:
         if self.events is None and self.filter is None:
-            raise ValueError("a tier needs 'events', 'filter' or both to say which events belong to it")
+            raise InvalidValue("a tier needs 'events', 'filter' or both to say which events belong to it",
+                               "List event names, such as 'events: [report_created]', or '*' for every event.")
         if isinstance(self.events, list) and not self.events:
-            raise ValueError("'events' is empty: list at least one event name, or use '*' for every event")
+            raise InvalidValue("'events' is empty", "List at least one event name, or use '*' for every event.")
         return self
 
     @property
@@ -188,7 +194,8 @@ class AccountMetric(Model):
     @model_validator(mode="after")
     def _value_needed(self) -> AccountMetric:
         if self.aggregate != "count" and self.value is None:
-            raise ValueError(f"aggregate '{self.aggregate}' needs a 'value' column or expression")
+            raise InvalidValue(f"aggregate '{self.aggregate}' needs a 'value' column or expression",
+                               "Add 'value:' with a column or expression, or use 'aggregate: count'.")
         return self
 
 
@@ -208,8 +215,8 @@ class Linear(Model):
     @model_validator(mode="after")
     def _ordered(self) -> Linear:
         if not self.lower < self.upper:
-            raise ValueError(f"'lower' ({self.lower}) must be below 'upper' ({self.upper}); "
-                             "use higher_is_better: false to reverse the direction")
+            raise InvalidValue(f"'lower' ({self.lower}) must be below 'upper' ({self.upper})",
+                               "Swap the two bounds, and set 'higher_is_better: false' to reverse the direction.")
         return self
 
 
@@ -227,7 +234,8 @@ class Steps(Model):
     def _ascending(cls, steps: list[Step]) -> list[Step]:
         for previous, current in zip(steps, steps[1:]):
             if not previous.min < current.min:
-                raise ValueError("step breakpoints must be in ascending order of 'min', without repeats")
+                raise InvalidValue("step breakpoints must be in ascending order of 'min', without repeats",
+                               "Sort the steps by 'min', lowest first.")
         return steps
 
 
@@ -258,8 +266,10 @@ class Component(Model):
     def _one_value(self) -> Component:
         value_keys = [key for key in ("metric", "attribute", "trend") if getattr(self, key) is not None]
         if len(value_keys) != 1:
-            raise ValueError("a component needs exactly one of 'metric', 'attribute' and 'trend'"
-                             + (f", got {', '.join(value_keys)}" if value_keys else ""))
+            raise InvalidValue("a component needs exactly one of 'metric', 'attribute' and 'trend'"
+                               + (f", got {', '.join(value_keys)}" if value_keys else ""),
+                               "Score one value: 'metric: <account metric or view.column>', 'attribute: "
+                               "<source.column>' or 'trend: {metric: ..., days: ...}'.")
         return self
 
 

@@ -131,18 +131,45 @@ def issues_from_validation_error(
                       "letter or underscore, at most 63 characters"
             if lower_case and isinstance(value, str) and re.match(NAME_PATTERN, value.lower()):
                 hint = f"Write '{value.lower()}'."
+            else:
+                hint = _name_hint(lower_case)
         elif error_type in _TYPE_WORDS:
             message = f"expected {_TYPE_WORDS[error_type]}, got {_describe(value)}"
             hint = f"Write {_TYPE_WORDS[error_type]} here."
         elif error_type == "value_error":
-            message = str(entry.get("ctx", {}).get("error", entry["msg"]))
+            cause = entry.get("ctx", {}).get("error")
+            message = str(cause if cause is not None else entry["msg"])
+            hint = getattr(cause, "hint", None)
         else:
             message = entry["msg"][0].lower() + entry["msg"][1:]
             if value is not None and not isinstance(value, (dict, list)):
                 message += f", got {_describe(value)}"
+            hint = _bound_hint(error_type, entry.get("ctx", {}))
         issues.append(Issue(_issue_code(error_type), message,
                             loaded.location(key_path), hint))
     return issues
+
+
+def _name_hint(lower_case: bool) -> str:
+    # No suggestion is built from the value, because a changed value would escape the redaction of
+    # env_var() secrets.
+    example = "'daily_stickiness'" if lower_case else "'event_ts' or 'EventTS'"
+    return f"Rename it, for example to {example}."
+
+
+_BOUND_WORDS = {"less_than_equal": ("le", "at most"), "less_than": ("lt", "below"),
+                "greater_than_equal": ("ge", "at least"), "greater_than": ("gt", "above")}
+
+
+def _bound_hint(error_type: str, context: dict[str, Any]) -> str:
+    if error_type in _BOUND_WORDS:
+        key, words = _BOUND_WORDS[error_type]
+        return f"Use a value {words} {context.get(key)}."
+    if error_type == "finite_number":
+        return "Write a finite number; NaN and infinity are not accepted."
+    if error_type in ("too_short", "too_long"):
+        return "Change the number of items."
+    return "Check the value against the definitions reference (docs/definitions.md)."
 
 
 def _issue_code(error_type: str) -> str:
