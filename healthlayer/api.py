@@ -7,14 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from pydantic import BaseModel, ValidationError
+
 from healthlayer.adapters.base import Adapter, DeployResult
-from healthlayer.adapters.registry import connect
+from healthlayer.adapters.registry import adapter_class, available_adapters, connect
 from healthlayer.compiler import sql
 from healthlayer.compiler.plan import build_plan, check_expressions
 from healthlayer.compiler.render import check_dialect, render_create_view
 from healthlayer.compiler.sources import source_table
-from healthlayer.definitions.issues import Issue
+from healthlayer.definitions.issues import Issue, did_you_mean
 from healthlayer.definitions.project import Project, load_partial_project, load_project
+from healthlayer.definitions.yaml_loader import UnsetTolerantEnviron
 from healthlayer.errors import DefinitionError, HealthlayerError
 
 logger = logging.getLogger(__name__)
@@ -37,12 +40,76 @@ def validate(project_dir: Path | str, vars: Mapping[str, Any] | None = None,
     project, issues = load_partial_project(Path(project_dir), vars, environ)
     if project is None:
         return issues
+    placeholders = environ.placeholders if isinstance(environ, UnsetTolerantEnviron) else set()
+    issues = issues + check_targets(project, placeholders)
     if any(issue.severity == "error" for issue in issues):
         return issues + check_expressions(project)
     try:
         build_plan(project, schema="analytics")
     except DefinitionError as error:
         issues = issues + error.issues
+    return issues
+
+
+def check_targets(project: Project, placeholders: set[str] | frozenset[str] = frozenset()) -> list[Issue]:
+    """Check each target's type and settings without connecting; values never appear in the issues.
+
+    Settings whose value is one of `placeholders` (an unset env_var()) are not checked.
+    """
+    config_file = project.config_file
+    targets = project.config.targets
+    issues: list[Issue] = []
+    default = project.config.default_target
+    if default is not None and default not in targets:
+        issues.append(Issue("unknown-target", f"default_target '{default}' is not a target",
+                            config_file.location(("default_target",)), did_you_mean(default, targets)))
+    available = available_adapters()
+    for name, target in targets.items():
+        if target.type not in available:
+            issues.append(Issue("unknown-target-type", f"no adapter for target type '{target.type}'",
+                                config_file.location(("targets", name, "type")),
+                                did_you_mean(target.type, available) + " Install the package of a third-party "
+                                "adapter, or check the list with 'healthlayer adapters'."))
+            continue
+        try:
+            adapter = adapter_class(target.type)
+        except HealthlayerError as error:
+            issues.append(Issue("adapter-unavailable", f"the settings of target '{name}' are not checked: {error}",
+                                config_file.location(("targets", name, "type")),
+                                "Install the adapter to check them here.", severity="warning"))
+            continue
+        if adapter.settings_model is not None:
+            issues += _settings_issues(project, name, adapter.settings_model, target.settings(), placeholders)
+    return issues
+
+
+def _settings_issues(project: Project, target: str, model: type[BaseModel], settings: dict[str, Any],
+                     placeholders: set[str] | frozenset[str]) -> list[Issue]:
+    try:
+        model.model_validate(settings)
+        return []
+    except ValidationError as error:
+        problems = error.errors(include_url=False)
+    fields = [field.alias or field_name for field_name, field in model.model_fields.items()]
+    issues: list[Issue] = []
+    for problem in problems:
+        key_path = tuple(problem["loc"])
+        value = settings.get(str(key_path[0])) if key_path else None
+        if isinstance(value, str) and any(placeholder in value for placeholder in placeholders):
+            continue
+        location = project.config_file.location(("targets", target) + key_path)
+        key = ".".join(str(part) for part in key_path) or target
+        if problem["type"] == "extra_forbidden":
+            issues.append(Issue("unknown-setting", f"unknown setting '{key}' in target '{target}'", location,
+                                did_you_mean(key, fields)))
+        elif problem["type"] == "missing":
+            issues.append(Issue("missing-setting", f"target '{target}' needs the setting '{key}'", location,
+                                f"Add '{key}' to the target."))
+        else:
+            # pydantic's message names the expected type or bound, never the value, which may be a secret.
+            issues.append(Issue("invalid-setting", f"invalid setting '{key}' in target '{target}': "
+                                f"{problem['msg'][0].lower()}{problem['msg'][1:]}", location,
+                                "Correct the value; the adapter's page in docs/warehouses lists the settings."))
     return issues
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from pydantic import BaseModel
 from sqlglot import exp
 
 from healthlayer.compiler import sql
@@ -37,6 +38,8 @@ class Adapter(abc.ABC):
     dialect: ClassVar[str]
     # The module of the driver that the adapter imports when it connects, checked by `healthlayer adapters`.
     driver_module: ClassVar[str | None] = None
+    # The pydantic model of the target's settings, which `healthlayer validate` checks without connecting.
+    settings_model: ClassVar[type[BaseModel] | None] = None
     # Marker text at the start of the comment on every object healthlayer creates.
     OWNER_MARK: ClassVar[str] = "healthlayer:"
 

@@ -106,6 +106,7 @@ class ChdbClient(Client):
 class ClickHouseAdapter(Adapter):
     dialect = DIALECT
     driver_module = "chdb"
+    settings_model = ClickHouseSettings
 
     def __init__(self, settings: dict[str, Any], project_root: Path, must_exist: bool = False) -> None:
         super().__init__(settings, project_root)

@@ -28,6 +28,7 @@ class DuckDBSettings(BaseModel):
 class DuckDBAdapter(Adapter):
     dialect = "duckdb"
     driver_module = "duckdb"
+    settings_model = DuckDBSettings
 
     def __init__(self, settings: dict[str, Any], project_root: Path, must_exist: bool = False) -> None:
         super().__init__(settings, project_root)

@@ -92,6 +92,7 @@ def parse_settings(settings: dict[str, Any]) -> PostgresSettings:
 class PostgresAdapter(Adapter):
     dialect = "postgres"
     driver_module = "psycopg"
+    settings_model = PostgresSettings
 
     def __init__(self, settings: dict[str, Any], project_root: Path, must_exist: bool = False) -> None:
         self.config = parse_settings(settings)

@@ -94,6 +94,7 @@ def _project_name(project_root: Path) -> str | None:
 class SnowflakeAdapter(Adapter):
     dialect = "snowflake"
     driver_module = "snowflake.connector"
+    settings_model = SnowflakeSettings
 
     def __init__(self, settings: dict[str, Any], project_root: Path, must_exist: bool = False) -> None:
         try:

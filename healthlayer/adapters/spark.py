@@ -104,6 +104,7 @@ def _settings_error(error: ValidationError) -> HealthlayerError:
 class SparkAdapter(Adapter):
     dialect = "spark"
     driver_module = "pyspark"
+    settings_model = SparkSettings
 
     def __init__(self, settings: dict[str, Any], project_root: Path, must_exist: bool = False,
                  session: SparkSession | None = None) -> None:

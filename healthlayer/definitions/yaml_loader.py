@@ -83,8 +83,15 @@ class UnsetTolerantEnviron(dict[str, str]):
     failing, so definitions validate without the warehouse's secrets.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Placeholders returned so far, so that checks can skip values that are not real.
+        self.placeholders: set[str] = set()
+
     def unset_value(self, name: str) -> str:
-        return f"unset-{name}"
+        placeholder = f"unset-{name}"
+        self.placeholders.add(placeholder)
+        return placeholder
 
 
 def _make_environment(variables: Mapping[str, Any], environ: Mapping[str, str],
