@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pre_commit.clientlib import load_manifest
+from pre_commit.clientlib import load_config, load_manifest
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 MANIFEST = REPOSITORY / ".pre-commit-hooks.yaml"
+CI_DOC = REPOSITORY / "docs" / "ci.md"
 SAAS = REPOSITORY / "examples" / "saas"
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 # What a hook repository needs for `pip install .`: the build configuration, the readme it
@@ -130,6 +131,19 @@ def test_manifest_files_pattern(path: str, matches: bool):
     hook = {hook["id"]: hook for hook in load_manifest(str(MANIFEST))}["healthlayer-validate"]
 
     assert bool(re.search(hook["files"], path)) is matches
+
+
+def test_documented_config_loads(tmp_path: Path):
+    """The .pre-commit-config.yaml example of docs/ci.md is a valid configuration of these hooks."""
+    blocks = re.findall(r"```yaml\n(repos:.*?)```", CI_DOC.read_text(encoding="utf-8"), re.DOTALL)
+    assert len(blocks) == 1
+    config = tmp_path / ".pre-commit-config.yaml"
+    config.write_text(blocks[0], encoding="utf-8")
+
+    hooks = load_config(str(config))["repos"][0]["hooks"]
+
+    assert [hook["id"] for hook in hooks] == ["healthlayer-validate", "healthlayer-test"]
+    assert hooks[0]["args"] == ["--project", "analytics", "--strict"]
 
 
 def test_manifest_entry_installed():
