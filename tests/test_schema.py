@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ SHIPPED = REPOSITORY / "schema"
 EXAMPLES = REPOSITORY / "examples"
 LIBRARY = REPOSITORY / "definitions"
 SAAS = EXAMPLES / "saas"
+CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
 
 
 def render(path: Path, variables: dict[str, Any]) -> Any:
@@ -127,6 +129,26 @@ def test_schema_closed_objects(kind: str):
     assert open_objects == expected
 
 
+@pytest.mark.parametrize("kind", SCHEMA_KINDS)
+def test_schema_ref_siblings(kind: str):
+    """Next to a $ref there are only annotations, because draft-07 validators ignore its siblings."""
+    siblings = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                siblings.update(set(node) - {"$ref"})
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(json_schema(kind))
+
+    assert siblings <= {"description", "default", "title"}
+
+
 def test_schema_descriptions():
     """Every property of a definition file has a description, so editors can show it on hover."""
     schema = json_schema("definitions")
@@ -170,6 +192,37 @@ def test_shipped_copy_current(kind: str):
     assert shipped == schema_text(kind), (
         f"schema/{name} differs from the models. Regenerate it from the repository root with: "
         f"healthlayer schema --kind {kind} --output schema/{name}")
+
+
+def check_jsonschema(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CHECK_JSONSCHEMA), *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("kind", SCHEMA_KINDS)
+def test_shipped_copy_metaschema(kind: str):
+    completed = check_jsonschema("--check-metaschema", str(SHIPPED / SCHEMA_FILE_NAMES[kind]))
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_ecmascript_patterns(tmp_path: Path):
+    """Editors match `pattern` as ECMAScript regular expressions, as check-jsonschema does by default.
+
+    The example files without Jinja pass, and text durations and names that break the patterns fail.
+    """
+    examples = sorted(str(path) for path in EXAMPLES.glob("*/models/*.yml"))
+    broken = tmp_path / "broken.yml"
+    broken.write_text("engagement:\n  source: events\n  tier_window: 7 dayz\n  tiers:\n    - {name: Power, events: '*'}\n",
+                      encoding="utf-8")
+    schema = str(SHIPPED / SCHEMA_FILE_NAMES["definitions"])
+
+    clean = check_jsonschema("--schemafile", schema, *examples)
+    rejected = check_jsonschema("--schemafile", schema, "--verbose", str(broken))
+
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert rejected.returncode == 1
+    assert "$.engagement.tier_window" in rejected.stdout
+    assert "$.engagement.tiers[0].name" in rejected.stdout
 
 
 # Durations: the schema's two forms against parse_days and parse_hours
