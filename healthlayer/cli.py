@@ -207,7 +207,8 @@ def schema_command(kind: str, output_file: Path | None) -> None:
     try:
         output_file.write_text(text, encoding="utf-8")
     except OSError as error:
-        raise HealthlayerError(f"cannot write to {output_file}: {error.strerror}") from None
+        raise HealthlayerError(f"cannot write the schema to {output_file}: {error.strerror}. "
+                               "Check that its folder exists and is writable.") from None
     click.echo(f"Wrote the {kind} schema to {output_file}", err=True)
 
 

@@ -476,7 +476,15 @@ def test_command_unwritable_output(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     exit_code, _, err = run_schema(monkeypatch, capsys, "--output", str(output))
 
     assert exit_code == 1
-    assert err == f"error: cannot write to {output}: No such file or directory\n"
+    assert err == (f"error: cannot write the schema to {output}: No such file or directory. "
+                   "Check that its folder exists and is writable.\n")
+
+
+def test_command_kinds():
+    """The --kind choices of the command are the kinds that healthlayer.schema generates."""
+    option = next(param for param in cli.cli.commands["schema"].params if param.name == "kind")
+
+    assert tuple(option.type.choices) == SCHEMA_KINDS  # type: ignore[attr-defined]
 
 
 def test_command_unknown_kind(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
