@@ -191,6 +191,27 @@ def query(project_dir: Path, target: str | None, statement: str, output_format: 
         print_table(_console(), "", columns, rows)
 
 
+@cli.command(name="schema")
+@click.option("--kind", type=click.Choice(["definitions", "project"]), default="definitions", show_default=True,
+              help="definitions for definition files, project for healthlayer.yml.")
+@click.option("--output", "output_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the schema to this file instead of printing it.")
+def schema_command(kind: str, output_file: Path | None) -> None:
+    """Print the JSON Schema (draft 2020-12) of definition files or healthlayer.yml, for editors."""
+    from healthlayer.schema import schema_text
+
+    text = schema_text(kind)
+    if output_file is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output_file.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise HealthlayerError(f"cannot write the schema to {output_file}: {error.strerror}. "
+                               "Check that its folder exists and is writable.") from None
+    click.echo(f"Wrote the {kind} schema to {output_file}", err=True)
+
+
 @cli.command()
 def adapters() -> None:
     """List the installed warehouse adapters, with whether each can be loaded."""

@@ -28,6 +28,11 @@ def format_issues(issues: Sequence[Issue], output_format: str, root: Path | None
 
 
 def _escape_annotation(text: str, property_value: bool = False) -> str:
+    """Escape text for a GitHub workflow command, as the runner unescapes it.
+
+    Line breaks would end the command and `%` starts an escape. In a property value, `:` and
+    `,` also need escaping, because they end the properties and separate them.
+    """
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if property_value:
         text = text.replace(":", "%3A").replace(",", "%2C")
@@ -36,11 +41,14 @@ def _escape_annotation(text: str, property_value: bool = False) -> str:
 
 def _github_annotation(issue: Issue, root: Path | None) -> str:
     data = issue.as_dict(root)
-    properties = [f"file={_escape_annotation(str(data['file']), True)}"]
-    if data["line"] is not None:
-        properties.append(f"line={data['line']}")
-    if data["column"] is not None:
-        properties.append(f"col={data['column']}")
+    properties = []
+    # An issue without a file becomes an annotation of the run rather than of a line.
+    if issue.location.file is not None:
+        properties.append(f"file={_escape_annotation(str(data['file']), True)}")
+        if data["line"] is not None:
+            properties.append(f"line={data['line']}")
+        if data["column"] is not None:
+            properties.append(f"col={data['column']}")
     properties.append(f"title={_escape_annotation(issue.code, True)}")
     message = f"{data['key']}: {issue.message}" if data["key"] else issue.message
     if issue.hint:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from healthlayer.definitions.issues import InvalidValue
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(hours?|days?|weeks?)?\s*$", re.IGNORECASE)
 _HOURS_PER_UNIT = {"hour": 1, "day": 24, "week": 7 * 24}
-DURATION_HINT = "Write a whole number, or text such as '30 days', '1 week' or '48 hours'."
+# The text that `_DURATION` accepts with a positive number in ASCII digits, as a JSON Schema
+# (ECMA-262) pattern. JSON Schema has no case-insensitive flag, so each letter of a unit lists
+# both cases.
+DURATION_JSON_PATTERN = (r"^\s*0*[1-9][0-9]*\s*"
+                         r"(?:[Hh][Oo][Uu][Rr][Ss]?|[Dd][Aa][Yy][Ss]?|[Ww][Ee][Ee][Kk][Ss]?)?\s*$")
+DURATION_EXAMPLES = "'30 days', '1 week' or '48 hours'"
+DURATION_HINT = f"Write a whole number, or text such as {DURATION_EXAMPLES}."
 
 
 def parse_hours(value: object, default_unit: str) -> int:
@@ -35,3 +42,19 @@ def parse_days(value: object) -> int:
         raise InvalidValue(f"a window must be a whole number of days, got {value!r}",
                            "Write the window in days or weeks, such as '2 days'.")
     return hours // 24
+
+
+def duration_json_schema(default_unit: str, maximum_days: int | None = None) -> dict[str, Any]:
+    """Return the JSON Schema of a duration: a positive whole number of `default_unit`s, or text.
+
+    For day windows (`default_unit` "day"), `maximum_days` bounds the number form only, and the
+    rule that hours must make whole days is not expressed: JSON Schema cannot compute either
+    from text such as `2 weeks`, so `healthlayer validate` checks them. A float such as 7.0 is
+    an integer to JSON Schema but rejected by `parse_hours`.
+    """
+    number: dict[str, Any] = {"type": "integer", "minimum": 1}
+    if maximum_days is not None:
+        number["maximum"] = maximum_days
+    text = {"type": "string", "pattern": DURATION_JSON_PATTERN,
+            "patternErrorMessage": f"Expected a duration such as {DURATION_EXAMPLES}."}
+    return {"anyOf": [number, text]}

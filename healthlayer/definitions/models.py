@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
-from healthlayer.definitions.durations import parse_days, parse_hours
+from healthlayer.definitions.durations import duration_json_schema, parse_days, parse_hours
 from healthlayer.definitions.issues import InvalidValue
 
 # Definition names become view and column names, so they are lower case: names that differ only
@@ -21,16 +21,25 @@ MAX_WINDOW_DAYS = 3660
 MAX_TIER_WINDOW_DAYS = 366
 _TABLE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$")
 
-Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+Name = Annotated[str, Field(pattern=NAME_PATTERN, json_schema_extra={"patternErrorMessage": (
+    "Use lower-case letters, digits and underscores, starting with a letter or underscore, at most 63 characters.")})]
 ColumnName = Annotated[str, Field(pattern=COLUMN_PATTERN)]
-WindowDays = Annotated[int, BeforeValidator(parse_days), Field(le=MAX_WINDOW_DAYS)]
-DurationHours = Annotated[int, BeforeValidator(lambda value: parse_hours(value, "hour"))]
+# Durations are validated as numbers or text by parse_days and parse_hours, which the JSON Schema
+# of a plain integer would not show, so WithJsonSchema states both forms.
+WindowDays = Annotated[int, BeforeValidator(parse_days), Field(le=MAX_WINDOW_DAYS),
+                       WithJsonSchema(duration_json_schema("day", MAX_WINDOW_DAYS))]
+TierWindowDays = Annotated[int, BeforeValidator(parse_days), Field(le=MAX_TIER_WINDOW_DAYS),
+                           WithJsonSchema(duration_json_schema("day", MAX_TIER_WINDOW_DAYS))]
+DurationHours = Annotated[int, BeforeValidator(lambda value: parse_hours(value, "hour")),
+                          WithJsonSchema(duration_json_schema("hour"))]
 ColumnType = Literal["text", "number", "integer", "boolean", "date", "timestamp", "timestamptz"]
 Aggregate = Literal["count", "count_distinct", "sum", "avg", "min", "max"]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
+    # The docstring under each field becomes its description in the JSON Schema.
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False,
+                              use_attribute_docstrings=True)
 
 
 def _reason(value: object) -> object:
@@ -47,14 +56,23 @@ class Source(Model):
     """A table or file in the warehouse and the roles of its columns."""
 
     name: Name
+    """Name by which other definitions refer to this source."""
     file: str | None = None
-    table: str | None = None
+    """Parquet (.parquet) or CSV (.csv) file relative to the project folder, DuckDB only. Set file or table."""
+    table: Annotated[str | None, Field(json_schema_extra={"pattern": _TABLE_PATTERN.pattern})] = None
+    """Table or view in the target: name, schema.name or catalog.schema.name. Set file or table."""
     account: ColumnName
+    """Column of the account id."""
     user: ColumnName | None = None
+    """Column of the user id, required for event sources. Rows without a user are ignored."""
     timestamp: ColumnName | None = None
+    """Column of the event time. A source without it is an account attribute table, one row per account."""
     event_name: ColumnName | None = None
+    """Column of the event name, required for event sources."""
     columns: dict[ColumnName, ColumnType] = {}
+    """Other columns and their types. Only the timestamp column's type is used, by compile for table sources."""
     lint_ignore: LintIgnore = {}
+    """Lint rules silenced on this definition, each rule code with the reason."""
 
     @model_validator(mode="after")
     def _one_location(self) -> Source:
@@ -87,19 +105,29 @@ class Source(Model):
 
 
 class MinDistinct(Model):
+    """A threshold on the distinct values of a column among a user's events in the tier window."""
+
     column: ColumnName
+    """Column whose distinct values are counted."""
     count: Annotated[int, Field(ge=1)]
+    """Minimum number of distinct values."""
 
 
 class Tier(Model):
     """One engagement tier: its event class and optional thresholds over the tier window."""
 
     name: Name
+    """Tier name, used in columns such as <tier>_users and <tier>_share."""
     events: Literal["*"] | list[str] | None = None
+    """Event names of this tier, or '*' for every event."""
     filter: str | None = None
+    """SQL condition over the source's columns that the tier's events meet."""
     min_events: Annotated[int, Field(ge=1)] = 1
+    """Minimum number of the tier's events a user needs in the tier window."""
     min_distinct: MinDistinct | None = None
+    """Minimum number of distinct values of a column among those events."""
     lint_ignore: LintIgnore = {}
+    """Lint rules silenced on this definition, each rule code with the reason."""
 
     @model_validator(mode="after")
     def _has_class(self) -> Tier:
@@ -119,19 +147,32 @@ class Engagement(Model):
     """The event source of the engagement views and its ordered tiers, lowest first."""
 
     source: Name
-    tier_window: Annotated[int, BeforeValidator(parse_days), Field(le=MAX_TIER_WINDOW_DAYS)] = 7
+    """Event source of the engagement views."""
+    tier_window: TierWindowDays = 7
+    """Trailing window whose events decide a user's tier, in days or as text such as '1 week'. At most 366 days."""
     tiers: Annotated[list[Tier], Field(min_length=1)]
+    """Tiers, lowest first."""
     lint_ignore: LintIgnore = {}
+    """Lint rules silenced on this definition, each rule code with the reason."""
 
 
 class Stickiness(Model):
+    """A stickiness view: distinct active users over trailing windows, and the ratios between them."""
+
     name: Name
+    """View name."""
     level: str = "active"
+    """Lowest tier at which a user counts as active, or 'any' for every event."""
     by: list[str] = []
+    """Grouping: account, or declared columns of the event source. Empty for one row per day."""
     windows: dict[Annotated[str, Field(pattern=NAME_PATTERN)], WindowDays] = {"dau": 1, "wau": 7, "mau": 30}
+    """Window names and lengths, in days or as text such as '1 week'; each is a count column."""
     ratios: list[str] | None = None
+    """Ratio columns named <shorter window>_<longer window>. By default every pair of windows of different lengths."""
     min_denominator: Annotated[int, Field(ge=1)] = 1
+    """Ratios whose denominator is below this are NULL."""
     lint_ignore: LintIgnore = {}
+    """Lint rules silenced on this definition, each rule code with the reason."""
 
     def ratio_pairs(self) -> list[tuple[str, str, str]]:
         """Return (column, numerator, denominator) for each ratio, by default every short/long pair."""
@@ -161,35 +202,63 @@ def split_ratio(ratio: str, windows: dict[str, int]) -> tuple[str, str]:
 
 
 class Target(Model):
+    """A target share of the window's users at a tier or above."""
+
     tier: Name
+    """Tier whose share, of users at that tier or above, is compared with min_share."""
     min_share: Annotated[float, Field(ge=0, le=1)]
+    """Target share from 0 to 1."""
 
 
 class TierMix(Model):
+    """A tier mix view: the users of a trailing window by their highest tier."""
+
     name: Name
+    """View name."""
     by: list[str] = []
+    """Grouping: account, or declared columns of the event source. Empty for one row per day."""
     window: WindowDays = 30
+    """Trailing window of the user population, in days or as text such as '30 days'."""
     target: Target | None = None
+    """Target share that sets the meets_target column."""
     lint_ignore: LintIgnore = {}
+    """Lint rules silenced on this definition, each rule code with the reason."""
 
 
 class TierDropAlert(Model):
+    """An alert rule for users whose tier drops, in the alerts view."""
+
     name: Name
+    """Rule name, in the alerts view's rule column."""
     type: Literal["tier_drop"]
+    """Alert type."""
     from_tier: Annotated[str, Field(alias="from")]
+    """The old tier must be this tier or higher."""
     to_tier: Annotated[str, Field(alias="to")]
+    """The new tier must be this tier or lower. The tier 'inactive' is below every tier."""
     respond_within: DurationHours
+    """Time to respond after the end of the detection day, in hours or as text such as '48 hours' or '2 days'."""
     lint_ignore: LintIgnore = {}
+    """Lint rules silenced on this definition, each rule code with the reason."""
 
 
 class AccountMetric(Model):
+    """An aggregate of a source's rows per account over a trailing window."""
+
     name: Name
+    """Metric name, used by health score components."""
     source: Name
+    """Source whose rows are aggregated."""
     aggregate: Aggregate
+    """Aggregate function."""
     value: str | None = None
+    """Column or SQL expression to aggregate, required unless the aggregate is count."""
     filter: str | None = None
+    """SQL condition over the source's columns that the aggregated rows meet."""
     window: WindowDays = 30
+    """Trailing window, in days or as text such as '90 days'."""
     lint_ignore: LintIgnore = {}
+    """Lint rules silenced on this definition, each rule code with the reason."""
 
     @model_validator(mode="after")
     def _value_needed(self) -> AccountMetric:
@@ -200,17 +269,25 @@ class AccountMetric(Model):
 
 
 class Impute(Model):
+    """A missing policy that scores a missing value with a fixed score."""
+
     impute: Annotated[float, Field(ge=0, le=100)]
+    """Score from 0 to 100 in place of the missing value."""
 
 
 MissingPolicy = Union[Literal["renormalize", "zero"], Impute]
 
 
 class Linear(Model):
+    """A score of 0 at lower and 100 at upper, linear in between and clamped outside."""
+
     function: Literal["linear"]
     lower: float
+    """Value that scores 0 (100 when higher_is_better is false)."""
     upper: float
+    """Value that scores 100 (0 when higher_is_better is false)."""
     higher_is_better: bool = True
+    """False reverses the direction: lower values score higher."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Linear:
@@ -221,13 +298,20 @@ class Linear(Model):
 
 
 class Step(Model):
+    """One breakpoint of a steps function."""
+
     min: float
+    """Lowest value that gets this score."""
     score: Annotated[float, Field(ge=0, le=100)]
+    """Score from 0 to 100."""
 
 
 class Steps(Model):
+    """The score of the highest breakpoint whose min the value reaches, and 0 below the first."""
+
     function: Literal["steps"]
     steps: Annotated[list[Step], Field(min_length=1)]
+    """Breakpoints in ascending order of min."""
 
     @field_validator("steps")
     @classmethod
@@ -240,27 +324,45 @@ class Steps(Model):
 
 
 class Percentile(Model):
+    """The value's percentile rank, 0 to 100, among the population's values on the same day."""
+
     function: Literal["percentile"]
     higher_is_better: bool = True
+    """False scores 100 minus the percentile."""
 
 
 ScoreFunction = Annotated[Union[Linear, Steps, Percentile], Field(discriminator="function")]
 
 
 class Trend(Model):
+    """The change of a per-account metric over a number of days."""
+
     metric: str
+    """Account metric, or view.column of a per-account stickiness or tier mix view."""
     days: WindowDays
+    """Days between the two values, or text such as '90 days'."""
     change: Literal["difference", "relative"] = "difference"
+    """difference is the value minus the value `days` earlier, and relative is that difference divided by
+    the earlier value's absolute value."""
 
 
 class Component(Model):
+    """One scored value of a category. It has exactly one of metric, attribute and trend."""
+
     name: Name
+    """Component name."""
     weight: Annotated[float, Field(gt=0)]
+    """Weight in the category. The weights of a category sum to 100 unless the score normalizes."""
     metric: str | None = None
+    """Account metric, or view.column of a per-account stickiness or tier mix view."""
     attribute: str | None = None
+    """source.column of an account attribute source."""
     trend: Trend | None = None
+    """Change of a metric over a number of days."""
     score: ScoreFunction
+    """Function that turns the value into a score from 0 to 100."""
     missing: MissingPolicy = "renormalize"
+    """Policy for a missing value: renormalize (left out, the other weights scale up), zero, or {impute: score}."""
 
     @model_validator(mode="after")
     def _one_value(self) -> Component:
@@ -274,53 +376,84 @@ class Component(Model):
 
 
 class Category(Model):
+    """A weighted group of components; its score is their weighted mean."""
+
     name: Name
+    """Category name, used in the <category>_score column."""
     weight: Annotated[float, Field(gt=0)]
+    """Weight in the health score. The weights sum to 100 unless the score normalizes."""
     # None: the health score's `missing` applies.
     missing: MissingPolicy | None = None
+    """Policy when none of the components has a value. By default the health score's missing applies."""
     components: Annotated[list[Component], Field(min_length=1)]
+    """Components of the category."""
 
 
 class Band(Model):
+    """A named score range: a score gets the band with the highest min at or below it."""
+
     name: Name
+    """Band name, in the band column."""
     min: Annotated[float, Field(ge=0, le=100)]
+    """Lowest score of the band. The lowest band's min is 0."""
 
 
 DEFAULT_BANDS = (Band(name="green", min=70), Band(name="yellow", min=40), Band(name="red", min=0))
 
 
 class Population(Model):
+    """The accounts that get a score."""
+
     source: Name
+    """Source whose accounts get a score."""
     filter: str | None = None
+    """SQL condition over the source's columns. Accounts with at least one passing row get a score."""
 
 
 class HealthScore(Model):
+    """A health score view: a weighted 0 to 100 score per account and day, with its band and coverage."""
+
     name: Name
+    """View name."""
     population: Population
+    """Accounts that get a score."""
     normalize: bool = False
+    """True: weights need not sum to 100 and are scaled to it."""
     missing: MissingPolicy = "renormalize"
+    """Policy of categories without a value: renormalize, zero, or {impute: score}."""
     bands: Annotated[list[Band], Field(min_length=1)] = list(DEFAULT_BANDS)
+    """Score bands. By default green from 70, yellow from 40 and red from 0."""
     categories: Annotated[list[Category], Field(min_length=1)]
+    """Categories of the score."""
     lint_ignore: LintIgnore = {}
+    """Lint rules silenced on this definition, each rule code with the reason."""
 
 
 class DefinitionFile(Model):
     """The top-level keys a definition file may have."""
 
     sources: list[Source] = []
+    """Tables and files of the warehouse and the roles of their columns."""
     engagement: Engagement | None = None
+    """The event source and its engagement tiers, once per project."""
     stickiness: list[Stickiness] = []
+    """Stickiness views such as DAU/MAU."""
     tier_mix: list[TierMix] = []
+    """Tier mix views: the share of users at each tier."""
     alerts: list[TierDropAlert] = []
+    """Alert rules of the alerts view."""
     account_metrics: list[AccountMetric] = []
+    """Aggregates per account over trailing windows."""
     health_scores: list[HealthScore] = []
+    """Health score views."""
 
 
 class TargetConfig(BaseModel):
     """A warehouse connection: its adapter type and the adapter's own settings."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", use_attribute_docstrings=True)
     type: Name
+    """Adapter name, such as duckdb, postgres, snowflake, spark or clickhouse. The other keys depend on the adapter."""
 
     def settings(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
@@ -330,15 +463,27 @@ class LintSettings(Model):
     """Project-wide lint settings: rules silenced everywhere, and event names that count as passive."""
 
     ignore: LintIgnore = {}
+    """Lint rules silenced in the whole project, each rule code with the reason."""
     passive_events: list[str] = []
+    """Event names of the project that count as passive activity, besides logins, visits and views."""
 
 
 class ProjectFile(Model):
+    """The project file, healthlayer.yml."""
+
     name: Name
+    """Project name."""
     time_zone: str = "UTC"
+    """IANA time zone, such as Europe/Berlin, whose calendar days the views count."""
     include: list[str] = []
+    """Modules of the shipped definition library, such as standard/engagement."""
     paths: list[str] | None = None
+    """Definition files or folders relative to this file. By default every .yml and .yaml file of the project folder."""
     default_target: str | None = None
+    """Target of commands run without --target."""
     targets: dict[str, TargetConfig] = {}
+    """Warehouse connections by name."""
     vars: dict[str, Any] = {}
+    """Values that var() returns in the Jinja of definition files."""
     lint: LintSettings = LintSettings()
+    """Lint settings of the whole project."""
