@@ -16,6 +16,7 @@ from healthlayer.compiler.sources import source_table
 from healthlayer.definitions.issues import Issue
 from healthlayer.definitions.project import Project, load_project
 from healthlayer.errors import DefinitionError, HealthlayerError
+from healthlayer.testing import check_expected_columns
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +39,10 @@ def validate(project_dir: Path | str, vars: Mapping[str, Any] | None = None,
     if project is None:
         return issues
     try:
-        build_plan(project, schema="analytics")
+        plan = build_plan(project, schema="analytics")
     except DefinitionError as error:
-        issues = issues + error.issues
-    return issues
+        return issues + error.issues
+    return issues + check_expected_columns(project, plan)
 
 
 def target_settings(project: Project, target: str | None) -> tuple[str, str, dict[str, Any]]:

@@ -276,6 +276,32 @@ class HealthScore(Model):
     categories: Annotated[list[Category], Field(min_length=1)]
 
 
+class FixtureExpectation(Model):
+    """The rows a fixture test expects and how they are compared with the rows of the view."""
+
+    rows: list[dict[ColumnName, Any]]
+    match: Literal["exact", "contains"] = "exact"
+    tolerance: Annotated[float, Field(ge=0)] = 1e-9
+
+
+class FixtureTest(Model):
+    """A fixture test: source rows given inline, a view or account metric, and the rows it must return."""
+
+    name: Name
+    description: str | None = None
+    view: Name | None = None
+    metric: Name | None = None
+    given: dict[Name, list[dict[ColumnName, Any]]] = {}
+    vars: dict[str, Any] = {}
+    expect: FixtureExpectation
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> FixtureTest:
+        if (self.view is None) == (self.metric is None):
+            raise ValueError("a test needs exactly one of 'view' and 'metric' to say what it checks")
+        return self
+
+
 class DefinitionFile(Model):
     """The top-level keys a definition file may have."""
 
@@ -286,6 +312,7 @@ class DefinitionFile(Model):
     alerts: list[TierDropAlert] = []
     account_metrics: list[AccountMetric] = []
     health_scores: list[HealthScore] = []
+    tests: list[FixtureTest] = []
 
 
 class TargetConfig(BaseModel):
