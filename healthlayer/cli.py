@@ -208,7 +208,13 @@ def test_command(project_dir: Path, variables: tuple[str, ...], patterns: tuple[
     from healthlayer.definitions.issues import did_you_mean
 
     cli_vars = _parse_vars(variables)
-    project = testing.load(project_dir, cli_vars)
+    try:
+        project = testing.load(project_dir, cli_vars)
+    except DefinitionError as error:
+        if output_format != "json":
+            raise
+        _report_definition_error(error, Path.cwd(), "json")
+        sys.exit(EXIT_ERRORS)
     names, unmatched = testing.select_tests(project, patterns)
     if unmatched:
         raise click.BadParameter(f"no test matches '{unmatched[0]}'. {did_you_mean(unmatched[0], project.tests)}",

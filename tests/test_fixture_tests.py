@@ -268,6 +268,16 @@ def test_closest_row_shown(run, tmp_path: Path):
     assert difference["actual"]["dau_wau"] == 0.5
 
 
+def test_unexpected_row_text(run, tmp_path: Path):
+    project = write_project(tmp_path / "p", stickiness_test(ROW_1 + ROW_2))
+
+    result = run("test", cwd=project)
+
+    assert result.exit_code == 1
+    assert "2 of 2 expected rows matched among 3 rows (match: exact)" in result.stdout
+    assert "|unexpected | 2024-01-03    | 0   | 2   | 0       | false      |" in result.stdout
+
+
 def test_exact_duplicate_rows(run, tmp_path: Path):
     project = write_project(tmp_path / "p", stickiness_test(ROW_1 + ROW_1 + ROW_2 + ROW_3))
 
@@ -542,6 +552,19 @@ def test_invalid_definition(run, tmp_path: Path, name: str):
     assert result.exit_code == 1
     assert f"models/tests.yml:{line}:" in result.stderr
     assert f"error {case.code} at {case.key}: " in result.stderr
+
+
+def test_invalid_json(run, tmp_path: Path):
+    """With --format json, the issues of an invalid project are JSON on stdout too."""
+    project = write_project(tmp_path / "p", VALID_TESTS.replace("view: stickiness_daily", "view: stickines_daily"))
+
+    result = run("test", "--format", "json", cwd=project)
+    report = json.loads(result.stdout)
+
+    assert result.exit_code == 1
+    assert report["errors"] == 1
+    assert [issue["code"] for issue in report["issues"]] == ["unknown-view"]
+    assert report["issues"][0]["file"] == "models/tests.yml"
 
 
 def test_view_column_unknown(run, tmp_path: Path):
