@@ -19,6 +19,7 @@ from healthlayer.definitions.issues import Issue, did_you_mean
 from healthlayer.definitions.project import Project, load_partial_project, load_project
 from healthlayer.definitions.yaml_loader import UnsetTolerantEnviron
 from healthlayer.errors import DefinitionError, HealthlayerError
+from healthlayer.testing import check_expected_columns
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +46,10 @@ def validate(project_dir: Path | str, vars: Mapping[str, Any] | None = None,
     if any(issue.severity == "error" for issue in issues):
         return issues + check_expressions(project)
     try:
-        build_plan(project, schema="analytics")
+        plan = build_plan(project, schema="analytics")
     except DefinitionError as error:
-        issues = issues + error.issues
-    return issues
+        return issues + error.issues
+    return issues + check_expected_columns(project, plan)
 
 
 def check_targets(project: Project, placeholders: set[str] | frozenset[str] = frozenset()) -> list[Issue]:

@@ -210,6 +210,41 @@ def schema_command(kind: str, output_file: Path | None) -> None:
         raise HealthlayerError(f"cannot write the schema to {output_file}: {error.strerror}. "
                                "Check that its folder exists and is writable.") from None
     click.echo(f"Wrote the {kind} schema to {output_file}", err=True)
+@cli.command(name="test")
+@project_option
+@vars_option
+@click.option("--select", "patterns", multiple=True, metavar="NAME",
+              help="Run only the tests with this name, or matching a pattern such as 'stickiness_*'; repeatable.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people, json for tools.")
+def test_command(project_dir: Path, variables: tuple[str, ...], patterns: tuple[str, ...], output_format: str) -> None:
+    """Run the fixture tests of the definitions (`tests:`) on an in-memory DuckDB.
+
+    No warehouse is needed: each source is a table of the rows the test gives. Exit codes: 0 all
+    passed, 1 a test failed or a definition is invalid, 2 usage or internal error.
+    """
+    from healthlayer import testing
+    from healthlayer.definitions.issues import did_you_mean
+
+    cli_vars = _parse_vars(variables)
+    try:
+        project = testing.load(project_dir, cli_vars)
+    except DefinitionError as error:
+        if output_format != "json":
+            raise
+        _report_definition_error(error, Path.cwd(), "json")
+        sys.exit(EXIT_ERRORS)
+    names, unmatched = testing.select_tests(project, patterns)
+    if unmatched:
+        raise click.BadParameter(f"no test matches '{unmatched[0]}'. {did_you_mean(unmatched[0], project.tests)}",
+                                 param_hint="--select")
+    run = testing.run_tests(project, names, cli_vars)
+    if output_format == "json":
+        click.echo(testing.results_json(run, Path.cwd()))
+    else:
+        testing.print_results(_console(), run, Path.cwd())
+    if not run.ok:
+        sys.exit(EXIT_ERRORS)
 
 
 @cli.command()

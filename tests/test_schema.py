@@ -109,7 +109,7 @@ def test_schema_valid_2020_12(kind: str):
 
 @pytest.mark.parametrize("kind", SCHEMA_KINDS)
 def test_schema_closed_objects(kind: str):
-    """Every object of the schema rejects unknown keys, except target settings and vars."""
+    """Every object of the schema rejects unknown keys, except target settings and vars (also of tests)."""
     schema = json_schema(kind)
     open_objects = []
 
@@ -125,7 +125,8 @@ def test_schema_closed_objects(kind: str):
 
     visit(schema, "#")
 
-    expected = {"definitions": [], "project": ["#/$defs/TargetConfig", "#/properties/vars"]}[kind]
+    expected = {"definitions": ["#/$defs/FixtureTest/properties/vars"],
+                "project": ["#/$defs/TargetConfig", "#/properties/vars"]}[kind]
     assert open_objects == expected
 
 

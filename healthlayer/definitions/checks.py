@@ -5,6 +5,7 @@ from __future__ import annotations
 import zoneinfo
 
 from healthlayer.definitions import models
+from healthlayer.definitions.fixtures import check_tests
 from healthlayer.definitions.issues import Issue, closest_name, did_you_mean
 from healthlayer.definitions.lint import lint_project
 from healthlayer.definitions.project import Project
@@ -33,6 +34,7 @@ def check_project(project: Project) -> list[Issue]:
     issues += _check_account_metrics(project)
     issues += _check_health_scores(project)
     issues += _check_view_names(project)
+    issues += check_tests(project)
     complete = not project.invalid and not any(issue.severity == "error" for issue in issues)
     issues += lint_project(project, complete)
     return issues

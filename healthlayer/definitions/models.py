@@ -429,6 +429,43 @@ class HealthScore(Model):
     """Lint rules silenced on this definition, each rule code with the reason."""
 
 
+class FixtureExpectation(Model):
+    """The rows a fixture test expects and how they are compared with the rows of the view."""
+
+    rows: list[dict[ColumnName, Any]]
+    """Expected rows, each with the columns it checks."""
+    match: Literal["exact", "contains"] = "exact"
+    """exact: the actual rows equal these rows; contains: each of these rows is among the actual rows."""
+    tolerance: Annotated[float, Field(ge=0)] = 1e-9
+    """Largest absolute or relative difference at which two numbers are equal."""
+
+
+class FixtureTest(Model):
+    """A fixture test: source rows given inline, a view or account metric, and the rows it must return."""
+
+    name: Name
+    """Test name, for --select."""
+    description: str | None = None
+    """What the test shows."""
+    view: Name | None = None
+    """Output view under test. Set view or metric."""
+    metric: Name | None = None
+    """Account metric under test, read per account and day. Set view or metric."""
+    given: dict[Name, list[dict[ColumnName, Any]]] = {}
+    """Rows of each source by source name; sources not listed are empty."""
+    vars: dict[str, Any] = {}
+    """Values of var() for this test, over the project's vars."""
+    expect: FixtureExpectation
+    """Rows the view or metric must return."""
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> FixtureTest:
+        if (self.view is None) == (self.metric is None):
+            raise InvalidValue("a test needs exactly one of 'view' and 'metric' to say what it checks",
+                               "Name an output view with 'view:' or an account metric with 'metric:'.")
+        return self
+
+
 class DefinitionFile(Model):
     """The top-level keys a definition file may have."""
 
@@ -446,6 +483,8 @@ class DefinitionFile(Model):
     """Aggregates per account over trailing windows."""
     health_scores: list[HealthScore] = []
     """Health score views."""
+    tests: list[FixtureTest] = []
+    """Fixture tests: given rows for each source and the rows a view or account metric must return."""
 
 
 class TargetConfig(BaseModel):

@@ -18,7 +18,7 @@ PROJECT_FILE = "healthlayer.yml"
 # Shorter env_var() values (flags, single digits) are not redacted, since they would mask ordinary text.
 MIN_REDACTED_LENGTH = 4
 # Kinds of named definitions, by the top-level key that lists them.
-NAMED_KINDS = ("sources", "stickiness", "tier_mix", "alerts", "account_metrics", "health_scores")
+NAMED_KINDS = ("sources", "stickiness", "tier_mix", "alerts", "account_metrics", "health_scores", "tests")
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class Project:
     alerts: dict[str, models.TierDropAlert] = field(default_factory=dict)
     account_metrics: dict[str, models.AccountMetric] = field(default_factory=dict)
     health_scores: dict[str, models.HealthScore] = field(default_factory=dict)
+    tests: dict[str, models.FixtureTest] = field(default_factory=dict)
     origins: dict[tuple[str, str], Origin] = field(default_factory=dict)
     # Values that env_var() returned, redacted from every issue about this project.
     secrets: set[str] = field(default_factory=set, repr=False)
@@ -93,8 +94,19 @@ def library_root() -> Path:
 
 
 def library_modules() -> list[str]:
+    """Return the names of the includable library modules, such as `standard/engagement`.
+
+    A folder with a project file is a project of its own (the library's fixture tests), so its
+    files are not modules.
+    """
     root = library_root()
-    return sorted(str(path.relative_to(root).with_suffix("")) for path in root.rglob("*.yml"))
+    projects = [path.parent for path in root.rglob(PROJECT_FILE)]
+    modules = []
+    for path in root.rglob("*.yml"):
+        if any(folder in path.parents for folder in projects):
+            continue
+        modules.append(str(path.relative_to(root).with_suffix("")))
+    return sorted(modules)
 
 
 def _validate(model: type[BaseModel], loaded: LoadedFile, data: Any, base: KeyPath = ()) -> tuple[Any, list[Issue]]:
@@ -309,4 +321,5 @@ def _add(project: Project, kind: str, name: str, item: Any, origin: Origin) -> l
 
 def _singular(kind: str) -> str:
     return {"sources": "source", "stickiness": "stickiness metric", "tier_mix": "tier mix",
-            "alerts": "alert", "account_metrics": "account metric", "health_scores": "health score"}[kind]
+            "alerts": "alert", "account_metrics": "account metric", "health_scores": "health score",
+            "tests": "test"}[kind]

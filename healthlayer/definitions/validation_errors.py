@@ -164,7 +164,9 @@ _BOUND_WORDS = {"less_than_equal": ("le", "at most"), "less_than": ("lt", "below
 def _bound_hint(error_type: str, context: dict[str, Any]) -> str:
     if error_type in _BOUND_WORDS:
         key, words = _BOUND_WORDS[error_type]
-        return f"Use a value {words} {context.get(key)}."
+        bound = context.get(key)
+        shown = f"{bound:g}" if isinstance(bound, (int, float)) else str(bound)
+        return f"Write a value that is {words} {shown}."
     if error_type == "finite_number":
         return "Write a finite number; NaN and infinity are not accepted."
     if error_type in ("too_short", "too_long"):

@@ -229,7 +229,14 @@ class _Converter:
             return self._convert_mapping(node, key_path)
         if isinstance(node, yaml.nodes.SequenceNode):
             return [self.convert(item, key_path + (index,)) for index, item in enumerate(node.value)]
-        return self.constructor.construct_object(node, deep=True)
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except ValueError as error:
+            # PyYAML builds dates and timestamps with the datetime module, which rejects values
+            # such as 2024-02-31 with a ValueError.
+            self._issue("yaml-value", f"invalid YAML value {node.value!r}: {error}", node, key_path,
+                        "Correct the date or time, or quote the value to keep it as text.")
+            return node.value
 
     def _convert_mapping(self, node: yaml.nodes.MappingNode, key_path: KeyPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
