@@ -44,6 +44,27 @@ def validate(project_dir: Path | str, vars: Mapping[str, Any] | None = None,
     return issues
 
 
+def check_warehouse(project_dir: Path | str, target: str | None, vars: Mapping[str, Any] | None = None,
+                    environ: Mapping[str, str] | None = None) -> list[Issue]:
+    """Validate a project, then check it against a target's warehouse; return every issue of both.
+
+    The warehouse check runs only when the definitions have no errors. It reads column metadata
+    and plans each view's query with EXPLAIN, and changes nothing (see healthlayer.warehouse_check).
+    env_var() reads `environ`, by default the process environment, since connecting needs the
+    real secrets.
+    """
+    from healthlayer.warehouse_check import check_target
+
+    project, issues = load_project(Path(project_dir), vars, environ)
+    if project is None:
+        return issues
+    try:
+        build_plan(project, schema="analytics")
+    except DefinitionError as error:
+        return issues + error.issues
+    return issues + check_target(project, target)
+
+
 def target_settings(project: Project, target: str | None) -> tuple[str, str, dict[str, Any]]:
     """Return (target name, adapter type, settings) for a target name or the project's default."""
     targets = project.config.targets
