@@ -5,9 +5,9 @@ Each engine of the session gets one schema of raw tables (events and accounts), 
 where the case needs it, and checks the issues that api.check_warehouse returns: their codes,
 files, lines, key paths and the engine's own words.
 
-The Snowflake tests run on the fakesnow emulator. It answers DESCRIBE and the connector's
-describe-only queries by running them on DuckDB, so the source and column checks run there
-through the adapter's real code. It cannot run Snowflake's EXPLAIN: a successful EXPLAIN makes
+The Snowflake tests run on the fakesnow emulator. It runs DESCRIBE and the connector's
+describe-only queries on DuckDB, so the source and column checks go through the adapter's real
+code there. It cannot run Snowflake's EXPLAIN: a successful EXPLAIN makes
 fakesnow fail while it reads the result, and `EXPLAIN USING TEXT`, which the adapter sends, is a
 syntax error there. The tests therefore check how that failure is reported, and the query-plan
 check is unverified against Snowflake itself.
@@ -337,7 +337,7 @@ def test_check_misspelled_column(engine: Engine, raw_schema: str, tmp_path: Path
 
 
 # How each engine matches the case of a declared name with `Region`, a column with a capital letter:
-# the declared name, and per engine None when it matches or the spelling the hint asks for.
+# the declared name, and per engine None when it matches, else the spelling that the hint gives.
 CASE_EXPECTATIONS = {
     "region": {"duckdb": None, "spark": None, "snowflake": None, "postgres": "Region", "clickhouse": "Region"},
     "Region": {"duckdb": None, "spark": None, "snowflake": "region", "postgres": None, "clickhouse": None},
@@ -726,10 +726,13 @@ def test_cli_warehouse_definition_errors(tmp_path: Path, duckdb_engine: Engine, 
     assert codes
 
 
-# Timing of the full example.
+# A full example.
 
-def test_check_saas_example_duration(duckdb_engine: Engine, tmp_path: Path):
-    """Check examples/saas with its Parquet files loaded as tables of a DuckDB target, and print the time."""
+def test_check_saas_example(duckdb_engine: Engine, tmp_path: Path):
+    """Check examples/saas with its Parquet files loaded as tables of a DuckDB target, and print the time.
+
+    benchmarks/warehouse_check.py measures the same check without pytest.
+    """
     from engines.harness import table_project
 
     database = tmp_path / "saas.duckdb"
