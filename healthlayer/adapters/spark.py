@@ -332,8 +332,9 @@ class SparkAdapter(Adapter):
         logger.debug("spark: EXPLAIN %s", statement)
 
         def plan() -> str:
+            # A failed EXPLAIN returns its text one line per row.
             rows = self.session.sql(f"EXPLAIN {statement}").collect()
-            return str(rows[0][0]) if rows else ""
+            return "\n".join(str(row[0]) for row in rows)
 
         with _quiet_analysis_errors():
             text = self._call(plan, "Spark cannot plan the query")
@@ -421,7 +422,10 @@ def _condition(error: BaseException) -> str | None:
 @contextmanager
 def _quiet_analysis_errors() -> Iterator[None]:
     """Keep PySpark from logging an AnalysisException with its full stack trace; the caller reports it."""
-    context_logger = logging.getLogger(_QUERY_CONTEXT_LOGGER)
+    from pyspark.logger import PySparkLogger
+
+    # PySpark logs through its own Logger subclass, so the logger must be created as one of those.
+    context_logger = PySparkLogger.getLogger(_QUERY_CONTEXT_LOGGER)
     level = context_logger.level
     context_logger.setLevel(logging.CRITICAL)
     try:
