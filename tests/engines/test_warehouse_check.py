@@ -30,6 +30,9 @@ import yaml
 
 from engines.engine import Engine
 from healthlayer import api, cli
+from healthlayer.adapters import registry
+from healthlayer.adapters.base import Adapter
+from healthlayer.adapters.duckdb import DuckDBAdapter
 from healthlayer.adapters.column_types import column_type
 from healthlayer.definitions.issues import Issue
 
@@ -150,6 +153,15 @@ def raw_schema(engine: Engine, loaded_engines: set[str]) -> str:
     if engine.adapter_type not in loaded_engines:
         engine.load(RAW_SCHEMA, {"events": event_rows(), "accounts": account_rows()})
         loaded_engines.add(engine.adapter_type)
+    return RAW_SCHEMA
+
+
+@pytest.fixture
+def raw_schema_duckdb(duckdb_engine: Engine, loaded_engines: set[str]) -> str:
+    """Load the raw tables into DuckDB once per module, for the tests that run on DuckDB only."""
+    if "duckdb" not in loaded_engines:
+        duckdb_engine.load(RAW_SCHEMA, {"events": event_rows(), "accounts": account_rows()})
+        loaded_engines.add("duckdb")
     return RAW_SCHEMA
 
 
@@ -610,6 +622,27 @@ def test_check_unknown_target(duckdb_engine: Engine, tmp_path: Path):
     assert issue.hint == "Did you mean 'engine'?"
 
 
+class AdapterWithoutCheck(DuckDBAdapter):
+    """An adapter of another package that predates describe() and explain()."""
+
+    describe = Adapter.describe  # type: ignore[assignment]
+    explain = Adapter.explain  # type: ignore[assignment]
+
+
+def test_check_adapter_without_support(duckdb_engine: Engine, raw_schema_duckdb: str, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setitem(registry.BUILT_IN, "olddb", f"{__name__}:AdapterWithoutCheck")
+    project = write_project(tmp_path / "old_adapter", duckdb_engine, raw_schema_duckdb)
+    replace_text(project / "healthlayer.yml", "type: duckdb", "type: olddb")
+
+    issues = api.check_warehouse(project, "engine")
+
+    issue = only(issues, "warehouse-check-unsupported")
+    assert issue.location.key_path == ("targets", "engine")
+    assert "implement Adapter.describe" in issue.message
+    assert [issue.code for issue in issues] == ["warehouse-check-unsupported"]
+
+
 # The command line, on DuckDB.
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cwd: Path,
@@ -624,12 +657,9 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 
 
 @pytest.fixture
-def broken_duckdb_project(duckdb_engine: Engine, tmp_path: Path, loaded_engines: set[str]) -> Path:
+def broken_duckdb_project(duckdb_engine: Engine, raw_schema_duckdb: str, tmp_path: Path) -> Path:
     """Return a DuckDB project whose accounts table is misspelled and whose plan column is declared number."""
-    if "duckdb" not in loaded_engines:
-        duckdb_engine.load(RAW_SCHEMA, {"events": event_rows(), "accounts": account_rows()})
-        loaded_engines.add("duckdb")
-    project = write_project(tmp_path / "cli", duckdb_engine, RAW_SCHEMA)
+    project = write_project(tmp_path / "cli", duckdb_engine, raw_schema_duckdb)
     replace_text(project / "models" / "sources.yml", f"table: {RAW_SCHEMA}.accounts", f"table: {RAW_SCHEMA}.acounts")
     replace_text(project / "models" / "sources.yml", "      plan: text\n", "      plan: number\n")
     return project
@@ -682,12 +712,9 @@ def test_cli_warehouse_github(broken_duckdb_project: Path, monkeypatch: pytest.M
                                "sources[1].table: ")
 
 
-def test_cli_warehouse_clean(duckdb_engine: Engine, tmp_path: Path, loaded_engines: set[str],
+def test_cli_warehouse_clean(duckdb_engine: Engine, raw_schema_duckdb: str, tmp_path: Path,
                              monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    if "duckdb" not in loaded_engines:
-        duckdb_engine.load(RAW_SCHEMA, {"events": event_rows(), "accounts": account_rows()})
-        loaded_engines.add("duckdb")
-    project = write_project(tmp_path / "cli_clean", duckdb_engine, RAW_SCHEMA)
+    project = write_project(tmp_path / "cli_clean", duckdb_engine, raw_schema_duckdb)
 
     code, out, err = run_cli(monkeypatch, capsys, project, "validate", "--warehouse", "engine")
 
