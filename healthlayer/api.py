@@ -38,18 +38,25 @@ def validate(project_dir: Path | str, vars: Mapping[str, Any] | None = None,
 
     `environ` replaces the process environment for env_var(), for example an UnsetTolerantEnviron.
     """
+    return _validate(project_dir, vars, environ)[1]
+
+
+def _validate(project_dir: Path | str, vars: Mapping[str, Any] | None,
+              environ: Mapping[str, str] | None) -> tuple[Project | None, list[Issue]]:
+    """Return the project (None when it has errors) and every issue of it."""
     project, issues = load_partial_project(Path(project_dir), vars, environ)
     if project is None:
-        return issues
+        return None, issues
     placeholders = environ.placeholders if isinstance(environ, UnsetTolerantEnviron) else set()
-    issues = issues + check_targets(project, placeholders)
+    target_issues = check_targets(project, placeholders)
     if any(issue.severity == "error" for issue in issues):
-        return issues + check_expressions(project)
+        return None, issues + check_expressions(project) + target_issues
     try:
         plan = build_plan(project, schema="analytics")
     except DefinitionError as error:
-        return issues + error.issues
-    return issues + check_expected_columns(project, plan)
+        return None, issues + error.issues + target_issues
+    issues = issues + check_expected_columns(project, plan) + target_issues
+    return (None if any(issue.severity == "error" for issue in issues) else project), issues
 
 
 def check_targets(project: Project, placeholders: set[str] | frozenset[str] = frozenset()) -> list[Issue]:
@@ -112,6 +119,23 @@ def _settings_issues(project: Project, target: str, model: type[BaseModel], sett
                                 f"{problem['msg'][0].lower()}{problem['msg'][1:]}", location,
                                 "Correct the value; the adapter's page in docs/warehouses lists the settings."))
     return issues
+
+
+def check_warehouse(project_dir: Path | str, target: str | None, vars: Mapping[str, Any] | None = None,
+                    environ: Mapping[str, str] | None = None) -> list[Issue]:
+    """Validate a project, then check it against a target's warehouse; return every issue of both.
+
+    The warehouse check runs only when the definitions have no errors. It reads column metadata
+    and plans each view's query with EXPLAIN, and changes nothing (see healthlayer.warehouse_check).
+    env_var() reads `environ`, by default the process environment, since connecting needs the
+    real secrets.
+    """
+    from healthlayer.warehouse_check import check_target
+
+    project, issues = _validate(project_dir, vars, environ)
+    if project is None:
+        return issues
+    return issues + check_target(project, target)
 
 
 def target_settings(project: Project, target: str | None) -> tuple[str, str, dict[str, Any]]:

@@ -76,7 +76,11 @@ def cli(verbose: int) -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]), default="text",
               show_default=True, help="text for people, json for tools, github for workflow annotations.")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
-def validate(project_dir: Path, variables: tuple[str, ...], output_format: str, strict: bool) -> None:
+@click.option("--warehouse", "warehouse_target", metavar="TARGET", default=None,
+              help="Also check the sources, columns and every view's query plan against this target of "
+                   "healthlayer.yml; reads metadata and runs EXPLAIN only.")
+def validate(project_dir: Path, variables: tuple[str, ...], output_format: str, strict: bool,
+             warehouse_target: str | None) -> None:
     """Check the definitions and report every problem with file, line and key.
 
     File paths are relative to the current folder, as GitHub expects in annotations when the
@@ -85,8 +89,13 @@ def validate(project_dir: Path, variables: tuple[str, ...], output_format: str, 
     from healthlayer import api
     from healthlayer.reporting import format_issues
 
-    # Validation never connects, so it needs no secrets: an unset env_var() validates as a placeholder.
-    issues = api.validate(project_dir, _parse_vars(variables), UnsetTolerantEnviron(os.environ))
+    if warehouse_target is not None:
+        # Connecting needs the real secrets, so env_var() reads the environment as it is.
+        issues = api.check_warehouse(project_dir, warehouse_target, _parse_vars(variables))
+    else:
+        # Validation without --warehouse never connects, so it needs no secrets: an unset env_var()
+        # validates as a placeholder.
+        issues = api.validate(project_dir, _parse_vars(variables), UnsetTolerantEnviron(os.environ))
     errors = [issue for issue in issues if issue.severity == "error"]
     if output_format == "text":
         if issues:

@@ -29,5 +29,9 @@ class WarehouseError(HealthlayerError):
     """The warehouse rejected a statement or a connection."""
 
 
+class RelationNotFound(WarehouseError):
+    """A table, view or file that a source names does not exist, or the target's user cannot see it."""
+
+
 class OwnershipError(HealthlayerError):
     """A deploy would replace or drop an object that healthlayer did not create."""

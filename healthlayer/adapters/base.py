@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel
 from sqlglot import exp
@@ -13,7 +13,7 @@ from sqlglot import exp
 from healthlayer.compiler import sql
 from healthlayer.compiler.engagement import BOUNDS, CALENDAR_MAX_DAYS
 from healthlayer.compiler.plan import Plan, Relation
-from healthlayer.errors import OwnershipError, WarehouseError
+from healthlayer.errors import OwnershipError, UnsupportedError, WarehouseError
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,17 @@ class Adapter(abc.ABC):
     settings_model: ClassVar[type[BaseModel] | None] = None
     # Marker text at the start of the comment on every object healthlayer creates.
     OWNER_MARK: ClassVar[str] = "healthlayer:"
+    # Whether connecting without `must_exist` may create storage: a database file, a folder or a
+    # metastore. A warehouse check connects to such adapters with `must_exist`. Adapters that
+    # create nothing on connect (servers) set False, since their `must_exist` also requires the
+    # deploy schema, which a check before the first deploy does not need.
+    creates_on_connect: ClassVar[bool] = True
+    # How the engine finds the stored column for a name in the compiled SQL. Plain lower-case
+    # names are left unquoted and others are quoted (healthlayer.compiler.sql.needs_quotes).
+    # "lower" and "upper" fold unquoted names and match quoted ones exactly (PostgreSQL,
+    # Snowflake), "exact" matches every name exactly (ClickHouse), and "any" ignores case even in
+    # quoted names (DuckDB, Spark).
+    identifier_case: ClassVar[Literal["lower", "upper", "exact", "any"]] = "exact"
 
     def __init__(self, settings: dict[str, Any], project_root: Path, must_exist: bool = False) -> None:
         """Connect to the target; with `must_exist`, fail instead of creating an empty database."""
@@ -71,6 +82,24 @@ class Adapter(abc.ABC):
 
     @abc.abstractmethod
     def close(self) -> None: ...
+
+    def describe(self, from_sql: str) -> list[tuple[str, str]]:
+        """Return (name, type as the engine names it) of each column of a source, without reading rows.
+
+        `from_sql` is the FROM item of the source, rendered for the adapter's dialect. Raise
+        RelationNotFound when the table, view or file does not exist (or the target's user cannot
+        see it), and WarehouseError when the warehouse rejects the read for another reason.
+        """
+        raise UnsupportedError(f"the {type(self).__name__} adapter cannot read the columns of a source, so "
+                               "'validate --warehouse' cannot check this target; implement Adapter.describe")
+
+    def explain(self, statement: str) -> None:
+        """Have the warehouse plan a query without running it; raise WarehouseError with its reason if it cannot.
+
+        Implementations run EXPLAIN or an equivalent that neither reads rows nor creates objects.
+        """
+        raise UnsupportedError(f"the {type(self).__name__} adapter cannot plan a query without running it, so "
+                               "'validate --warehouse' cannot check this target; implement Adapter.explain")
 
     def relation_names(self) -> set[str]:
         """Return the names of the tables and views in the deploy schema, read from information_schema."""
@@ -127,3 +156,24 @@ class Adapter(abc.ABC):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+# Maximum length of a warehouse's message in an issue, since some engines append query plans.
+MAX_MESSAGE = 500
+
+
+def summarise_error(text: str) -> str:
+    """Return the leading lines of an engine's error message as one line.
+
+    The summary stops at the first blank line, where engines start the SQL excerpt or the plan,
+    and skips indented lines, which list candidates such as every overload of a function.
+    """
+    lines = []
+    for line in str(text).strip().splitlines():
+        if not line.strip():
+            break
+        if line[:1] in ("\t", " ") or line.startswith("LINE "):
+            continue
+        lines.append(line.strip())
+    summary = " ".join(lines)
+    return summary if len(summary) <= MAX_MESSAGE else summary[:MAX_MESSAGE - 3] + "..."

@@ -22,11 +22,11 @@ import sqlglot
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlglot import exp
 
-from healthlayer.adapters.base import Adapter, DeployedView, DeployResult
+from healthlayer.adapters.base import MAX_MESSAGE, Adapter, DeployedView, DeployResult
 from healthlayer.compiler import sql
 from healthlayer.compiler.plan import Plan, Relation
 from healthlayer.compiler.render import render_create_view
-from healthlayer.errors import HealthlayerError, WarehouseError
+from healthlayer.errors import HealthlayerError, RelationNotFound, WarehouseError
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,10 @@ DIALECT = "clickhouse"
 # A generation database is named `<schema>_hl_<12 hex digits>`.
 GENERATION_INFIX = "_hl_"
 _TIMESTAMP_TYPES = ("Date", "Date32", "DateTime", "DateTime64")
+# The query that a ClickHouse error quotes, and the error's name in brackets after it.
+_SCOPE = re.compile(r"\s*In scope .*?(?P<code>\([A-Z_]+\))?$")
+# Error names that ClickHouse gives a missing table or database, in brackets at the end of the message.
+_NOT_FOUND_ERRORS = ("(UNKNOWN_TABLE)", "(UNKNOWN_DATABASE)")
 
 
 # Databases that ClickHouse creates itself. Views created there do not survive the session.
@@ -170,6 +174,27 @@ class ClickHouseAdapter(Adapter):
             result[name] = "'" in base_type
         return result
 
+    def describe(self, from_sql: str) -> list[tuple[str, str]]:
+        """Return a source's columns with DESCRIBE of a query, which analyzes the query without running it."""
+        statement = f"DESCRIBE (SELECT * FROM {from_sql})"
+        logger.debug("clickhouse: %s", statement)
+        try:
+            table = self.client.query_arrow(statement)
+        except self.client.errors as error:
+            message = _first_line(error)
+            if any(name in message for name in _NOT_FOUND_ERRORS):
+                raise RelationNotFound(message) from None
+            raise WarehouseError(message) from None
+        return list(zip(table.column("name").to_pylist(), table.column("type").to_pylist()))
+
+    def explain(self, statement: str) -> None:
+        """Plan a query with EXPLAIN PLAN, which analyzes it and builds the query plan without running it."""
+        logger.debug("clickhouse: EXPLAIN PLAN %s", statement)
+        try:
+            self.client.query_arrow(f"EXPLAIN PLAN {statement}")
+        except self.client.errors as error:
+            raise WarehouseError(_without_scope(_first_line(error))) from None
+
     def _existing_objects(self, database: str) -> dict[str, tuple[str, str | None]]:
         """Return the database's tables and views by name; ClickHouse names are case-sensitive."""
         _, rows = self.fetch(f"SELECT name, engine, comment FROM system.tables WHERE database = {_literal(database)}")
@@ -276,6 +301,14 @@ def _name(name: str) -> str:
 
 def _literal(text: str) -> str:
     return exp.Literal.string(text).sql(dialect=DIALECT)
+
+
+def _without_scope(message: str) -> str:
+    """Return an error message without its `In scope <query>` part, which repeats a whole subquery."""
+    found = _SCOPE.search(message)
+    if found is None:
+        return message[:MAX_MESSAGE]
+    return (message[:found.start()].rstrip(" .:") + ". " + found.group("code")).strip()[:MAX_MESSAGE]
 
 
 def _first_line(error: Exception) -> str:

@@ -8,10 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from healthlayer.adapters.base import Adapter, DeployedView, DeployResult
+from healthlayer.adapters.base import Adapter, DeployedView, DeployResult, summarise_error
 from healthlayer.compiler.plan import Plan
 from healthlayer.compiler.render import render_create_view
-from healthlayer.errors import HealthlayerError, WarehouseError
+from healthlayer.errors import HealthlayerError, RelationNotFound, WarehouseError
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ class DuckDBAdapter(Adapter):
     dialect = "duckdb"
     driver_module = "duckdb"
     settings_model = DuckDBSettings
+    identifier_case = "any"
 
     def __init__(self, settings: dict[str, Any], project_root: Path, must_exist: bool = False) -> None:
         super().__init__(settings, project_root)
@@ -88,6 +89,26 @@ class DuckDBAdapter(Adapter):
                                      "timestamp; cast it in a view, or point 'timestamp' at a timestamp column")
             result[name] = "TIME ZONE" in column_type or column_type == "TIMESTAMPTZ"
         return result
+
+    def describe(self, from_sql: str) -> list[tuple[str, str]]:
+        statement = f"DESCRIBE SELECT * FROM {from_sql}"
+        logger.debug("duckdb: %s", statement)
+        try:
+            rows = self.connection.execute(statement).fetchall()
+        except (self._duckdb.CatalogException, self._duckdb.IOException) as error:
+            # A missing table or schema is a catalog error, a missing Parquet or CSV file an IO error.
+            raise RelationNotFound(summarise_error(str(error))) from None
+        except self._duckdb.Error as error:
+            raise WarehouseError(summarise_error(str(error))) from None
+        return [(str(row[0]), str(row[1])) for row in rows]
+
+    def explain(self, statement: str) -> None:
+        """Plan a query with EXPLAIN, which binds and optimizes it but does not run it (EXPLAIN ANALYZE would)."""
+        logger.debug("duckdb: EXPLAIN %s", statement)
+        try:
+            self.connection.execute(f"EXPLAIN {statement}").fetchall()
+        except self._duckdb.Error as error:
+            raise WarehouseError(summarise_error(str(error))) from None
 
     def _existing_objects(self) -> dict[str, tuple[str, str | None]]:
         """Return the schema's tables and views by lower-cased name, since DuckDB names ignore case."""

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from healthlayer.adapters.base import Adapter, DeployedView, DeployResult
+from healthlayer.adapters.base import MAX_MESSAGE, Adapter, DeployedView, DeployResult
 from healthlayer.compiler.dialects.postgres import check_identifier
 from healthlayer.compiler.plan import Plan, Relation
 from healthlayer.compiler.render import render_create_view
 from healthlayer.definitions.project import MIN_REDACTED_LENGTH
-from healthlayer.errors import HealthlayerError, WarehouseError
+from healthlayer.errors import HealthlayerError, RelationNotFound, WarehouseError
 
 if TYPE_CHECKING:
     import psycopg
@@ -93,6 +95,8 @@ class PostgresAdapter(Adapter):
     dialect = "postgres"
     driver_module = "psycopg"
     settings_model = PostgresSettings
+    creates_on_connect = False
+    identifier_case = "lower"
 
     def __init__(self, settings: dict[str, Any], project_root: Path, must_exist: bool = False) -> None:
         self.config = parse_settings(settings)
@@ -173,6 +177,50 @@ class PostgresAdapter(Adapter):
                                      "timestamp; cast it in a view, or point 'timestamp' at a timestamp column")
             result[name] = type_oid == TIMESTAMPTZ_OID
         return result
+
+    def _summary(self, error: Exception) -> str:
+        """Return a driver error's primary message with its detail and hint, without the SQL excerpt."""
+        diagnostic = getattr(error, "diag", None)
+        primary = diagnostic.message_primary if diagnostic is not None else None
+        text = primary or (str(error).strip().splitlines() or [type(error).__name__])[0]
+        if diagnostic is not None:
+            for extra in (diagnostic.message_detail, diagnostic.message_hint):
+                if extra:
+                    text += f" ({extra})"
+        if self._secret and len(self._secret) >= MIN_REDACTED_LENGTH:
+            text = text.replace(self._secret, "***")
+        return text[:MAX_MESSAGE]
+
+    @contextmanager
+    def _read_only(self) -> Iterator[None]:
+        """Run statements in a READ ONLY transaction that is rolled back, whatever they are."""
+        with self.connection.transaction(force_rollback=True):
+            self._run("SET TRANSACTION READ ONLY")
+            yield
+
+    def describe(self, from_sql: str) -> list[tuple[str, str]]:
+        """Read a relation's columns from the catalog; a cast to regclass resolves the name as a query would."""
+        psycopg = self._psycopg
+        try:
+            with self._read_only():
+                rows = self._run(
+                    "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) "
+                    "FROM pg_catalog.pg_attribute a "
+                    "WHERE a.attrelid = CAST(%s AS pg_catalog.regclass) AND a.attnum > 0 AND NOT a.attisdropped "
+                    "ORDER BY a.attnum", [from_sql]).fetchall()
+        except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName) as error:
+            raise RelationNotFound(self._summary(error)) from None
+        except psycopg.Error as error:
+            raise WarehouseError(self._summary(error)) from None
+        return [(str(name), str(type_name)) for name, type_name in rows]
+
+    def explain(self, statement: str) -> None:
+        """Plan a query with EXPLAIN (without ANALYZE, so it does not run) in a READ ONLY transaction."""
+        try:
+            with self._read_only():
+                self._run(f"EXPLAIN {statement}").fetchall()
+        except self._psycopg.Error as error:
+            raise WarehouseError(self._summary(error)) from None
 
     def _schema_exists(self) -> bool:
         _, rows = self.fetch("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ?", [self.schema])

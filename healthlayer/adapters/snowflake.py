@@ -10,11 +10,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from sqlglot import exp
 
-from healthlayer.adapters.base import Adapter, DeployedView, DeployResult
+from healthlayer.adapters.base import Adapter, DeployedView, DeployResult, summarise_error
 from healthlayer.compiler import sql
 from healthlayer.compiler.plan import INTERNAL_PREFIX, Plan
 from healthlayer.compiler.render import render_create_view
-from healthlayer.errors import HealthlayerError, OwnershipError, WarehouseError
+from healthlayer.errors import HealthlayerError, OwnershipError, RelationNotFound, WarehouseError
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +23,11 @@ MANIFEST = INTERNAL_PREFIX + "manifest"
 _PLAIN_SCHEMA = r"^[a-z_][a-z0-9_]{0,254}$"
 # Type codes of snowflake.connector.constants.FIELD_TYPES.
 _DATE, _TIMESTAMP_LTZ, _TIMESTAMP_TZ, _TIMESTAMP_NTZ = 3, 6, 7, 8
+# Snowflake's error number for an object that does not exist or that the role may not see.
+OBJECT_NOT_FOUND = 2003
+# Type names of result metadata (snowflake.connector.constants.FIELD_ID_TO_NAME) that differ from
+# the names Snowflake shows in DESCRIBE.
+_TYPE_NAMES = {"TEXT": "VARCHAR", "REAL": "FLOAT"}
 # Kinds of schema objects that INFORMATION_SCHEMA.TABLES and VIEWS do not list, as SHOW names them.
 OTHER_OBJECT_KINDS = ("USER FUNCTIONS", "PROCEDURES", "SEQUENCES", "STAGES", "FILE FORMATS", "PIPES", "STREAMS",
                       "TASKS")
@@ -95,6 +100,8 @@ class SnowflakeAdapter(Adapter):
     dialect = "snowflake"
     driver_module = "snowflake.connector"
     settings_model = SnowflakeSettings
+    creates_on_connect = False
+    identifier_case = "upper"
 
     def __init__(self, settings: dict[str, Any], project_root: Path, must_exist: bool = False) -> None:
         try:
@@ -189,6 +196,42 @@ class SnowflakeAdapter(Adapter):
                                      "in a view, or point 'timestamp' at a TIMESTAMP_NTZ, _LTZ or _TZ column")
             result[name] = type_code in (_TIMESTAMP_LTZ, _TIMESTAMP_TZ)
         return result
+
+    def describe(self, from_sql: str) -> list[tuple[str, str]]:
+        """Read a source's columns from the result metadata of a query that Snowflake compiles but does not run."""
+        from snowflake.connector.constants import FIELD_ID_TO_NAME
+
+        statement = f"SELECT * FROM {from_sql}"
+        logger.debug("snowflake: describe %s", statement)
+        try:
+            with self.connection.cursor() as cursor:
+                metadata = cursor.describe(statement) or []
+        except self._errors.Error as error:
+            message = summarise_error(self._message(error))
+            if getattr(error, "errno", None) == OBJECT_NOT_FOUND:
+                raise RelationNotFound(message) from None
+            raise WarehouseError(message) from None
+        columns = []
+        for column in metadata:
+            name = FIELD_ID_TO_NAME[column.type_code] or f"type code {column.type_code}"
+            if name == "FIXED":
+                name = f"NUMBER({column.precision},{column.scale})"
+            columns.append((column.name, _TYPE_NAMES.get(name, name)))
+        return columns
+
+    def explain(self, statement: str) -> None:
+        """Plan a query with EXPLAIN USING TEXT, which compiles it without running it or needing a warehouse.
+
+        NOTE: this path is unverified against Snowflake itself. The tests run it on the fakesnow
+        emulator, which cannot run EXPLAIN and rejects it as a syntax error.
+        """
+        logger.debug("snowflake: EXPLAIN USING TEXT %s", self._redact(statement))
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN USING TEXT {statement}")
+                cursor.fetchall()
+        except self._errors.Error as error:
+            raise WarehouseError(summarise_error(self._message(error))) from None
 
     # Catalog reads. Unquoted names are stored in upper case, so names are compared in upper case.
 

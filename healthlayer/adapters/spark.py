@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -21,7 +23,7 @@ from healthlayer.adapters.base import Adapter, DeployedView, DeployResult
 from healthlayer.compiler import sql
 from healthlayer.compiler.plan import Plan, Relation
 from healthlayer.compiler.render import render_create_view
-from healthlayer.errors import HealthlayerError, OwnershipError, WarehouseError
+from healthlayer.errors import HealthlayerError, OwnershipError, RelationNotFound, WarehouseError
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -44,6 +46,12 @@ _RESERVED_CONF = {
 _SECRET_KEY = re.compile(r"secret|password|token|credential|key", re.IGNORECASE)
 # Maximum length of a Spark error message in a WarehouseError, because Spark appends query plans.
 _MAX_MESSAGE = 500
+# The first line of EXPLAIN's output when Spark cannot analyze or plan the query; the reason follows.
+_EXPLAIN_FAILED = "Error occurred during query planning"
+# Error conditions of an AnalysisException that mean a table, view, schema or path does not exist.
+_NOT_FOUND_CONDITIONS = frozenset({"TABLE_OR_VIEW_NOT_FOUND", "SCHEMA_NOT_FOUND", "PATH_NOT_FOUND"})
+# PySpark's logger that writes every AnalysisException with its query context to stderr.
+_QUERY_CONTEXT_LOGGER = "SQLQueryContextLogger"
 
 
 class SparkSettings(BaseModel):
@@ -105,6 +113,7 @@ class SparkAdapter(Adapter):
     dialect = "spark"
     driver_module = "pyspark"
     settings_model = SparkSettings
+    identifier_case = "any"
 
     def __init__(self, settings: dict[str, Any], project_root: Path, must_exist: bool = False,
                  session: SparkSession | None = None) -> None:
@@ -301,6 +310,39 @@ class SparkAdapter(Adapter):
             result[name] = column_type == "timestamp"
         return result
 
+    def describe(self, from_sql: str) -> list[tuple[str, str]]:
+        """Return the columns of a source from the schema of its analyzed query; Spark reads no rows for it."""
+        statement = f"SELECT * FROM {from_sql}"
+        logger.debug("spark: describe %s", statement)
+        try:
+            with _quiet_analysis_errors():
+                schema = self.session.sql(statement).schema
+        except self._errors as error:
+            condition = _condition(error)
+            if condition is not None and condition.split(".")[0] in _NOT_FOUND_CONDITIONS:
+                raise RelationNotFound(self._message(error)) from None
+            raise WarehouseError(self._message(error)) from None
+        return [(field.name, field.dataType.simpleString()) for field in schema.fields]
+
+    def explain(self, statement: str) -> None:
+        """Plan a query with EXPLAIN, which analyzes and optimizes it and builds the physical plan without running it.
+
+        Spark's EXPLAIN does not raise when the query is invalid; its output then starts with
+        "Error occurred during query planning" and the reason.
+        """
+        logger.debug("spark: EXPLAIN %s", statement)
+
+        def plan() -> str:
+            # A failed EXPLAIN returns its text one line per row.
+            rows = self.session.sql(f"EXPLAIN {statement}").collect()
+            return "\n".join(str(row[0]) for row in rows)
+
+        with _quiet_analysis_errors():
+            text = self._call(plan, "Spark cannot plan the query")
+        if text.startswith(_EXPLAIN_FAILED):
+            reason = text[len(_EXPLAIN_FAILED):].lstrip(": \n")
+            raise WarehouseError(self._message(Exception(reason or text)))
+
     # Deploy
 
     def _existing_objects(self, schema: str) -> dict[str, tuple[str, str | None]]:
@@ -370,6 +412,27 @@ class SparkAdapter(Adapter):
     def close(self) -> None:
         if self._owns_session:
             self.session.stop()
+
+
+def _condition(error: BaseException) -> str | None:
+    """Return the error condition of a PySpark error, such as TABLE_OR_VIEW_NOT_FOUND, if it has one."""
+    getter = getattr(error, "getCondition", None) or getattr(error, "getErrorClass", None)
+    return getter() if getter is not None else None
+
+
+@contextmanager
+def _quiet_analysis_errors() -> Iterator[None]:
+    """Keep PySpark from logging an AnalysisException with its full stack trace; the caller reports it."""
+    from pyspark.logger import PySparkLogger
+
+    # PySpark logs through its own Logger subclass, so the logger must be created as one of those.
+    context_logger = PySparkLogger.getLogger(_QUERY_CONTEXT_LOGGER)
+    level = context_logger.level
+    context_logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        context_logger.setLevel(level)
 
 
 def _name(identifier: str) -> str:

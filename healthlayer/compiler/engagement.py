@@ -9,6 +9,8 @@ from healthlayer.compiler.plan import PlanBuilder, internal_name
 from healthlayer.compiler.sources import local_date, source_table
 from healthlayer.definitions.references import ALERTS_VIEW, TIERS_VIEW, TRANSITIONS_VIEW
 
+# The definition that the engagement relations are built from.
+ENGAGEMENT_ORIGIN = ("engagement", "engagement")
 EVENTS = internal_name("events")
 BOUNDS = internal_name("bounds")
 CALENDAR = internal_name("calendar")
@@ -63,15 +65,16 @@ def add_event_relations(builder: PlanBuilder) -> None:
         .from_(source_table(source, project.root))
         .where(sql.and_(sql.not_null(sql.user_column(roles["user"])), sql.not_null(timestamp)))
     )
-    builder.add(EVENTS, query, "internal", "Events of the engagement source with their local day and tier rank.")
+    builder.add(EVENTS, query, "internal", "Events of the engagement source with their local day and tier rank.",
+                origin=ENGAGEMENT_ORIGIN)
 
     builder.add(BOUNDS, exp.select(
         sql.alias(exp.Min(this=sql.column("activity_date")), "first_date"),
         sql.alias(exp.Max(this=sql.column("activity_date")), "last_date"),
-    ).from_(builder.table(EVENTS)), "internal", "The first and last day of data.")
+    ).from_(builder.table(EVENTS)), "internal", "The first and last day of data.", origin=ENGAGEMENT_ORIGIN)
 
     builder.add(CALENDAR, calendar_query(builder.table(BOUNDS)), "internal",
-                "Every day from the first to the last day of data.")
+                "Every day from the first to the last day of data.", origin=ENGAGEMENT_ORIGIN)
 
 
 
@@ -138,7 +141,8 @@ def add_tier_relations(builder: PlanBuilder) -> None:
         .where(exp.GT(this=sql.column("tier_rank"), expression=sql.number(0)))
     )
     builder.add(USER_TIERS, user_tiers, "internal",
-                f"Each account user's tier rank per day over the trailing {window_days}-day tier window.")
+                f"Each account user's tier rank per day over the trailing {window_days}-day tier window.",
+                origin=ENGAGEMENT_ORIGIN)
 
     tier_names = project.tier_names()
     tiers_view = (
@@ -152,7 +156,8 @@ def add_tier_relations(builder: PlanBuilder) -> None:
         .join(builder.table(BOUNDS).as_("b"), join_type="cross")
     )
     builder.add(TIERS_VIEW, tiers_view, "output",
-                f"Engagement tier of every user who is not inactive, per account and day ({window_days}-day window).")
+                f"Engagement tier of every user who is not inactive, per account and day ({window_days}-day window).",
+                origin=ENGAGEMENT_ORIGIN)
     _add_transitions(builder, tier_names, window_days)
 
 
@@ -191,7 +196,8 @@ def _add_transitions(builder: PlanBuilder, tier_names: list[str], window_days: i
         .from_(exp.Subquery(this=exp.union(changes, endings, distinct=False), alias=exp.TableAlias(this=exp.to_identifier("c"))))
         .where(exp.NEQ(this=sql.column("from_rank"), expression=sql.column("to_rank")))
     )
-    builder.add(TRANSITION_RANKS, ranks, "internal", "Every calendar-day change of a user's tier rank.")
+    builder.add(TRANSITION_RANKS, ranks, "internal", "Every calendar-day change of a user's tier rank.",
+                origin=ENGAGEMENT_ORIGIN)
 
     day = sql.column("transition_date", "t")
     view = (
@@ -207,7 +213,8 @@ def _add_transitions(builder: PlanBuilder, tier_names: list[str], window_days: i
         .from_(builder.table(TRANSITION_RANKS).as_("t"))
         .join(builder.table(BOUNDS).as_("b"), join_type="cross")
     )
-    builder.add(TRANSITIONS_VIEW, view, "output", "Every calendar-day change of a user's engagement tier.")
+    builder.add(TRANSITIONS_VIEW, view, "output", "Every calendar-day change of a user's engagement tier.",
+                origin=ENGAGEMENT_ORIGIN)
 
 
 def _as_text(expression: exp.Expr) -> exp.Cast:
@@ -249,4 +256,6 @@ def add_alerts(builder: PlanBuilder) -> None:
                             exp.LTE(this=sql.column("to_rank", "t"), expression=sql.number(to_rank))))
         )
     query = sql.union_all(parts)
-    builder.add(ALERTS_VIEW, query, "output", "Alerts: tier drops that need a response by a deadline.")
+    # The view unites every rule, so it is located at the first one.
+    builder.add(ALERTS_VIEW, query, "output", "Alerts: tier drops that need a response by a deadline.",
+                origin=("alerts", next(iter(project.alerts))))

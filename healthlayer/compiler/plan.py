@@ -28,6 +28,8 @@ class Relation:
     kind: Literal["output", "internal"]
     description: str
     columns: tuple[str, ...]
+    # (kind, name) of the definition the relation is built from, as in Project.location.
+    origin: tuple[str, str] | None = None
 
 
 @dataclass
@@ -77,7 +79,7 @@ class PlanBuilder:
 
     def add(self, name: str, query: exp.Query, kind: Literal["output", "internal"], description: str,
             origin: tuple[str, str] | None = None) -> str:
-        """Add a relation; `origin` (kind, name) locates the definition that names its columns."""
+        """Add a relation; `origin` (kind, name) locates the definition it is built from."""
         columns = tuple(select.alias_or_name for select in query.selects)
         seen: set[str] = set()
         for column in columns:
@@ -89,7 +91,7 @@ class PlanBuilder:
                     f"the view's columns are {', '.join(columns)}."))
                 break
             seen.add(column.lower())
-        self.plan.relations.append(Relation(name, query, kind, description, columns))
+        self.plan.relations.append(Relation(name, query, kind, description, columns, origin))
         return name
 
     def expression(self, text: str, source: Source, role: str, kind: str, item: str,

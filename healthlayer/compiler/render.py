@@ -90,6 +90,17 @@ def _query_for(relation: Relation, dialect: str, relative_references: bool | Non
     return _prepare(query, dialect)
 
 
+def prepare_query(relation: Relation, dialect: str, relative_references: bool | None = None) -> exp.Expr | exp.Query:
+    """Return a copy of a relation's query with the dialect's rewrites applied, ready to render.
+
+    Raise UnsupportedError for constructs the dialect cannot run, as rendering does.
+    """
+    check_dialect(dialect)
+    _check_file_sources(relation.query, dialect)
+    query = _query_for(relation, dialect, relative_references)
+    return query.copy() if query is relation.query else query
+
+
 def render_query(relation: Relation, dialect: str, pretty: bool = True,
                  relative_references: bool | None = None) -> str:
     """Render a relation's query; constructs the dialect cannot express raise UnsupportedError."""

@@ -10,7 +10,7 @@ from healthlayer.compiler import sql
 from healthlayer.definitions.models import Source
 
 FILE_READERS = {".parquet": "read_parquet", ".csv": "read_csv_auto"}
-# Key in a file reader node's meta that names the source it reads.
+# Key in the meta of a source's table node, or of its file reader node, that names the source.
 SOURCE_META_KEY = "healthlayer_source"
 
 
@@ -20,10 +20,13 @@ def source_table(source: Source, project_root: Path) -> exp.Expr:
         parts = source.table.split(".")
         identifiers = [sql.ident(part) for part in parts]
         if len(identifiers) == 3:
-            return exp.Table(this=identifiers[2], db=identifiers[1], catalog=identifiers[0])
-        if len(identifiers) == 2:
-            return exp.Table(this=identifiers[1], db=identifiers[0])
-        return exp.Table(this=identifiers[0])
+            table = exp.Table(this=identifiers[2], db=identifiers[1], catalog=identifiers[0])
+        elif len(identifiers) == 2:
+            table = exp.Table(this=identifiers[1], db=identifiers[0])
+        else:
+            table = exp.Table(this=identifiers[0])
+        table.meta[SOURCE_META_KEY] = source.name
+        return table
     assert source.file is not None
     path = (project_root / source.file).resolve()
     reader = FILE_READERS.get(path.suffix.lower(), "read_parquet")
