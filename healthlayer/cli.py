@@ -214,6 +214,7 @@ def schema_command(kind: str, output_file: Path | None) -> None:
         click.echo(text, nl=False)
         return
     try:
+        output_file.parent.mkdir(parents=True, exist_ok=True)
         output_file.write_text(text, encoding="utf-8")
     except OSError as error:
         raise HealthlayerError(f"cannot write the schema to {output_file}: {error.strerror}. "

@@ -16,7 +16,7 @@ import pytest
 
 from healthlayer import api, cli
 from healthlayer.definitions.issues import Issue
-from healthlayer.definitions.lint import RULES
+from healthlayer.definitions.lint_rules import LINT_RULES
 
 PROJECT_FILE = """\
 name: lint_demo
@@ -161,7 +161,7 @@ def test_base_project_lint(tmp_path: Path):
 
 
 def test_rules_documented():
-    assert set(RULES) == {"passive-activity", "passive-engagement", "survey-overweight", "missing-trend",
+    assert set(LINT_RULES) == {"passive-activity", "passive-engagement", "survey-overweight", "missing-trend",
                           "ratio-without-minimum", "unused-definition"}
 
 
@@ -178,9 +178,9 @@ def test_stickiness_passive_level(tmp_path: Path, level: str):
     assert issue.severity == "warning"
     assert issue.location.key_path == ("stickiness", 0, "level")
     assert issue.location.line == 14
-    expected = "any event" if level == "any" else "the passive events login, page_view"
-    assert issue.message == (f"stickiness 'stickiness_daily' counts users at level '{level}', so {expected} alone "
-                             "makes a user active")
+    expected = "any event" if level == "any" else "a passive event (login, page_view)"
+    assert issue.message == (f"stickiness 'stickiness_daily' counts a user as active at level '{level}' after "
+                             f"{expected}, so visits without core actions count")
     assert "lint_ignore" in issue.hint
 
 
@@ -338,6 +338,16 @@ def test_ignore_unknown_rule(tmp_path: Path):
     assert issue.hint == "Did you mean 'unused-definition'?"
 
 
+def test_ignore_reason_and_rule_together(tmp_path: Path):
+    metrics = replaced(METRICS, "  - name: logins_30d\n",
+                       "  - name: logins_30d\n    lint_ignore:\n      unused-definition:\n      passive-activty: x\n")
+
+    issues = api.validate(write_project(tmp_path, metrics=metrics))
+
+    assert codes(issues) == ["invalid-type", "unknown-lint-rule"]
+    assert only(issues, "invalid-type").message == "expected text, got an empty value"
+
+
 def test_ignore_that_silences_nothing(tmp_path: Path):
     metrics = replaced(METRICS, "  - name: nps_180d\n",
                        "  - name: nps_180d\n    lint_ignore: {unused-definition: Not needed.}\n")
@@ -359,6 +369,26 @@ def test_ignore_needs_reason(tmp_path: Path, reason: str):
 
     assert issue.location.key_path == ("account_metrics", 2, "lint_ignore", "unused-definition")
     assert "reason is empty" in issue.message
+
+
+# Aggregates
+
+@pytest.mark.parametrize(("value", "declared"), [("feature", "text"), ("user_id", "text"), ("event_ts", "timestamp")])
+def test_sum_of_text_column(tmp_path: Path, value: str, declared: str):
+    metrics = replaced(METRICS, "    aggregate: count_distinct\n    value: feature\n",
+                       f"    aggregate: avg\n    value: {value}\n")
+
+    issue = only(api.validate(write_project(tmp_path, metrics=metrics)), "invalid-aggregate")
+
+    assert issue.location.key_path == ("account_metrics", 1, "value")
+    assert issue.message == f"aggregate 'avg' needs numbers, but column '{value}' of source 'events' is {declared}"
+
+
+def test_sum_of_expression_unchecked(tmp_path: Path):
+    metrics = replaced(METRICS, "    aggregate: count_distinct\n    value: feature\n",
+                       "    aggregate: sum\n    value: \"case when feature = 'x' then 1 else 0 end\"\n")
+
+    assert "invalid-aggregate" not in codes(api.validate(write_project(tmp_path, metrics=metrics)))
 
 
 # Tier order and ratios
@@ -403,7 +433,8 @@ def test_tiers_listed_highest_first(tmp_path: Path):
 
     issue = only(issues, "tier-order")
     assert issue.severity == "warning"
-    assert issue.message == "tier 'active' is listed above 'power', so the order is power < active < passive"
+    assert issue.message == ("tier 'active' is listed after 'power', so it ranks higher: tiers are listed lowest "
+                             "first, and the order here is power < active < passive")
 
 
 @pytest.mark.parametrize(("ratios", "message"), [

@@ -165,10 +165,10 @@ def _check_tier_order(project: Project, engagement: models.Engagement) -> list[I
         if first_rank > second_rank:
             order = " < ".join(tier.name for tier in tiers)
             issues.append(Issue(
-                "tier-order", f"tier '{tiers[second_index].name}' is listed above '{tiers[first_index].name}', "
-                f"so the order is {order}",
+                "tier-order", f"tier '{tiers[second_index].name}' is listed after '{tiers[first_index].name}', so it "
+                f"ranks higher: tiers are listed lowest first, and the order here is {order}",
                 project.location("engagement", "engagement", "tiers", second_index, "name"),
-                "Tiers are listed lowest first; move the tier if the order is not intended.", severity="warning"))
+                "Move the tier if this order is not intended.", severity="warning"))
             break
     return issues
 
@@ -286,10 +286,35 @@ def _check_account_metrics(project: Project) -> list[Issue]:
             issues.append(Issue("not-time-stamped", f"source '{metric.source}' has no timestamp column, so it "
                                 "has no windows", project.location("account_metrics", name, "source"),
                                 "Use an attribute component for account attributes, or declare 'timestamp'."))
+        if source is not None:
+            issues += _check_aggregate_type(project, name, metric, source)
         if name in project.stickiness or name in project.tier_mix:
             issues.append(Issue("duplicate-name", f"'{name}' names both an account metric and a view",
                                 project.location("account_metrics", name, "name"), "Rename the account metric."))
     return issues
+
+
+NUMERIC_AGGREGATES = ("sum", "avg")
+
+
+def _check_aggregate_type(project: Project, name: str, metric: models.AccountMetric,
+                          source: models.Source) -> list[Issue]:
+    """Report sum and avg over a column whose declared type is not a number.
+
+    Only a value that is a bare column name is checked: the type of an expression is known to
+    the warehouse alone.
+    """
+    if metric.aggregate not in NUMERIC_AGGREGATES or metric.value is None:
+        return []
+    column = metric.value.strip().strip('"')
+    roles = {value: role for role, value in source.role_columns().items()}
+    declared = source.columns.get(column) or ("timestamp" if roles.get(column) == "timestamp" else
+                                              "text" if column in roles else None)
+    if declared is None or declared in ("number", "integer"):
+        return []
+    return [Issue("invalid-aggregate", f"aggregate '{metric.aggregate}' needs numbers, but column '{column}' of "
+                  f"source '{source.name}' is {declared}", project.location("account_metrics", name, "value"),
+                  "Use count_distinct, min or max for this column, or aggregate a numeric column or expression.")]
 
 
 def _check_weights(project: Project, where: tuple, label: str, weights: list[float], normalize: bool) -> list[Issue]:

@@ -81,11 +81,12 @@ def _display_path(path: Path | None, root: Path | None) -> str:
 
 
 class InvalidValue(ValueError):
-    """A value that a definition model rejects, with a hint for the fix."""
+    """A value that a definition model rejects, with a hint for the fix and optionally an issue code."""
 
-    def __init__(self, message: str, hint: str) -> None:
+    def __init__(self, message: str, hint: str, code: str | None = None) -> None:
         super().__init__(message)
         self.hint = hint
+        self.code = code
 
 
 def closest_name(name: str, candidates: Iterable[str]) -> str | None:

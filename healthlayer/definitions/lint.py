@@ -13,20 +13,9 @@ from dataclasses import dataclass, field
 
 from healthlayer.definitions import models
 from healthlayer.definitions.issues import Issue, Location, did_you_mean
+from healthlayer.definitions.lint_rules import LINT_RULES, SURVEY_MAX_SHARE
 from healthlayer.definitions.project import Project
 from healthlayer.definitions.references import resolve_attribute, resolve_metric
-
-# Rule codes and what each reports, as `healthlayer validate` documents them.
-RULES = {
-    "passive-activity": "an activity level or a tier above the lowest counts passive events such as logins "
-                        "or page views",
-    "passive-engagement": "the engagement category of a health score scores only passive activity",
-    "survey-overweight": "survey signals (NPS, CSAT) carry more than 25% of a health score's weight",
-    "missing-trend": "a health score scores only current levels and no trend",
-    "ratio-without-minimum": "a stickiness ratio per group has no minimum denominator",
-    "unused-definition": "a source, account metric or project variable that nothing uses",
-}
-SURVEY_MAX_SHARE = 25.0
 
 # Event names of looking without doing: logins, sessions, page and screen views, in the spellings
 # of common product-analytics tools (`$pageview`, `Page Viewed`, `session_start`, ...).
@@ -81,7 +70,8 @@ def lint_project(project: Project, complete: bool) -> list[Issue]:
     silencing entries are not reported, since the definitions that use them may be the invalid ones.
     """
     linter = _Linter(project, {_normalized(name) for name in project.config.lint.passive_events})
-    issues = _collect_owners(linter)
+    _collect_owners(linter)
+    issues: list[Issue] = []
     _lint_activity(linter)
     _lint_health_scores(linter)
     if not complete:
@@ -89,7 +79,7 @@ def lint_project(project: Project, complete: bool) -> list[Issue]:
     _lint_unused(linter)
     for owner, (mapping, locate) in linter.owners.items():
         for rule in mapping:
-            if rule in RULES and (owner, rule) not in linter.used:
+            if rule in LINT_RULES and (owner, rule) not in linter.used:
                 issues.append(Issue("unused-lint-ignore", f"rule '{rule}' is silenced, but reports nothing here",
                                     locate(rule), "Remove the entry.", severity="warning"))
     return issues + linter.issues
@@ -107,8 +97,8 @@ def _project_locator(project: Project) -> Callable[[str], Location]:
     return locate
 
 
-def _collect_owners(linter: _Linter) -> list[Issue]:
-    """Record every silencing entry by its owner, and report entries that name no rule."""
+def _collect_owners(linter: _Linter) -> None:
+    """Record every silencing entry by its owner; the models reject entries that name no rule."""
     project = linter.project
     owners: dict[tuple, tuple[dict[str, str], Callable[[str], Location]]] = {
         ("project",): (dict(project.config.lint.ignore), _project_locator(project)),
@@ -122,14 +112,7 @@ def _collect_owners(linter: _Linter) -> list[Issue]:
         for index, tier in enumerate(project.engagement.tiers):
             owners[("tier", tier.name)] = (dict(tier.lint_ignore),
                                            _definition_locator(project, "engagement", "engagement", "tiers", index))
-    issues: list[Issue] = []
-    for mapping, locate in owners.values():
-        for rule in mapping:
-            if rule not in RULES:
-                issues.append(Issue("unknown-lint-rule", f"'{rule}' is not a lint rule", locate(rule),
-                                    did_you_mean(rule, RULES)))
     linter.owners = {owner: entry for owner, entry in owners.items() if entry[0]}
-    return issues
 
 
 def level_passive_events(linter: _Linter, level: str) -> list[str]:
@@ -170,10 +153,10 @@ def _lint_activity(linter: _Linter) -> None:
             continue
         if not passive:
             continue
-        what = "any event" if passive == ["any event"] else f"the passive events {_listed(passive)}"
+        what = "any event" if passive == ["any event"] else f"a passive event ({_listed(passive)})"
         linter.warn("passive-activity",
-                    f"stickiness '{name}' counts users at level '{stickiness.level}', so {what} alone makes a user "
-                    "active", project.location("stickiness", name, "level"),
+                    f"stickiness '{name}' counts a user as active at level '{stickiness.level}' after {what}, "
+                    "so visits without core actions count", project.location("stickiness", name, "level"),
                     "Count value delivered, not visits: set 'level' to the tier of core actions, such as 'active'.",
                     [("stickiness", name)])
     if project.engagement is None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from healthlayer.definitions.durations import duration_json_schema, parse_days, parse_hours
-from healthlayer.definitions.issues import InvalidValue
+from healthlayer.definitions.issues import InvalidValue, did_you_mean
+from healthlayer.definitions.lint_rules import LINT_RULES
 
 # Definition names become view and column names, so they are lower case: names that differ only
 # in case would be the same identifier on engines that fold case.
@@ -48,8 +49,15 @@ def _reason(value: object) -> object:
     return value
 
 
+def _known_rule(value: str) -> str:
+    if value not in LINT_RULES:
+        raise InvalidValue(f"'{value}' is not a lint rule", did_you_mean(value, LINT_RULES), "unknown-lint-rule")
+    return value
+
+
 # Lint rules silenced on one definition: rule code to the reason, which reviewers read.
-LintIgnore = dict[str, Annotated[str, BeforeValidator(_reason), Field(max_length=500)]]
+LintIgnore = dict[Annotated[str, AfterValidator(_known_rule)],
+                  Annotated[str, BeforeValidator(_reason), Field(max_length=500)]]
 
 
 class Source(Model):

@@ -151,6 +151,9 @@ def _definition_files(root: Path, config: models.ProjectFile, config_file: Loade
 def _read_project_file(root: Path, cli_vars: Mapping[str, Any], environ: Mapping[str, str] | None,
                        revealed: set[str]) -> tuple[LoadedFile | None, models.ProjectFile | None, list[Issue]]:
     path = root / PROJECT_FILE
+    if not root.is_dir():
+        return None, None, [Issue("project-not-found", f"the project folder {root} does not exist", Location(path),
+                                  "Pass --project with the folder of healthlayer.yml.")]
     if not path.is_file():
         return None, None, [Issue("project-not-found", f"no {PROJECT_FILE} in {root}", Location(path),
                                   "Run the command from the project folder or pass --project PATH.")]

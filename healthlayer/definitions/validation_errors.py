@@ -145,8 +145,9 @@ def issues_from_validation_error(
             if value is not None and not isinstance(value, (dict, list)):
                 message += f", got {_describe(value)}"
             hint = _bound_hint(error_type, entry.get("ctx", {}))
-        issues.append(Issue(_issue_code(error_type), message,
-                            loaded.location(key_path), hint))
+        cause = entry.get("ctx", {}).get("error")
+        code = getattr(cause, "code", None) or _issue_code(error_type)
+        issues.append(Issue(code, message, loaded.location(key_path), hint))
     return issues
 
 
@@ -187,6 +188,8 @@ def _issue_code(error_type: str) -> str:
 
 
 def _describe(value: Any) -> str:
+    if value is None:
+        return "an empty value"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
