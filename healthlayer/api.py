@@ -155,8 +155,18 @@ def target_settings(project: Project, target: str | None) -> tuple[str, str, dic
 
 def open_target(project: Project, target: str | None = None, must_exist: bool = False) -> Adapter:
     """Connect to a target; `must_exist` is for reading commands, which must not create a database."""
-    _, adapter_type, settings = target_settings(project, target)
+    name, adapter_type, settings = target_settings(project, target)
+    check_target_variables(project, name)
     return connect(adapter_type, settings, project.root, must_exist)
+
+
+def check_target_variables(project: Project, target: str) -> None:
+    """Raise when the settings of a target read environment variables that are not set."""
+    missing = sorted(project.unset_target_variables.get(target, ()))
+    if missing:
+        names = ", ".join(missing)
+        raise HealthlayerError(f"target '{target}' reads the environment variable(s) {names} in healthlayer.yml, "
+                               "which are not set; set them, or give a default: env_var('NAME', default)")
 
 
 def engine_timestamp_types(project: Project, adapter: Adapter) -> dict[str, bool]:

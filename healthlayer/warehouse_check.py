@@ -47,7 +47,7 @@ def check_target(project: Project, target: str | None) -> list[Issue]:
     that cannot be opened gives one `warehouse-unreachable` issue. Values that env_var() returned
     never appear in the issues.
     """
-    from healthlayer.api import target_settings
+    from healthlayer.api import check_target_variables, target_settings
 
     try:
         name, adapter_type, settings = target_settings(project, target)
@@ -61,6 +61,7 @@ def check_target(project: Project, target: str | None) -> list[Issue]:
         else project.config_file.location(())
     started = time.perf_counter()
     try:
+        check_target_variables(project, name)
         must_exist = adapter_class(adapter_type).creates_on_connect
         adapter = connect(adapter_type, settings, project.root, must_exist)
     except HealthlayerError as error:

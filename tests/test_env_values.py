@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from healthlayer import cli
 from healthlayer.api import deploy_project, load, target_settings
-from healthlayer.errors import DefinitionError
+from healthlayer.errors import HealthlayerError
 
 PROJECT = """\
 name: envs
@@ -87,7 +87,9 @@ def test_deploy_needs_unset_secret(shop_project, monkeypatch):
     config.write_text(config.read_text().replace(
         "    path: shop.duckdb\n", "    path: \"{{ env_var('HL_TEST_PASSWORD') }}.duckdb\"\n"))
 
-    with pytest.raises(DefinitionError) as raised:
+    with pytest.raises(HealthlayerError) as raised:
         deploy_project(shop_project)
 
-    assert [issue.message for issue in raised.value.issues] == ["environment variable 'HL_TEST_PASSWORD' is not set"]
+    assert str(raised.value) == ("target 'local' reads the environment variable(s) HL_TEST_PASSWORD in "
+                                 "healthlayer.yml, which are not set; set them, or give a default: "
+                                 "env_var('NAME', default)")

@@ -15,6 +15,7 @@ import pytest
 from healthlayer import api
 from healthlayer.definitions.issues import Issue
 from healthlayer.definitions.yaml_loader import UnsetTolerantEnviron
+from healthlayer.errors import HealthlayerError
 
 SHOP = Path(__file__).parent / "fixtures" / "shop"
 LOCAL_TARGET = """\
@@ -103,3 +104,46 @@ def test_unset_env_var_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     assert api.validate(project, environ=UnsetTolerantEnviron()) == []
     monkeypatch.setenv("HL_TEST_PORT", "not-a-port")
     assert only_issue(api.validate(project)).location.key_path == ("targets", "warehouse", "port")
+
+
+PROD_TARGET = "  prod:\n    type: postgres\n    host: 127.0.0.1\n    password: \"{{ env_var('HL_TEST_PROD_PASSWORD') }}\"\n"
+
+
+def test_unset_secret_of_other_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A target's unset env_var() stops only the commands that connect to that target."""
+    monkeypatch.delenv("HL_TEST_PROD_PASSWORD", raising=False)
+    project = project_with_targets(tmp_path, LOCAL_TARGET + PROD_TARGET)
+
+    loaded, issues = api.load(project)
+
+    assert issues == []
+    assert loaded.unset_target_variables == {"prod": {"HL_TEST_PROD_PASSWORD"}}
+    assert api.compile_project(loaded, "duckdb", "analytics")
+    with pytest.raises(HealthlayerError) as raised:
+        api.open_target(loaded, "prod")
+    assert str(raised.value).startswith("target 'prod' reads the environment variable(s) HL_TEST_PROD_PASSWORD")
+
+
+def test_unset_secret_of_warehouse_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("HL_TEST_PROD_PASSWORD", raising=False)
+    project = project_with_targets(tmp_path, LOCAL_TARGET + PROD_TARGET)
+
+    issue = only_issue(api.check_warehouse(project, "prod"))
+
+    assert issue.code == "warehouse-unreachable"
+    assert "HL_TEST_PROD_PASSWORD" in issue.message
+
+
+def test_unset_variable_outside_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("HL_TEST_SHARE", raising=False)
+    project = project_with_targets(tmp_path, LOCAL_TARGET)
+    path = project / "healthlayer.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "buyer_share_target: 0.3", "buyer_share_target: \"{{ env_var('HL_TEST_SHARE') }}\""), encoding="utf-8")
+
+    issue = only_issue(api.validate(project))
+
+    assert issue.code == "template-undefined"
+    assert issue.message == "environment variable 'HL_TEST_SHARE' is not set"
+    assert issue.location.key_path == ("vars", "buyer_share_target")
+    assert issue.location.line == 14

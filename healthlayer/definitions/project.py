@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from healthlayer.definitions import models
 from healthlayer.definitions.issues import Issue, KeyPath, Location, did_you_mean
 from healthlayer.definitions.validation_errors import issues_from_validation_error
-from healthlayer.definitions.yaml_loader import LoadedFile, load_file
+from healthlayer.definitions.yaml_loader import LoadedFile, UnsetTolerantEnviron, load_file
 
 PROJECT_FILE = "healthlayer.yml"
 # Shorter env_var() values (flags, single digits) are not redacted, since they would mask ordinary text.
@@ -51,6 +52,8 @@ class Project:
     secrets: set[str] = field(default_factory=set, repr=False)
     # Names that var() was called with in any file.
     read_vars: set[str] = field(default_factory=set)
+    # Unset environment variables that the settings of each target read with env_var(), by target.
+    unset_target_variables: dict[str, set[str]] = field(default_factory=dict)
     # (kind, name) of the definitions that are in the files but invalid, so missing from the kinds
     # above. Checks do not report references to them as unknown, since their own issues say why.
     # "*" stands for any kind or name, for a whole list or file that could not be read.
@@ -149,7 +152,14 @@ def _definition_files(root: Path, config: models.ProjectFile, config_file: Loade
 
 
 def _read_project_file(root: Path, cli_vars: Mapping[str, Any], environ: Mapping[str, str] | None,
-                       revealed: set[str]) -> tuple[LoadedFile | None, models.ProjectFile | None, list[Issue]]:
+                       revealed: set[str], unset: dict[str, set[str]]) -> tuple[LoadedFile | None,
+                                                                               models.ProjectFile | None, list[Issue]]:
+    """Read healthlayer.yml; record in `unset` the unset env_var() names of each target.
+
+    An env_var() without a default that is unset is an error, except in a target's settings: it
+    is reported when a command connects to that target, so a project with a production target
+    still compiles and deploys to a local one without the production secrets.
+    """
     path = root / PROJECT_FILE
     if not root.is_dir():
         return None, None, [Issue("project-not-found", f"the project folder {root} does not exist", Location(path),
@@ -157,15 +167,45 @@ def _read_project_file(root: Path, cli_vars: Mapping[str, Any], environ: Mapping
     if not path.is_file():
         return None, None, [Issue("project-not-found", f"no {PROJECT_FILE} in {root}", Location(path),
                                   "Run the command from the project folder or pass --project PATH.")]
+    tolerant = environ if isinstance(environ, UnsetTolerantEnviron) \
+        else UnsetTolerantEnviron(os.environ if environ is None else environ)
     # The project file's own vars are not known before it is parsed, so it is rendered with --var values only.
-    loaded, issues = load_file(path, dict(cli_vars), environ, revealed)
+    loaded, issues = load_file(path, dict(cli_vars), tolerant, revealed)
     if loaded is None:
         return None, None, issues
     if not isinstance(loaded.data, dict):
         return None, None, [Issue("project-not-mapping", "the project file must be a YAML mapping",
                                   loaded.location(()), "Start with 'name: my_project'.")]
+    for key_path, text in _strings(loaded.data, ()):
+        names = sorted(placeholder.removeprefix("unset-") for placeholder in tolerant.placeholders
+                       if placeholder in text)
+        if not names:
+            continue
+        if len(key_path) >= 2 and key_path[0] == "targets" and isinstance(key_path[1], str):
+            unset.setdefault(key_path[1], set()).update(names)
+        elif not isinstance(environ, UnsetTolerantEnviron):
+            issues.append(Issue("template-undefined", f"environment variable '{names[0]}' is not set",
+                                loaded.location(key_path),
+                                f"Set {names[0]} in the environment, or give a default: "
+                                f"env_var('{names[0]}', default)."))
+    if any(issue.severity == "error" for issue in issues):
+        return None, None, issues
     config, more = _validate(models.ProjectFile, loaded, loaded.data)
     return loaded, config, issues + more
+
+
+def _strings(data: Any, key_path: KeyPath) -> list[tuple[KeyPath, str]]:
+    """Return every text value and key in parsed YAML, with its key path."""
+    if isinstance(data, str):
+        return [(key_path, data)]
+    found: list[tuple[KeyPath, str]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += _strings(key, key_path) + _strings(value, key_path + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found += _strings(value, key_path + (index,))
+    return found
 
 
 def load_project(
@@ -223,11 +263,13 @@ def _load_project(
 
     root = root.resolve()
     cli_vars = dict(cli_vars or {})
-    config_file, config, issues = _read_project_file(root, cli_vars, environ, revealed)
+    unset: dict[str, set[str]] = {}
+    config_file, config, issues = _read_project_file(root, cli_vars, environ, revealed, unset)
     if config is None or config_file is None:
         return None, issues
     variables = {**config.vars, **cli_vars}
-    project = Project(root=root, config=config, config_file=config_file, variables=variables, secrets=revealed)
+    project = Project(root=root, config=config, config_file=config_file, variables=variables, secrets=revealed,
+                      unset_target_variables=unset)
 
     library = library_root()
     available = library_modules()
