@@ -548,3 +548,14 @@ def test_warning_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: p
     assert report["warnings"] == 1
     assert report["issues"][0]["severity"] == "warning"
     assert report["issues"][0]["key"] == "account_metrics[2].name"
+
+
+def test_project_file_error_and_others(tmp_path: Path):
+    """An invalid setting in healthlayer.yml does not hide the problems of the definition files."""
+    project_file = PROJECT_FILE + "lint:\n  ignore:\n    missing-trend: ''\n"
+    metrics = replaced(METRICS, "    aggregate: count_distinct\n", "    aggregate: distinct\n")
+
+    issues = api.validate(write_project(tmp_path, project_file, metrics=metrics))
+
+    assert codes(issues) == ["invalid-value", "invalid-value"]
+    assert sorted(issue.location.file.name for issue in issues) == ["healthlayer.yml", "metrics.yml"]

@@ -18,6 +18,8 @@ from healthlayer.definitions.yaml_loader import LoadedFile, UnsetTolerantEnviron
 PROJECT_FILE = "healthlayer.yml"
 # Shorter env_var() values (flags, single digits) are not redacted, since they would mask ordinary text.
 MIN_REDACTED_LENGTH = 4
+# Keys of the project file that no definition depends on.
+SETTINGS_KEYS = {"lint", "targets", "default_target"}
 # Kinds of named definitions, by the top-level key that lists them.
 NAMED_KINDS = ("sources", "stickiness", "tier_mix", "alerts", "account_metrics", "health_scores", "tests")
 
@@ -191,6 +193,11 @@ def _read_project_file(root: Path, cli_vars: Mapping[str, Any], environ: Mapping
     if any(issue.severity == "error" for issue in issues):
         return None, None, issues
     config, more = _validate(models.ProjectFile, loaded, loaded.data)
+    failed_keys = {issue.location.key_path[0] for issue in more if issue.location.key_path}
+    if config is None and failed_keys and failed_keys <= SETTINGS_KEYS:
+        # The definitions do not depend on these keys, so they are still checked without them.
+        rest = {key: value for key, value in loaded.data.items() if key not in failed_keys}
+        config, _ = _validate(models.ProjectFile, loaded, rest)
     return loaded, config, issues + more
 
 
