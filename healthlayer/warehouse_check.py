@@ -60,6 +60,10 @@ def check_target(project: Project, target: str | None) -> list[Issue]:
     location = project.config_file.location(("targets", name)) if name in project.config.targets \
         else project.config_file.location(())
     started = time.perf_counter()
+    if adapter_type == "duckdb" and all(source.file is not None for source in project.sources.values()):
+        # Sources that are files need nothing from the database, so an in-memory one checks them
+        # before the first deploy has created the file.
+        settings = {**settings, "path": ":memory:"}
     try:
         check_target_variables(project, name)
         must_exist = adapter_class(adapter_type).creates_on_connect

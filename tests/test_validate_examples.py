@@ -125,3 +125,30 @@ def test_example_clean(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFi
 
     assert code == 0
     assert out == "No problems found.\n"
+
+
+@pytest.mark.parametrize("example", ["dpdk", "saas"])
+def test_example_warehouse_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str], example: str):
+    """Both examples read only files, so the DuckDB check needs no database file and creates none."""
+    project = tmp_path / example
+    shutil.copytree(EXAMPLES / example, project, ignore=shutil.ignore_patterns("*.duckdb"))
+
+    code, out, _ = run(monkeypatch, capsys, project, "validate", "--warehouse", "local", "--strict")
+
+    assert code == 0
+    assert out == "No problems found.\n"
+    assert list(project.glob("*.duckdb")) == []
+
+
+def test_example_warehouse_check_finds_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]):
+    project, line, _ = broken_copy(tmp_path, Break("saas", "models/sources.yml", "      priority: text",
+                                                   "      priorty: text", "column-not-found", "priorty:"))
+
+    code, out, _ = run(monkeypatch, capsys, project, "validate", "--warehouse", "local")
+
+    assert code == 1
+    assert out.startswith(f"models/sources.yml:{line}:")
+    assert "column-not-found" in out
+    assert "Did you mean 'priority'?" in out
