@@ -16,7 +16,7 @@ from healthlayer.compiler.plan import build_plan, check_expressions
 from healthlayer.compiler.render import check_dialect, render_create_view
 from healthlayer.compiler.sources import source_table
 from healthlayer.definitions.issues import Issue, did_you_mean
-from healthlayer.definitions.project import Project, load_partial_project, load_project
+from healthlayer.definitions.project import Project, load_partial_project, load_project, redact_issues
 from healthlayer.definitions.yaml_loader import UnsetTolerantEnviron
 from healthlayer.errors import DefinitionError, HealthlayerError
 from healthlayer.testing import check_expected_columns
@@ -43,19 +43,23 @@ def validate(project_dir: Path | str, vars: Mapping[str, Any] | None = None,
 
 def _validate(project_dir: Path | str, vars: Mapping[str, Any] | None,
               environ: Mapping[str, str] | None) -> tuple[Project | None, list[Issue]]:
-    """Return the project (None when it has errors) and every issue of it."""
+    """Return the project (None when it has errors) and every issue of it, with secrets redacted."""
     project, issues = load_partial_project(Path(project_dir), vars, environ)
     if project is None:
         return None, issues
     placeholders = environ.placeholders if isinstance(environ, UnsetTolerantEnviron) else set()
-    target_issues = check_targets(project, placeholders)
-    if any(issue.severity == "error" for issue in issues):
-        return None, issues + check_expressions(project) + target_issues
-    try:
-        plan = build_plan(project, schema="analytics")
-    except DefinitionError as error:
-        return None, issues + error.issues + target_issues
-    issues = issues + check_expected_columns(project, plan) + target_issues
+    issues = issues + check_targets(project, placeholders)
+    # Every expression is parsed here, including those of account metrics that no score uses and
+    # that build_plan therefore never reads.
+    expression_issues = check_expressions(project)
+    issues += expression_issues
+    if not any(issue.severity == "error" for issue in issues):
+        try:
+            plan = build_plan(project, schema="analytics")
+            issues += check_expected_columns(project, plan)
+        except DefinitionError as error:
+            issues += [issue for issue in error.issues if issue not in expression_issues]
+    issues = redact_issues(issues, project.secrets)
     return (None if any(issue.severity == "error" for issue in issues) else project), issues
 
 

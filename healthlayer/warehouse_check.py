@@ -64,6 +64,9 @@ def check_target(project: Project, target: str | None) -> list[Issue]:
         # Sources that are files need nothing from the database, so an in-memory one checks them
         # before the first deploy has created the file.
         settings = {**settings, "path": ":memory:"}
+    elif adapter_type == "duckdb":
+        # Read-only, so the check neither waits for the lock of a deploy nor replays a write-ahead log.
+        settings = {**settings, "read_only": True}
     try:
         check_target_variables(project, name)
         must_exist = adapter_class(adapter_type).creates_on_connect

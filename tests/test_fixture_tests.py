@@ -673,3 +673,74 @@ def test_runner_matches_reference(run, tmp_path: Path):
     assert [difference["kind"] for difference in differences] == ["differs"]
     assert differences[0]["columns"] == ["mau"]
     assert differences[0]["actual"]["mau"] == changed["mau"] - 1
+
+
+# Values at the edges of their types
+
+def metric_test(expected_value: str, amount: str = "5") -> str:
+    return ("tests:\n  - name: amount\n    metric: amount_7d\n    given:\n      events:\n"
+            f"        - {{account_id: a1, user_id: u1, event_ts: \"2024-01-01T09:00:00\", event_name: commit, "
+            f"amount: {amount}}}\n"
+            "    expect:\n      rows:\n"
+            f"        - {{as_of_date: 2024-01-01, account_id: a1, value: {expected_value}}}\n")
+
+
+@pytest.mark.parametrize(("expected", "amount"), [(".inf", "5"), ("-.inf", "5"), ("42", ".inf")])
+def test_infinity_matches_only_itself(run, tmp_path: Path, expected: str, amount: str):
+    project = write_project(tmp_path / "p", metric_test(expected, amount))
+
+    result, report = run_json(run, project)
+
+    assert result.exit_code == 1
+    assert statuses(report) == {"amount": "failed"}
+
+
+def test_infinity_equal(run, tmp_path: Path):
+    project = write_project(tmp_path / "p", metric_test(".inf", ".inf"))
+
+    result, report = run_json(run, project)
+
+    assert result.exit_code == 0
+    assert statuses(report) == {"amount": "passed"}
+
+
+def test_nan_in_json(run, tmp_path: Path):
+    project = write_project(tmp_path / "p", metric_test("1", ".nan"))
+
+    result = run("test", "--project", str(project), "--format", "json")
+
+    report = json.loads(result.stdout, parse_constant=lambda constant: pytest.fail(f"invalid JSON: {constant}"))
+    assert report["tests"][0]["differences"][0]["actual"]["value"] == ".nan"
+
+
+@pytest.mark.parametrize(("amount", "message"), [
+    ("1" + "0" * 400, "is beyond the range of a double"),
+])
+def test_given_number_out_of_range(run, tmp_path: Path, amount: str, message: str):
+    project = write_project(tmp_path / "p", metric_test("1", amount))
+
+    result = run("validate", "--project", str(project))
+
+    assert result.exit_code == 1
+    assert message in result.stdout
+    assert "internal error" not in result.stderr
+
+
+def test_given_timestamp_out_of_range(run, tmp_path: Path):
+    tests = metric_test("1").replace('"2024-01-01T09:00:00"', '"0001-01-01T00:00:00+01:00"')
+    project = write_project(tmp_path / "p", tests)
+
+    result = run("validate", "--project", str(project))
+
+    assert result.exit_code == 1
+    assert "invalid-type" in result.stdout
+    assert "internal error" not in result.stderr
+
+
+def test_expected_huge_integer(run, tmp_path: Path):
+    project = write_project(tmp_path / "p", metric_test("1" + "0" * 400))
+
+    result, report = run_json(run, project)
+
+    assert result.exit_code == 1
+    assert statuses(report) == {"amount": "failed"}

@@ -559,3 +559,56 @@ def test_project_file_error_and_others(tmp_path: Path):
 
     assert codes(issues) == ["invalid-value", "invalid-value"]
     assert sorted(issue.location.file.name for issue in issues) == ["healthlayer.yml", "metrics.yml"]
+
+
+def test_unused_metric_expression_checked(tmp_path: Path):
+    metrics = METRICS + ("  - name: spare\n    source: events\n    aggregate: count\n"
+                         "    filter: \"feature = 'x' and\"\n    lint_ignore: {unused-definition: Kept for later.}\n")
+
+    issue = only(api.validate(write_project(tmp_path, metrics=metrics)), "invalid-expression")
+
+    assert issue.location.key_path == ("account_metrics", 3, "filter")
+
+
+def test_passive_events_any_spelling(tmp_path: Path):
+    engagement = replaced(ENGAGEMENT, "[report_created, query_run]", "[report_created, Dashboard Glance]")
+    project_file = PROJECT_FILE + "lint:\n  passive_events: [Dashboard Glance]\n"
+
+    issues = api.validate(write_project(tmp_path, project_file, engagement=engagement + "\n" + STICKINESS))
+
+    assert "Dashboard Glance" in only(issues, "passive-activity").message
+
+
+def test_long_secret_not_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A message that shortens a long value with '...' shows no part of an env_var() secret."""
+    secret = "tok_" + "A1b2C3d4" * 10
+    monkeypatch.setenv("HL_TEST_LONG_SECRET", secret)
+    stickiness = replaced(STICKINESS, "    min_denominator: 3\n",
+                          "    min_denominator: \"{{ env_var('HL_TEST_LONG_SECRET') }}\"\n")
+
+    issues = api.validate(write_project(tmp_path, engagement=ENGAGEMENT + "\n" + stickiness))
+
+    issue = only(issues, "invalid-type")
+    assert secret[:12] not in issue.message
+    assert "***" in issue.message
+
+
+def test_tier_covered_by_two_tiers(tmp_path: Path):
+    engagement = replaced(ENGAGEMENT, "[report_created, query_run]", "[login, report_created]")
+    engagement = replaced(engagement, "      events: [automation_built]\n      min_events: 2\n",
+                          "      events: [page_view, automation_built]\n")
+
+    issue = only(api.validate(write_project(tmp_path, engagement=engagement + "\n" + STICKINESS)), "unreachable-tier")
+
+    assert issue.location.key_path == ("engagement", "tiers", 0, "events")
+    assert issue.message == ("no user can be in tier 'passive': the higher tiers 'active', 'power' together accept "
+                             "every event of this tier without a filter or threshold")
+
+
+def test_star_inside_events_list(tmp_path: Path):
+    engagement = replaced(ENGAGEMENT, "[report_created, query_run]", "[report_created, '*']")
+
+    issue = only(api.validate(write_project(tmp_path, engagement=engagement + "\n" + STICKINESS)), "invalid-value")
+
+    assert issue.location.key_path == ("engagement", "tiers", 1)
+    assert issue.hint == "Write events: '*' for every event, or list event names."

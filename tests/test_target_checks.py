@@ -7,6 +7,7 @@ appears in an issue, since it may be a secret.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -147,3 +148,19 @@ def test_unset_variable_outside_targets(tmp_path: Path, monkeypatch: pytest.Monk
     assert issue.message == "environment variable 'HL_TEST_SHARE' is not set"
     assert issue.location.key_path == ("vars", "buyer_share_target")
     assert issue.location.line == 14
+
+
+def test_warehouse_check_reads_only(shop_with_data: Path):
+    """The DuckDB check opens the file read-only, so its bytes stay the same, and a reader can share it."""
+    import duckdb
+
+    database = shop_with_data / "shop.duckdb"
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
+    reader = duckdb.connect(str(database), read_only=True)
+    try:
+        issues = api.check_warehouse(shop_with_data, "local")
+    finally:
+        reader.close()
+
+    assert issues == []
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before

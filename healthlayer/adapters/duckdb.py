@@ -23,6 +23,8 @@ class DuckDBSettings(BaseModel):
     schema_name: str = Field("analytics", alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     threads: int | None = Field(None, ge=1)
     memory_limit: str | None = Field(None, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    # Open the database file read-only, as the warehouse check does; deploy then fails.
+    read_only: bool = False
 
 
 class DuckDBAdapter(Adapter):
@@ -47,7 +49,10 @@ class DuckDBAdapter(Adapter):
         if self.database is not None and self.database.exists():
             _check_database_file(self.database)
         try:
-            self.connection = duckdb.connect(str(self.database) if self.database else ":memory:")
+            if self.database is not None:
+                self.connection = duckdb.connect(str(self.database), read_only=self.config.read_only)
+            else:
+                self.connection = duckdb.connect(":memory:")
         except duckdb.Error as error:
             raise WarehouseError(f"cannot open DuckDB database {self.database}: {error}") from None
         if self.config.threads:

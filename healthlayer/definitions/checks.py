@@ -141,24 +141,34 @@ def _covers(higher: models.Tier, lower: models.Tier) -> bool:
 def _check_tier_order(project: Project, engagement: models.Engagement) -> list[Issue]:
     """Find tiers that no user can reach, and conventional names listed highest first.
 
-    A user's tier is the highest tier whose rule the user meets, so a lower tier is unreachable
-    when a higher tier's rule accepts every user that the lower one accepts.
+    A user's tier is the highest tier whose rule the user meets. A lower tier is unreachable when
+    the higher tiers that accept single events (no filter or threshold) together accept every
+    event that the lower tier accepts.
     """
     issues: list[Issue] = []
     tiers = engagement.tiers
     for index, lower in enumerate(tiers):
-        for higher_index in range(index + 1, len(tiers)):
-            higher = tiers[higher_index]
-            if higher.name != lower.name and _covers(higher, lower):
-                line = project.location("engagement", "engagement", "tiers", higher_index).line
-                what = "any event" if higher.events == "*" else "every event of this tier"
-                issues.append(Issue(
-                    "unreachable-tier", f"no user can be in tier '{lower.name}': the higher tier '{higher.name}' "
-                    f"(line {line}) accepts {what} without a filter or threshold",
-                    project.location("engagement", "engagement", "tiers", index, "events"),
-                    "List tiers lowest first, give the higher tier its own events, or add a threshold "
-                    "(min_events, min_distinct) to it."))
-                break
+        higher_tiers = [(position, tier) for position, tier in enumerate(tiers) if position > index
+                        and tier.name != lower.name and tier.filter is None and not tier.has_threshold]
+        covering = [(position, tier) for position, tier in higher_tiers if _covers(tier, lower)]
+        together: set[str] = set()
+        for _, tier in higher_tiers:
+            together |= set(tier.events) if isinstance(tier.events, list) else set()
+        if covering:
+            position, higher = covering[0]
+            line = project.location("engagement", "engagement", "tiers", position).line
+            what = "any event" if higher.events == "*" else "every event of this tier"
+            reason = f"the higher tier '{higher.name}' (line {line}) accepts {what}"
+        elif isinstance(lower.events, list) and len(higher_tiers) > 1 and set(lower.events) <= together:
+            names = ", ".join(f"'{tier.name}'" for _, tier in higher_tiers)
+            reason = f"the higher tiers {names} together accept every event of this tier"
+        else:
+            continue
+        issues.append(Issue(
+            "unreachable-tier", f"no user can be in tier '{lower.name}': {reason} without a filter or threshold",
+            project.location("engagement", "engagement", "tiers", index, "events"),
+            "List tiers lowest first, give the higher tier its own events, or add a threshold "
+            "(min_events, min_distinct) to it."))
     ranked = [(index, _CONVENTIONAL_TIER_RANKS[tier.name]) for index, tier in enumerate(tiers)
               if tier.name in _CONVENTIONAL_TIER_RANKS]
     for (first_index, first_rank), (second_index, second_rank) in zip(ranked, ranked[1:]):

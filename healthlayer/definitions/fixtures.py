@@ -31,6 +31,9 @@ def source_column_types(source: models.Source) -> dict[str, models.ColumnType]:
     return types
 
 
+BIGINT_MIN, BIGINT_MAX = -2**63, 2**63 - 1
+
+
 def given_value(value: Any, column_type: models.ColumnType) -> Any:
     """Return a given cell as the Python value of its column type, or raise ValueError for another type.
 
@@ -46,8 +49,13 @@ def given_value(value: Any, column_type: models.ColumnType) -> Any:
     elif column_type in ("number", "integer"):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if column_type == "number":
-                return float(value)
+                try:
+                    return float(value)
+                except OverflowError:
+                    raise ValueError(f"{value} is beyond the range of a double") from None
             if isinstance(value, int) or value.is_integer():
+                if not BIGINT_MIN <= value <= BIGINT_MAX:
+                    raise ValueError(f"{value} is beyond the range of a 64-bit integer")
                 return int(value)
     elif column_type == "boolean":
         if isinstance(value, bool):
@@ -78,7 +86,11 @@ def parse_timestamp(value: Any) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        # The instant in UTC falls before year 1 or after year 9999.
+        return None
 
 
 def _date(value: Any) -> date | None:

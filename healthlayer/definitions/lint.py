@@ -51,7 +51,8 @@ class _Linter:
     used: set[tuple[tuple, str]] = field(default_factory=set)
 
     def is_passive_event(self, event: str) -> bool:
-        return event in self.passive_extra or bool(_PASSIVE_EVENT.search(_normalized(event)))
+        normalized = _normalized(event)
+        return normalized in self.passive_extra or bool(_PASSIVE_EVENT.search(normalized))
 
     def warn(self, rule: str, message: str, location: Location, hint: str, owners: Iterable[tuple]) -> None:
         for owner in list(owners) + [("project",)]:

@@ -142,6 +142,9 @@ class Tier(Model):
         if self.events is None and self.filter is None:
             raise InvalidValue("a tier needs 'events', 'filter' or both to say which events belong to it",
                                "List event names, such as 'events: [report_created]', or '*' for every event.")
+        if isinstance(self.events, list) and "*" in self.events:
+            raise InvalidValue("'*' is inside the list of events, where it names an event called '*'",
+                               "Write events: '*' for every event, or list event names.")
         if isinstance(self.events, list) and not self.events:
             raise InvalidValue("'events' is empty", "List at least one event name, or use '*' for every event.")
         return self

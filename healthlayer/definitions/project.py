@@ -179,7 +179,7 @@ def _read_project_file(root: Path, cli_vars: Mapping[str, Any], environ: Mapping
         return None, None, [Issue("project-not-mapping", "the project file must be a YAML mapping",
                                   loaded.location(()), "Start with 'name: my_project'.")]
     for key_path, text in _strings(loaded.data, ()):
-        names = sorted(placeholder.removeprefix("unset-") for placeholder in tolerant.placeholders
+        names = sorted(placeholder.removeprefix("unset_") for placeholder in tolerant.placeholders
                        if placeholder in text)
         if not names:
             continue
@@ -252,12 +252,21 @@ def redact_issues(issues: list[Issue], secrets: set[str]) -> list[Issue]:
         return issues
     redacted = []
     for issue in issues:
-        message, hint = issue.message, issue.hint
-        for value in values:
-            message = message.replace(value, "***")
-            hint = hint.replace(value, "***") if hint else hint
+        message = _redact_text(issue.message, values)
+        hint = _redact_text(issue.hint, values) if issue.hint else issue.hint
         redacted.append(dataclasses.replace(issue, message=message, hint=hint))
     return redacted
+
+
+def _redact_text(text: str, values: list[str]) -> str:
+    """Replace each secret in a text, and also its start where a message shortened it with '...'."""
+    for value in values:
+        text = text.replace(value, "***")
+        for cut in range(len(value) - 1, MIN_REDACTED_LENGTH - 1, -1):
+            if value[:cut] + "..." in text:
+                text = text.replace(value[:cut] + "...", "***...")
+                break
+    return text
 
 
 def _load_project(

@@ -89,7 +89,8 @@ class UnsetTolerantEnviron(dict[str, str]):
         self.placeholders: set[str] = set()
 
     def unset_value(self, name: str) -> str:
-        placeholder = f"unset-{name}"
+        # Letters, digits and underscores, so that the placeholder is also a valid table or column name.
+        placeholder = f"unset_{name}"
         self.placeholders.add(placeholder)
         return placeholder
 

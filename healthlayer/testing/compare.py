@@ -115,11 +115,25 @@ def values_equal(expected: Any, actual: Any, tolerance: float) -> bool:
     if isinstance(expected, bool) or isinstance(actual, bool):
         return type(expected) is type(actual) and expected == actual
     if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
-        if expected == actual or (math.isnan(expected) and math.isnan(actual)):
+        if expected == actual:
             return True
+        expected_float, actual_float = _as_float(expected), _as_float(actual)
+        if math.isnan(expected_float) or math.isnan(actual_float):
+            return math.isnan(expected_float) and math.isnan(actual_float)
+        if math.isinf(expected_float) or math.isinf(actual_float):
+            # Infinities match only themselves: a relative tolerance of infinity would accept anything.
+            return expected_float == actual_float
         difference = abs(actual - expected)
         return difference <= tolerance or difference <= tolerance * max(abs(actual), abs(expected))
     return bool(expected == actual)
+
+
+def _as_float(value: int | float) -> float:
+    """Return a number as a float; integers beyond the float range become infinities of their sign."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _is_number(value: Any) -> bool:

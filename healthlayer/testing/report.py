@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,9 @@ def _lines(difference: RowDifference) -> list[tuple[str, dict[str, Any] | None, 
 
 
 def _json_value(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        # JSON has no NaN or infinity, so they are written as the text that YAML uses for them.
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, date):
@@ -154,4 +158,4 @@ def results_json(run: FixtureRun, root: Path | None) -> str:
                             for difference in result.differences],
         })
     return json.dumps({"passed": run.count("passed"), "failed": run.count("failed"), "errors": run.count("error"),
-                       "seconds": round(run.seconds, 3), "tests": tests}, indent=2)
+                       "seconds": round(run.seconds, 3), "tests": tests}, indent=2, allow_nan=False)
