@@ -526,7 +526,7 @@ INVALID = {
                                   "tolerance: -1"),
     "duplicate-name": Invalid(ROW_1, ROW_1 + "  - name: counts\n    view: stickiness_daily\n    expect: {rows: []}\n",
                               "duplicate-name", "tests[1].name",
-                              "test 'counts' is defined twice; the other definition is at tests.yml:2",
+                              "test 'counts' is defined twice; the other definition is at models/tests.yml:2",
                               "Rename or remove one of them.", "expect: {rows: []}", line_offset=-2),
     "invalid-date": Invalid("activity_date: 2024-01-01", "activity_date: 2024-02-31", "yaml-value",
                             "tests[0].expect.rows[0].activity_date",

@@ -612,3 +612,16 @@ def test_star_inside_events_list(tmp_path: Path):
 
     assert issue.location.key_path == ("engagement", "tiers", 1)
     assert issue.hint == "Write events: '*' for every event, or list event names."
+
+
+def test_duplicate_engagement_no_cascade(tmp_path: Path):
+    """Stickiness that names tiers of either of two engagement blocks gets no unknown-tier error."""
+    project = write_project(tmp_path)
+    (project / "models" / "more.yml").write_text("engagement:\n  source: events\n  tiers:\n    - {name: t1, events: [x]}\n",
+                                                 encoding="utf-8")
+
+    issues = api.validate(project)
+
+    issue = only(issues, "duplicate-name")
+    assert codes(issues) == ["duplicate-name"]
+    assert issue.message.endswith("the other definition is at models/engagement.yml:1")

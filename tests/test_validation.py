@@ -186,12 +186,12 @@ CASES = {
     # Duplicate names: the issue is at the second definition and its message names the first.
     "duplicate-stickiness": Case(
         (), "duplicate-name", "more.yml", 2, ("stickiness", 0, "name"),
-        "stickiness metric 'stickiness_daily' is defined twice; the other definition is at engagement.yml:16",
+        "stickiness metric 'stickiness_daily' is defined twice; the other definition is at models/engagement.yml:16",
         "Rename or remove one of them.",
         files={"models/more.yml": "stickiness:\n  - name: stickiness_daily\n    level: any\n"}),
     "duplicate-account-metric": Case(
         (), "duplicate-name", "more.yml", 2, ("account_metrics", 0, "name"),
-        "account metric 'orders_30d' is defined twice; the other definition is at metrics.yml:2",
+        "account metric 'orders_30d' is defined twice; the other definition is at models/metrics.yml:2",
         files={"models/more.yml": "account_metrics:\n  - name: orders_30d\n    source: events\n    aggregate: count\n"}),
     # Weights and bands.
     "category-weights-not-100": Case(
@@ -414,7 +414,7 @@ FORMATTED = {
         "Hint: Did you mean 'accounts.seats'? Name source.column of a source without a timestamp.",
     "duplicate-stickiness":
         "models/more.yml:2:5: error duplicate-name at stickiness[0].name: stickiness metric 'stickiness_daily' "
-        "is defined twice; the other definition is at engagement.yml:16 Hint: Rename or remove one of them.",
+        "is defined twice; the other definition is at models/engagement.yml:16 Hint: Rename or remove one of them.",
     "category-weights-not-100":
         "models/health.yml:10:5: error weights-not-100 at health_scores[0].categories: the category weights sum "
         "to 105, not 100 Hint: Change the weights so that they sum to 100, or set 'normalize: true' on the "

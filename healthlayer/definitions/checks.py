@@ -217,7 +217,7 @@ def _check_stickiness(project: Project) -> list[Issue]:
             issues += needed
             continue
         levels = ["any"] + project.tier_names()
-        if stickiness.level not in levels:
+        if stickiness.level not in levels and not project.is_invalid("engagement", "engagement"):
             issues.append(Issue("unknown-tier", f"activity level '{stickiness.level}' is not 'any' or a tier",
                                 project.location("stickiness", name, "level"), did_you_mean(stickiness.level, levels)))
         issues += _check_by(project, "stickiness", name, stickiness.by)
@@ -253,7 +253,8 @@ def _check_tier_mix(project: Project) -> list[Issue]:
             issues += needed
             continue
         issues += _check_by(project, "tier_mix", name, tier_mix.by)
-        if tier_mix.target and tier_mix.target.tier not in project.tier_names():
+        if tier_mix.target and tier_mix.target.tier not in project.tier_names() \
+                and not project.is_invalid("engagement", "engagement"):
             issues.append(Issue("unknown-tier", f"target tier '{tier_mix.target.tier}' is not a tier",
                                 project.location("tier_mix", name, "target", "tier"),
                                 did_you_mean(tier_mix.target.tier, project.tier_names())))
@@ -268,6 +269,8 @@ def _check_alerts(project: Project) -> list[Issue]:
             issues += needed
             continue
         tiers = project.tier_names()
+        if project.is_invalid("engagement", "engagement"):
+            continue
         known = True
         for key, tier, allowed in (("from", alert.from_tier, tiers), ("to", alert.to_tier, ["inactive"] + tiers)):
             if tier not in allowed:

@@ -367,8 +367,12 @@ def _add(project: Project, kind: str, name: str, item: Any, origin: Origin) -> l
     if previous is not None and not previous.from_library:
         if origin.from_library:
             return []
-        where = f"{previous.file.path.name}:{previous.file.location(previous.key_path).line}"
+        path = previous.file.path
+        shown = path.relative_to(project.root) if path.is_relative_to(project.root) else path.name
+        where = f"{shown}:{previous.file.location(previous.key_path).line}"
         label = "engagement block" if kind == "engagement" else f"{_singular(kind)} '{name}'"
+        # Other definitions may refer to either of the two, so references to the name are not checked.
+        project.invalid.add((kind, name))
         return [Issue("duplicate-name", f"{label} is defined twice; the other definition is at {where}",
                       origin.file.location(origin.key_path + (("name",) if kind != "engagement" else ())),
                       "Rename or remove one of them.")]
