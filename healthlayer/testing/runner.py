@@ -246,13 +246,14 @@ class _Session:
             if not rows:
                 continue
             columns = list(types)
-            values = [[given_value(row.get(column), types[column]) for column in columns] for row in rows]
-            placeholders = ", ".join("?" for _ in columns)
+            # One list per column, unnested side by side: far faster than one INSERT per row.
+            values = [[given_value(row.get(column), types[column]) for row in rows] for column in columns]
+            unnested = ", ".join(f"UNNEST(${index})" for index in range(1, len(columns) + 1))
             statement = (f"INSERT INTO {self._table(name)} ({', '.join(_ident(column) for column in columns)}) "
-                         f"VALUES ({placeholders})")
-            logger.debug("duckdb: %s (%d rows)", statement, len(values))
+                         f"SELECT {unnested}")
+            logger.debug("duckdb: %s (%d rows)", statement, len(rows))
             try:
-                self.adapter.connection.executemany(statement, values)
+                self.adapter.connection.execute(statement, values)
             except duckdb.Error as error:
                 raise HealthlayerError(f"DuckDB rejected the rows of source '{name}': {error}") from None
 
