@@ -457,7 +457,7 @@ class FixtureTest(Model):
     name: Name
     """Test name, for --select."""
     description: str | None = None
-    """What the test shows."""
+    """Purpose of the test, for people reading it."""
     view: Name | None = None
     """Output view under test. Set view or metric."""
     metric: Name | None = None

@@ -158,9 +158,9 @@ def _read_project_file(root: Path, cli_vars: Mapping[str, Any], environ: Mapping
                                                                                models.ProjectFile | None, list[Issue]]:
     """Read healthlayer.yml; record in `unset` the unset env_var() names of each target.
 
-    An env_var() without a default that is unset is an error, except in a target's settings: it
-    is reported when a command connects to that target, so a project with a production target
-    still compiles and deploys to a local one without the production secrets.
+    An unset env_var() without a default is an error, except in a target's settings. There it is
+    reported when a command connects to that target, so a project with a production target still
+    compiles and deploys to a local one without the production secrets.
     """
     path = root / PROJECT_FILE
     if not root.is_dir():

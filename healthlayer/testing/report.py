@@ -126,7 +126,9 @@ def _lines(difference: RowDifference) -> list[tuple[str, dict[str, Any] | None, 
 def _json_value(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         # JSON has no NaN or infinity, so they are written as the text that YAML uses for them.
-        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
+        if math.isnan(value):
+            return ".nan"
+        return ".inf" if value > 0 else "-.inf"
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, date):
