@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import shutil
+import sys
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -101,3 +103,28 @@ def shop_with_data(shop_project: Path) -> Path:
     """Return a copy of the fixture project whose DuckDB file contains the raw tables."""
     create_raw_tables(shop_project / SHOP_DATABASE)
     return shop_project
+
+
+@dataclass(frozen=True)
+class Result:
+    """Exit code and output of one run of the command line."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """Return a function that runs the command line in process with arguments, in a working directory."""
+    from healthlayer import cli
+
+    def invoke(*args: str, cwd: Path | None = None) -> Result:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        monkeypatch.setattr(sys, "argv", ["healthlayer", *args])
+        with pytest.raises(SystemExit) as exited:
+            cli.main()
+        out, err = capsys.readouterr()
+        return Result(exited.value.code, out, err)
+    return invoke

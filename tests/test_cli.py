@@ -12,14 +12,13 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import SHOP, SHOP_DATABASE, create_raw_tables
+from conftest import SHOP, SHOP_DATABASE, Result, create_raw_tables
 
-from healthlayer import api, cli
+from healthlayer import api
 from healthlayer.compiler.plan import build_plan
 
 DPDK_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "dpdk"
@@ -30,27 +29,6 @@ OUTPUT_VIEWS = ["stickiness_daily", "stickiness_daily_by_account", "tier_mix_dai
                 "tier_transitions", "alerts", "account_health"]
 COMMANDS = ["validate", "compile", "deploy", "summary", "query", "adapters"]
 SECRET = "hl-test-secret-5f1c9e"
-
-
-@dataclass(frozen=True)
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    """Return a function that runs the command line in process with arguments, in a working directory."""
-    def invoke(*args: str, cwd: Path | None = None) -> Result:
-        if cwd is not None:
-            monkeypatch.chdir(cwd)
-        monkeypatch.setattr(sys, "argv", ["healthlayer", *args])
-        with pytest.raises(SystemExit) as exited:
-            cli.main()
-        out, err = capsys.readouterr()
-        return Result(exited.value.code, out, err)
-    return invoke
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import random
 import shutil
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,10 +17,11 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import Result
 from reference import ReferenceProject
 from reference.builders import STANDARD_TIERS
 
-from healthlayer import api, cli
+from healthlayer import api
 from healthlayer.definitions.issues import Issue
 from healthlayer.definitions.project import library_modules, library_root, load_project
 from healthlayer.testing.compare import compare_rows, maximum_matching
@@ -80,27 +80,6 @@ EVENTS = """\
 ROW_1 = "        - {activity_date: 2024-01-01, dau: 2, wau: 2, dau_wau: 1.0, is_complete: false}\n"
 ROW_2 = "        - {activity_date: 2024-01-02, dau: 1, wau: 2, dau_wau: 0.5, is_complete: false}\n"
 ROW_3 = "        - {activity_date: 2024-01-03, dau: 0, wau: 2, dau_wau: 0.0, is_complete: false}\n"
-
-
-@dataclass(frozen=True)
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    """Return a function that runs the command line in process, as the installed command does."""
-    def invoke(*args: str, cwd: Path | None = None) -> Result:
-        if cwd is not None:
-            monkeypatch.chdir(cwd)
-        monkeypatch.setattr(sys, "argv", ["healthlayer", *args])
-        with pytest.raises(SystemExit) as exited:
-            cli.main()
-        out, err = capsys.readouterr()
-        return Result(exited.value.code, out, err)
-    return invoke
 
 
 def write_project(folder: Path, tests: str) -> Path:
