@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import zoneinfo
+from pathlib import Path
 
+from healthlayer.compiler.plan import INTERNAL_PREFIX
 from healthlayer.definitions import models
 from healthlayer.definitions.issues import Issue, closest_name, did_you_mean
 from healthlayer.definitions.project import Project
@@ -71,11 +73,19 @@ def _check_source_files(project: Project) -> list[Issue]:
             issues.append(Issue("invalid-file-type", f"file '{source.file}' is not a .parquet or .csv file",
                                 project.location("sources", name, "file"),
                                 "Convert the data to Parquet or CSV, or load it into a table and use 'table:'."))
-        elif not path.is_file():
+        elif not _is_file(path):
             issues.append(Issue("file-not-found", f"file '{source.file}' does not exist",
                                 project.location("sources", name, "file"),
                                 f"Paths are relative to the project folder {project.root}."))
     return issues
+
+
+def _is_file(path: Path) -> bool:
+    """Return whether a path is a file; False for names the operating system rejects, such as over-long ones."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _check_engagement(project: Project) -> list[Issue]:

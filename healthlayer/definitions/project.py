@@ -99,15 +99,23 @@ def _definition_files(root: Path, config: models.ProjectFile, config_file: Loade
     files: list[Path] = []
     entries = config.paths if config.paths is not None else ["."]
     for index, entry in enumerate(entries):
-        path = (root / entry).resolve()
-        if path != root and root not in path.parents:
-            issues.append(Issue("path-outside-project", f"definition path '{entry}' is outside the project folder",
-                                config_file.location(("paths", index)),
-                                "List folders or YAML files inside the folder of healthlayer.yml."))
+        location = config_file.location(("paths", index))
+        try:
+            path = (root / entry).resolve()
+            exists = path.exists()
+        except (OSError, RuntimeError, ValueError) as error:
+            # A NUL character, an over-long name or a symbolic link loop (RuntimeError before Python
+            # 3.13) is not a path the operating system can look up.
+            issues.append(Issue("path-not-found", f"definition path {entry!r} is not a valid path: "
+                                f"{getattr(error, 'strerror', None) or error}", location,
+                                "List folders or YAML files relative to healthlayer.yml."))
             continue
-        if not path.exists():
-            issues.append(Issue("path-not-found", f"definition path '{entry}' does not exist",
-                                config_file.location(("paths", index)),
+        if not _inside(path, root):
+            issues.append(Issue("path-outside-project", f"definition path '{entry}' is outside the project folder",
+                                location, "List folders or YAML files inside the folder of healthlayer.yml."))
+            continue
+        if not exists:
+            issues.append(Issue("path-not-found", f"definition path '{entry}' does not exist", location,
                                 "List folders or YAML files relative to healthlayer.yml."))
             continue
         if path.is_file():
@@ -118,12 +126,23 @@ def _definition_files(root: Path, config: models.ProjectFile, config_file: Loade
             if any(part.startswith(".") for part in relative.parts):
                 continue
             if candidate.suffix in (".yml", ".yaml") and candidate.is_file() and candidate.name != PROJECT_FILE:
+                # A symbolic link inside the project may point at any file of the machine, whose text
+                # would then appear in validation messages.
+                if not _inside(candidate.resolve(), root):
+                    issues.append(Issue("path-outside-project", f"definition file '{relative}' links to a file "
+                                        "outside the project folder", location,
+                                        "Copy the file into the project instead of linking to it."))
+                    continue
                 files.append(candidate)
     unique: list[Path] = []
     for path in files:
         if path not in unique:
             unique.append(path)
     return unique, issues
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
 
 
 def _read_project_file(root: Path, cli_vars: Mapping[str, Any], environ: Mapping[str, str] | None,
