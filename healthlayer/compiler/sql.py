@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 
@@ -55,6 +56,9 @@ def alias(expression: exp.Expr, name: str, quoted: bool = False) -> exp.Expr:
 
 
 def number(value: int | float) -> exp.Expr:
+    """Return a numeric literal; raise ValueError for infinity and NaN, which SQL has no literal for."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{value} has no SQL literal")
     if isinstance(value, float) and not value.is_integer():
         return exp.Literal.number(repr(value))
     if isinstance(value, float):

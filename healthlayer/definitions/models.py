@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -18,12 +20,18 @@ COLUMN_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
 # user-day over every day of the window.
 MAX_WINDOW_DAYS = 3660
 MAX_TIER_WINDOW_DAYS = 366
+# Upper bounds of counts, thresholds and weights. Larger literals overflow the integer types of
+# some engines, and weights near the float maximum sum to infinity.
+MAX_COUNT = 1_000_000_000
+MAX_WEIGHT = 1_000_000.0
 _TABLE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$")
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 ColumnName = Annotated[str, Field(pattern=COLUMN_PATTERN)]
 WindowDays = Annotated[int, BeforeValidator(parse_days), Field(le=MAX_WINDOW_DAYS)]
-DurationHours = Annotated[int, BeforeValidator(lambda value: parse_hours(value, "hour"))]
+DurationHours = Annotated[int, BeforeValidator(lambda value: parse_hours(value, "hour")), Field(le=MAX_WINDOW_DAYS * 24)]
+Count = Annotated[int, Field(ge=1, le=MAX_COUNT)]
+Weight = Annotated[float, Field(gt=0, le=MAX_WEIGHT)]
 ColumnType = Literal["text", "number", "integer", "boolean", "date", "timestamp", "timestamptz"]
 Aggregate = Literal["count", "count_distinct", "sum", "avg", "min", "max"]
 
@@ -48,7 +56,7 @@ class Source(Model):
     def _one_location(self) -> Source:
         if (self.file is None) == (self.table is None):
             raise ValueError("a source needs exactly one of 'file' and 'table'")
-        if self.table is not None and not _TABLE_PATTERN.match(self.table):
+        if self.table is not None and not _TABLE_PATTERN.fullmatch(self.table):
             raise ValueError(f"invalid table name {self.table!r}: expected name, schema.name or catalog.schema.name")
         return self
 
@@ -72,7 +80,7 @@ class Source(Model):
 
 class MinDistinct(Model):
     column: ColumnName
-    count: Annotated[int, Field(ge=1)]
+    count: Count
 
 
 class Tier(Model):
@@ -81,7 +89,7 @@ class Tier(Model):
     name: Name
     events: Literal["*"] | list[str] | None = None
     filter: str | None = None
-    min_events: Annotated[int, Field(ge=1)] = 1
+    min_events: Count = 1
     min_distinct: MinDistinct | None = None
 
     @model_validator(mode="after")
@@ -90,6 +98,10 @@ class Tier(Model):
             raise ValueError("a tier needs 'events', 'filter' or both to say which events belong to it")
         if isinstance(self.events, list) and not self.events:
             raise ValueError("'events' is empty: list at least one event name, or use '*' for every event")
+        for event in self.events if isinstance(self.events, list) else []:
+            # Engines disagree on control characters in SQL text, and PostgreSQL rejects NUL outright.
+            if any(unicodedata.category(character) == "Cc" for character in event):
+                raise ValueError(f"event name {event!r} contains control characters")
         return self
 
     @property
@@ -111,7 +123,7 @@ class Stickiness(Model):
     by: list[str] = []
     windows: dict[Annotated[str, Field(pattern=NAME_PATTERN)], WindowDays] = {"dau": 1, "wau": 7, "mau": 30}
     ratios: list[str] | None = None
-    min_denominator: Annotated[int, Field(ge=1)] = 1
+    min_denominator: Count = 1
 
     def ratio_pairs(self) -> list[tuple[str, str, str]]:
         """Return (column, numerator, denominator) for each ratio, by default every short/long pair."""
@@ -193,6 +205,9 @@ class Linear(Model):
         if not self.lower < self.upper:
             raise ValueError(f"'lower' ({self.lower}) must be below 'upper' ({self.upper}); "
                              "use higher_is_better: false to reverse the direction")
+        if not math.isfinite(self.upper - self.lower):
+            raise ValueError(f"the range from 'lower' ({self.lower}) to 'upper' ({self.upper}) is too large to "
+                             "compute with")
         return self
 
 
@@ -230,7 +245,7 @@ class Trend(Model):
 
 class Component(Model):
     name: Name
-    weight: Annotated[float, Field(gt=0)]
+    weight: Weight
     metric: str | None = None
     attribute: str | None = None
     trend: Trend | None = None
@@ -248,7 +263,7 @@ class Component(Model):
 
 class Category(Model):
     name: Name
-    weight: Annotated[float, Field(gt=0)]
+    weight: Weight
     # None: the health score's `missing` applies.
     missing: MissingPolicy | None = None
     components: Annotated[list[Component], Field(min_length=1)]
