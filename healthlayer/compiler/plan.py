@@ -78,6 +78,10 @@ class PlanBuilder:
     def add(self, name: str, query: exp.Query, kind: Literal["output", "internal"], description: str,
             origin: tuple[str, str] | None = None) -> str:
         """Add a relation; `origin` (kind, name) locates the definition that names its columns."""
+        if any(relation.name == name for relation in self.plan.relations):
+            location = self.project.location(*origin) if origin else self.project.location("engagement", "engagement")
+            self.issues.append(Issue("duplicate-name", f"two views of the project would be named '{name}'", location,
+                                     "Rename the definition whose view has this name."))
         columns = tuple(select.alias_or_name for select in query.selects)
         seen: set[str] = set()
         for column in columns:

@@ -307,6 +307,11 @@ def _check_view_names(project: Project) -> list[Issue]:
     seen: dict[str, str] = {}
     for kind in ("stickiness", "tier_mix", "health_scores"):
         for name in getattr(project, kind):
+            if name.startswith(INTERNAL_PREFIX):
+                issues.append(Issue("reserved-name", f"view name '{name}' starts with '{INTERNAL_PREFIX}', which "
+                                    "healthlayer reserves for its internal views", project.location(kind, name, "name"),
+                                    f"Choose a name that does not start with '{INTERNAL_PREFIX}'."))
+                continue
             if name in FIXED_VIEWS or name in seen:
                 other = seen.get(name, "a built-in view")
                 issues.append(Issue("duplicate-name", f"view name '{name}' is also used by {other}",
