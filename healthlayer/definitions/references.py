@@ -29,8 +29,12 @@ def per_account_columns(project: Project) -> dict[str, tuple[str, list[str]]]:
     views: dict[str, tuple[str, list[str]]] = {}
     for name, stickiness in project.stickiness.items():
         if list(stickiness.by) == ["account"]:
-            columns = list(stickiness.windows) + [ratio for ratio, _, _ in stickiness.ratio_pairs()]
-            views[name] = ("stickiness", columns)
+            try:
+                ratios = [ratio for ratio, _, _ in stickiness.ratio_pairs()]
+            except ValueError:
+                # The stickiness checks report the invalid ratio; the windows remain valid references.
+                ratios = []
+            views[name] = ("stickiness", list(stickiness.windows) + ratios)
     for name, tier_mix in project.tier_mix.items():
         if list(tier_mix.by) == ["account"]:
             columns = ["mau"]
