@@ -44,7 +44,8 @@ def check_time_zone(project: Project) -> list[Issue]:
     if valid:
         try:
             zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            # OSError: a name too long for the file system that holds the time zone database.
             valid = False
     if valid:
         return []
