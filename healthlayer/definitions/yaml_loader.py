@@ -230,12 +230,13 @@ class _Converter:
             return None
         try:
             return self.constructor.construct_object(node, deep=True)
-        except (ValueError, KeyError, OverflowError) as error:
-            # PyYAML raises these for values that match a tag's pattern but not its range,
-            # such as the date 2024-13-45 or the text of an explicit !!int that is not a number.
+        except (ValueError, KeyError, AttributeError, OverflowError) as error:
+            # PyYAML raises these for values that match a tag's pattern but not its range, such as
+            # the date 2024-13-45, and for text under an explicit tag that does not fit it at all,
+            # such as `!!int abc` or `!!timestamp soon` (AttributeError: the pattern did not match).
             tag = node.tag.replace(YAML_TAG_PREFIX, "!!")
             value = node.value if len(node.value) <= 40 else node.value[:37] + "..."
-            detail = "" if isinstance(error, KeyError) else f": {error}"
+            detail = f": {error}" if isinstance(error, (ValueError, OverflowError)) else ""
             self._issue("yaml-value", f"invalid {tag} value {value!r}{detail}", node, key_path,
                         "Quote the value to keep it as text.")
             return None
