@@ -105,7 +105,8 @@ def _spine(builder: PlanBuilder, definition: models.HealthScore) -> tuple[str, e
         .join(calendar, on=exp.GTE(this=sql.column("calendar_date", "c"), expression=sql.column("first_date", "g")))
     )
     name = internal_name(f"{definition.name}_accounts")
-    builder.add(name, spine, "internal", f"Accounts of the health score {definition.name} and their days.")
+    builder.add(name, spine, "internal", f"Accounts of the health score {definition.name} and their days.",
+                origin=("health_scores", definition.name))
     return name, data_bounds
 
 
@@ -203,7 +204,8 @@ def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, sp
     query = exp.select(sql.column("account_id"), sql.column("as_of_date"), sql.alias(sql.column("metric_value"), column),
                        *lagged).from_(_subquery(values, "mv"))
     name = internal_name(f"{definition.name}_{column}")
-    builder.add(name, query, "internal", f"Account metric {metric.name} of {definition.name} per account and day.")
+    builder.add(name, query, "internal", f"Account metric {metric.name} of {definition.name} per account and day.",
+                origin=("health_scores", definition.name))
     return name
 
 
@@ -283,7 +285,8 @@ def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str
         query = query.join(_subquery(table, alias), on=on, join_type="left")
         query = query.select(sql.alias(sql.column("metric_value", alias), column))
     name = internal_name(f"{definition.name}_values")
-    builder.add(name, query, "internal", f"Raw values of the components of {definition.name} per account and day.")
+    builder.add(name, query, "internal", f"Raw values of the components of {definition.name} per account and day.",
+                origin=("health_scores", definition.name))
     return name
 
 
@@ -368,7 +371,8 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
                                            f"score_{i}_{j}"))
     components_name = internal_name(f"{definition.name}_components")
     builder.add(components_name, exp.select(*score_selects).from_(_subquery(raws, "r")), "internal",
-                f"Raw value and 0-100 score of every component of {definition.name} per account and day.")
+                f"Raw value and 0-100 score of every component of {definition.name} per account and day.",
+                origin=("health_scores", definition.name))
 
     # Step 2: category scores and coverage, then the weighted score and its band.
     category_selects: list[exp.Expr] = [sql.column("as_of_date", "c"), sql.column("account_id", "c")]
