@@ -22,7 +22,7 @@ _WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 @functools.cache
 def keywords(dialect: str) -> frozenset[str]:
-    """Return the lower-case words that sqlglot's tokenizer reads as keywords in a dialect, or its generator reserves."""
+    """Return the lower-case words that sqlglot reads as keywords in a dialect, or that it reserves there."""
     resolved = Dialect.get_or_raise(dialect)
     words = {word.lower() for word, token in resolved.tokenizer_class.KEYWORDS.items()
              if token != TokenType.VAR and _WORD.match(word)}

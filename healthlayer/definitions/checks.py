@@ -45,7 +45,7 @@ def check_time_zone(project: Project) -> list[Issue]:
         try:
             zoneinfo.ZoneInfo(name)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-            # OSError: a name too long for the file system that holds the time zone database.
+            # OSError: a name too long for the file system that contains the time zone database.
             valid = False
     if valid:
         return []

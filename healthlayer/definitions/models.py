@@ -29,7 +29,8 @@ _TABLE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 ColumnName = Annotated[str, Field(pattern=COLUMN_PATTERN)]
 WindowDays = Annotated[int, BeforeValidator(parse_days), Field(le=MAX_WINDOW_DAYS)]
-DurationHours = Annotated[int, BeforeValidator(lambda value: parse_hours(value, "hour")), Field(le=MAX_WINDOW_DAYS * 24)]
+DurationHours = Annotated[int, BeforeValidator(lambda value: parse_hours(value, "hour")),
+                          Field(le=MAX_WINDOW_DAYS * 24)]
 Count = Annotated[int, Field(ge=1, le=MAX_COUNT)]
 Weight = Annotated[float, Field(gt=0, le=MAX_WEIGHT)]
 ColumnType = Literal["text", "number", "integer", "boolean", "date", "timestamp", "timestamptz"]

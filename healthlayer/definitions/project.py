@@ -104,8 +104,8 @@ def _definition_files(root: Path, config: models.ProjectFile, config_file: Loade
             path = (root / entry).resolve()
             exists = path.exists()
         except (OSError, RuntimeError, ValueError) as error:
-            # A NUL character, an over-long name or a symbolic link loop (RuntimeError before Python
-            # 3.13) is not a path the operating system can look up.
+            # A NUL character, an over-long name or a symbolic link loop (RuntimeError on Python
+            # 3.11) is not a path the operating system can look up.
             issues.append(Issue("path-not-found", f"definition path {entry!r} is not a valid path: "
                                 f"{getattr(error, 'strerror', None) or error}", location,
                                 "List folders or YAML files relative to healthlayer.yml."))

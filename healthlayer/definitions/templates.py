@@ -1,10 +1,10 @@
 """The Jinja sandbox of definition files: var() and env_var(), a few filters and tests, bounded sizes.
 
 A definition file may come from an untrusted change, and `validate` renders it in CI. The
-sandbox therefore admits only the template constructs on an allow-list, checked on the parsed
-template before it is compiled, and it counts the characters that operators, filters and calls
-produce, so that no template can build a value much larger than the 5 MB a definition file may
-have.
+sandbox therefore admits only the template constructs on an allow-list, which it checks on the
+parsed template before compiling it. It also counts the characters that operators, filters and
+calls produce, so that no template can build a value much larger than the 5 MB a definition
+file may have.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ MAX_TEMPLATE_VALUE = 10_000
 # Maximum number of characters that all operators, filters and calls of one file produce together,
 # and maximum length of the rendered file.
 MAX_TEMPLATE_CHARACTERS = 5 * 1024 * 1024
-# Maximum nesting of expressions; deeper templates exhaust the parser's and Python compiler's stacks.
+# Maximum nesting of expressions, because deeper templates exhaust the stacks of Jinja's parser
+# and Python's compiler.
 MAX_TEMPLATE_DEPTH = 32
 # Largest integer an operator in a template may produce.
 MAX_TEMPLATE_INTEGER = 10 ** 18

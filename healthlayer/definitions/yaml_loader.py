@@ -27,8 +27,8 @@ from healthlayer.definitions.templates import (
 MAX_FILE_BYTES = 5 * 1024 * 1024
 # Aliases can make a small file expand to billions of nodes, so conversion stops past this count.
 MAX_NODES = 200_000
-# Longest integer scalar, in characters: Python cannot convert integers of more than 4,300 digits,
-# and YAML 1.1 base-60 integers such as 1:2:3 take time quadratic in their length.
+# Maximum length of an integer scalar, in characters. Python cannot convert integers of more than
+# 4,300 digits, and YAML 1.1 base-60 integers such as 1:2:3 take time quadratic in their length.
 MAX_INTEGER_CHARACTERS = 100
 YAML_TAG_PREFIX = "tag:yaml.org,2002:"
 # Tags of the values a definition can hold. Others, such as !!binary, !!set or !!python/object,
@@ -232,8 +232,8 @@ class _Converter:
             return self.constructor.construct_object(node, deep=True)
         except (ValueError, KeyError, AttributeError, OverflowError) as error:
             # PyYAML raises these for values that match a tag's pattern but not its range, such as
-            # the date 2024-13-45, and for text under an explicit tag that does not fit it at all,
-            # such as `!!int abc` or `!!timestamp soon` (AttributeError: the pattern did not match).
+            # the date 2024-13-45. It also raises them for text under an explicit tag that does not
+            # fit the tag at all, such as `!!int abc`, or `!!timestamp soon` (an AttributeError).
             tag = node.tag.replace(YAML_TAG_PREFIX, "!!")
             value = node.value if len(node.value) <= 40 else node.value[:37] + "..."
             detail = f": {error}" if isinstance(error, (ValueError, OverflowError)) else ""
