@@ -229,17 +229,24 @@ class _Converter:
                         "characters", node, key_path, "Write a shorter number, or quote the value to keep it as text.")
             return None
         try:
-            return self.constructor.construct_object(node, deep=True)
+            value = self.constructor.construct_object(node, deep=True)
         except (ValueError, KeyError, AttributeError, OverflowError) as error:
             # PyYAML raises these for values that match a tag's pattern but not its range, such as
             # the date 2024-13-45. It also raises them for text under an explicit tag that does not
             # fit the tag at all, such as `!!int abc`, or `!!timestamp soon` (an AttributeError).
             tag = node.tag.replace(YAML_TAG_PREFIX, "!!")
-            value = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+            text = node.value if len(node.value) <= 40 else node.value[:37] + "..."
             detail = f": {error}" if isinstance(error, (ValueError, OverflowError)) else ""
-            self._issue("yaml-value", f"invalid {tag} value {value!r}{detail}", node, key_path,
+            self._issue("yaml-value", f"invalid {tag} value {text!r}{detail}", node, key_path,
                         "Quote the value to keep it as text.")
             return None
+        if isinstance(value, str) and any(0xD800 <= ord(character) <= 0xDFFF for character in value):
+            # An escape such as "\ud83d" yields half of a UTF-16 pair, which no UTF-8 text can contain,
+            # so the value could not be sent to a warehouse.
+            self._issue("yaml-value", "the text contains a UTF-16 surrogate escape (\\ud800 to \\udfff)", node,
+                        key_path, "Write the character itself, or escape it as \\U followed by 8 hex digits.")
+            return None
+        return value
 
     def _convert_mapping(self, node: yaml.nodes.MappingNode, key_path: KeyPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
