@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -27,6 +28,7 @@ from sqlglot.dialects.dialect import Dialect
 
 from healthlayer import api
 from healthlayer.compiler.render import DIALECTS
+from healthlayer.definitions.models import COLUMN_PATTERN
 from healthlayer.definitions.issues import Issue
 from healthlayer.definitions.yaml_loader import render_template
 
@@ -207,6 +209,8 @@ YAML_CASES = {
                  "characters", 1),
     "base-60-int": ("x: 1" + ":1" * 5000 + "\n", "yaml-value", "the number 1:1:1:1:1:1:1:1:1:1:... has more than 100 "
                     "characters", 1),
+    "surrogate-escape": ('stickiness:\n  - name: "\\ud83d"\n', "yaml-value",
+                         "the text contains a UTF-16 surrogate escape (\\ud800 to \\udfff)", 2),
     "control-character": ("stickiness:\n  - name: a\x07b\n", "yaml-syntax",
                           "invalid YAML: the character U+0007 is not allowed in YAML text", 2),
     "merge-key": ("base: &base {level: any}\nstickiness:\n  - <<: *base\n    name: merged\n", "yaml-merge-key",
@@ -408,6 +412,53 @@ def test_invalid_ratio_with_metric(shop_project: Path):
     assert issue.location.key_path == ("stickiness", 1, "ratios", 1)
 
 
+# Names, columns and tables with hostile text.
+
+HOSTILE_NAMES = hostile.INJECTIONS + hostile.LOOK_ALIKES
+
+
+def yaml_quoted(text: str) -> str:
+    """Write text as a YAML double-quoted string, escaping what YAML does not allow as it is."""
+    def escape(character: str) -> str:
+        code = ord(character)
+        if character in '"\\':
+            return "\\" + character
+        if 0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or code >= 0x10000:
+            return character
+        return f"\\U{code:08x}"
+    return '"' + "".join(escape(character) for character in text) + '"'
+
+
+@pytest.mark.parametrize("text", HOSTILE_NAMES, ids=range(len(HOSTILE_NAMES)))
+def test_hostile_name_rejected(shop_project: Path, text: str):
+    replace_text(shop_project, ENGAGEMENT, "  - name: stickiness_daily\n", f"  - name: {yaml_quoted(text)}\n")
+    replace_text(shop_project, SOURCES, "    account: account_id\n    user: user_id\n",
+                 f"    account: {yaml_quoted(text)}\n    user: user_id\n")
+
+    issues = validate_timed(shop_project)
+
+    # A keyword such as CHECKPOINT is a valid column name, which the SQL quotes (test_keyword_names_parse_back).
+    column_valid = re.fullmatch(COLUMN_PATTERN, text) is not None
+    expected = [("stickiness", 0, "name")] + ([] if column_valid else [("sources", 0, "account")])
+    assert [issue.location.key_path for issue in issues] == expected
+    assert {issue.code for issue in issues} == {"invalid-name"}
+
+
+@pytest.mark.parametrize("text", HOSTILE_NAMES, ids=range(len(HOSTILE_NAMES)))
+def test_hostile_table_rejected(shop_project: Path, text: str):
+    replace_text(shop_project, SOURCES, "table: raw.events", f"table: {yaml_quoted('raw.' + text)}")
+
+    issues = validate_timed(shop_project)
+
+    if re.fullmatch(COLUMN_PATTERN, text):
+        assert issues == []
+    else:
+        issue = only_issue(issues)
+        assert issue.code == "invalid-value"
+        assert issue.message.startswith("invalid table name")
+        assert issue.location.key_path == ("sources", 0)
+
+
 # Filters and values.
 
 @pytest.mark.parametrize("text", hostile.HOSTILE_FILTERS, ids=range(len(hostile.HOSTILE_FILTERS)))
@@ -462,6 +513,9 @@ KEYWORD_EDITS = [
     (ENGAGEMENT, "min_distinct: {column: order_id, count: 2}", "min_distinct: {column: value, count: 2}"),
     (SOURCES, "      plan: text\n", "      Plan: text\n"),
     (HEALTH, "filter: \"plan <> 'internal'\"", "filter: \"\\\"Plan\\\" <> 'internal'\""),
+    (SOURCES, "      seats: number\n", "      Select: number\n"),
+    (HEALTH, "attribute: accounts.seats", "attribute: accounts.Select"),
+    (ENGAGEMENT, "    level: buyer\n", "    level: buyer\n    by: [global]\n"),
 ]
 
 
@@ -483,9 +537,31 @@ def test_keyword_names_parse_back(shop_project: Path, dialect: str):
         assert isinstance(parsed[0], exp.Create)
         created = parsed[0].this.name
         assert created in (name, resolved.normalize_identifier(exp.to_identifier(name)).name)
-    events = dict(statements)["_hl_events"]
-    columns = {column.name.lower() for column in sqlglot.parse_one(events, read=dialect).find_all(exp.Column)}
-    assert {"global", "value", "plan"} <= columns
+    by_statement = dict(statements)
+    events = sqlglot.parse_one(by_statement["_hl_events"], read=dialect)
+    assert {"global", "value", "plan"} <= {column.name.lower() for column in events.find_all(exp.Column)}
+    grouped = sqlglot.parse_one(by_statement["positional"], read=dialect)
+    assert "global" in {column.name.lower() for column in grouped.find_all(exp.Column)}
+    values = sqlglot.parse_one(by_statement["_hl_account_health_values"], read=dialect)
+    assert "Select" in {column.name for column in values.find_all(exp.Column)}
+
+
+EVENT_LITERALS = ["x'; DROP TABLE raw.events; --", "a\\'b", "/* c */", "$$d$$", "\u0430", "\U0001f600", "e\u200df",
+                  "\\", "'", '"', "`"]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_event_names_stay_literals(shop_project: Path, dialect: str):
+    events = json.dumps(EVENT_LITERALS, ensure_ascii=False)
+    replace_text(shop_project, ENGAGEMENT, "events: [view, search]", f"events: {events}")
+    project, issues = api.load(shop_project)
+    assert issues == []
+
+    events = sqlglot.parse_one(dict(api.compile_project(project, dialect, "analytics"))["_hl_events"], read=dialect)
+
+    literals = {literal.this for literal in events.find_all(exp.Literal) if literal.is_string}
+    assert set(EVENT_LITERALS) <= literals
+    assert not list(events.find_all(exp.Drop, exp.Command))
 
 
 @pytest.mark.parametrize("column", ["current_schema", "current_catalog", "system_user", "current_user"])
