@@ -26,7 +26,7 @@ from fuzz.fuzz_definitions import generate, write_case
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
-from healthlayer import api
+from healthlayer import api, cli
 from healthlayer.compiler.render import DIALECTS
 from healthlayer.definitions.models import COLUMN_PATTERN
 from healthlayer.definitions.issues import Issue
@@ -578,6 +578,28 @@ def test_function_name_column_quoted(shop_project: Path, column: str):
     assert column in {node.name for node in events.find_all(exp.Column)}
     assert f'"{column}"' in statements["_hl_events"]
     assert not list(events.find_all(exp.CurrentSchema, exp.CurrentCatalog, exp.CurrentUser))
+
+
+VAR_MESSAGES = {
+    "x=2024-13-45": "invalid !!timestamp value '2024-13-45': month must be in 1..12",
+    "x=!!int abc": "invalid !!int value 'abc': invalid literal for int() with base 10: 'abc'",
+    "x=" + "9" * 5000: "the number 99999999999999999999... has more than 100 characters",
+    "x=!!binary AA==": "the YAML tag '!!binary' is not supported",
+}
+
+
+@pytest.mark.parametrize("option", list(VAR_MESSAGES), ids=range(len(VAR_MESSAGES)))
+def test_var_value_rejected(shop_project: Path, option: str, monkeypatch: pytest.MonkeyPatch,
+                            capsys: pytest.CaptureFixture[str]):
+    monkeypatch.setattr(sys, "argv", ["healthlayer", "validate", "--project", str(shop_project), "--var", option])
+
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+
+    error = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert f"the value of 'x' is not valid YAML; quote it to pass text ({VAR_MESSAGES[option]})" in error
+    assert "internal error" not in error
 
 
 # The installed command on a sample of fuzz cases.
