@@ -299,6 +299,23 @@ def test_path_symbolic_link_loop(shop_project: Path):
     assert issue.location.key_path == ("paths", 1)
 
 
+def test_project_file_symbolic_link_loop(tmp_path: Path):
+    (tmp_path / "healthlayer.yml").symlink_to(tmp_path / "healthlayer.yml")
+
+    issue = only_issue(api.validate(tmp_path))
+
+    assert issue.code == "project-not-found"
+    assert issue.format(tmp_path).endswith("error project-not-found: no healthlayer.yml in "
+                                           f"{tmp_path.resolve()} Hint: Run the command from the project folder "
+                                           "or pass --project PATH.")
+
+
+def test_project_path_too_long(tmp_path: Path):
+    issue = only_issue(api.validate(tmp_path / ("x" * 5000)))
+
+    assert issue.code == "project-not-found"
+
+
 def test_source_file_name_too_long(shop_project: Path):
     replace_text(shop_project, SOURCES, "table: raw.accounts", f"file: data/{'x' * 5000}.csv")
 

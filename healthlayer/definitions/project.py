@@ -148,7 +148,12 @@ def _inside(path: Path, root: Path) -> bool:
 def _read_project_file(root: Path, cli_vars: Mapping[str, Any], environ: Mapping[str, str] | None,
                        revealed: set[str]) -> tuple[LoadedFile | None, models.ProjectFile | None, list[Issue]]:
     path = root / PROJECT_FILE
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except OSError:
+        # An over-long --project path is not a folder that the operating system can look up.
+        found = False
+    if not found:
         return None, None, [Issue("project-not-found", f"no {PROJECT_FILE} in {root}", Location(path),
                                   "Run the command from the project folder or pass --project PATH.")]
     # The project file's own vars are not known before it is parsed, so it is rendered with --var values only.
