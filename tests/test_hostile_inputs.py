@@ -30,7 +30,7 @@ from healthlayer import api, cli
 from healthlayer.compiler.render import DIALECTS
 from healthlayer.definitions.models import COLUMN_PATTERN
 from healthlayer.definitions.issues import Issue
-from healthlayer.definitions.yaml_loader import render_template
+from healthlayer.definitions.yaml_loader import load_file, render_template
 
 ENGAGEMENT = "models/engagement.yml"
 HEALTH = "models/health.yml"
@@ -308,6 +308,18 @@ def test_project_file_symbolic_link_loop(tmp_path: Path):
     assert issue.format(tmp_path).endswith("error project-not-found: no healthlayer.yml in "
                                            f"{tmp_path.resolve()} Hint: Run the command from the project folder "
                                            "or pass --project PATH.")
+
+
+def test_unreadable_file(tmp_path: Path):
+    # Reading fails after the size check, here because the path is a folder; permissions do the same.
+    folder = tmp_path / "definitions.yml"
+    folder.mkdir()
+
+    loaded, issues = load_file(folder, {})
+
+    assert loaded is None
+    assert [(issue.code, issue.message) for issue in issues] == [("file-unreadable",
+                                                                  "cannot read the file: Is a directory")]
 
 
 def test_project_path_too_long(tmp_path: Path):

@@ -345,7 +345,12 @@ def load_file(
         return None, [Issue("file-too-large", f"the file has {size:,} bytes, more than the "
                             f"{MAX_FILE_BYTES:,} a definition file may have", Location(path),
                             "Split the definitions into several files.")]
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        # For example, permission denied: the size check above reads only the directory entry.
+        return None, [Issue("file-unreadable", f"cannot read the file: {error.strerror}", Location(path),
+                            "Check that the path exists and is readable.")]
     if b"\x00" in raw:
         return None, [Issue("file-binary", "the file is binary, not YAML text", Location(path),
                             "Point the project at YAML files only.")]
