@@ -66,6 +66,18 @@ def only_issue(issues: list[Issue]) -> Issue:
     return issues[0]
 
 
+def yaml_quoted(text: str) -> str:
+    """Write text as a YAML double-quoted string, escaping what YAML does not allow as it is."""
+    def escape(character: str) -> str:
+        code = ord(character)
+        if character in '"\\':
+            return "\\" + character
+        if 0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or code >= 0x10000:
+            return character
+        return f"\\U{code:08x}"
+    return '"' + "".join(escape(character) for character in text) + '"'
+
+
 def assert_located(issue: Issue, file: str) -> None:
     assert issue.severity == "error"
     assert issue.location.file is not None
@@ -446,18 +458,6 @@ def test_invalid_ratio_with_metric(shop_project: Path):
 HOSTILE_NAMES = hostile.INJECTIONS + hostile.LOOK_ALIKES
 
 
-def yaml_quoted(text: str) -> str:
-    """Write text as a YAML double-quoted string, escaping what YAML does not allow as it is."""
-    def escape(character: str) -> str:
-        code = ord(character)
-        if character in '"\\':
-            return "\\" + character
-        if 0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or code >= 0x10000:
-            return character
-        return f"\\U{code:08x}"
-    return '"' + "".join(escape(character) for character in text) + '"'
-
-
 @pytest.mark.parametrize("text", HOSTILE_NAMES, ids=range(len(HOSTILE_NAMES)))
 def test_hostile_name_rejected(shop_project: Path, text: str):
     replace_text(shop_project, ENGAGEMENT, "  - name: stickiness_daily\n", f"  - name: {yaml_quoted(text)}\n")
@@ -492,7 +492,7 @@ def test_hostile_table_rejected(shop_project: Path, text: str):
 
 @pytest.mark.parametrize("text", hostile.HOSTILE_FILTERS, ids=range(len(hostile.HOSTILE_FILTERS)))
 def test_hostile_filter_rejected(shop_project: Path, text: str):
-    replace_text(shop_project, ENGAGEMENT, BUYER_FILTER, f"filter: {json.dumps(text)}")
+    replace_text(shop_project, ENGAGEMENT, BUYER_FILTER, f"filter: {yaml_quoted(text)}")
 
     issue = only_issue(validate_timed(shop_project))
 
@@ -503,7 +503,7 @@ def test_hostile_filter_rejected(shop_project: Path, text: str):
 
 @pytest.mark.parametrize("text", hostile.VALID_TRICKY_FILTERS, ids=range(len(hostile.VALID_TRICKY_FILTERS)))
 def test_tricky_filter_accepted(shop_project: Path, text: str):
-    replace_text(shop_project, ENGAGEMENT, BUYER_FILTER, f"filter: {json.dumps(text)}")
+    replace_text(shop_project, ENGAGEMENT, BUYER_FILTER, f"filter: {yaml_quoted(text)}")
 
     assert api.validate(shop_project) == []
 
@@ -519,7 +519,7 @@ FILTER_MESSAGES = {
 
 @pytest.mark.parametrize("text", list(FILTER_MESSAGES), ids=range(len(FILTER_MESSAGES)))
 def test_filter_message(shop_project: Path, text: str):
-    replace_text(shop_project, ENGAGEMENT, BUYER_FILTER, f"filter: {json.dumps(text)}")
+    replace_text(shop_project, ENGAGEMENT, BUYER_FILTER, f"filter: {yaml_quoted(text)}")
 
     issue = only_issue(api.validate(shop_project))
 
