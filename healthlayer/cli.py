@@ -24,18 +24,20 @@ logger = logging.getLogger("healthlayer")
 
 
 def _parse_vars(values: tuple[str, ...]) -> dict[str, Any]:
-    import yaml
+    from healthlayer.definitions.yaml_loader import parse_yaml
 
     parsed: dict[str, Any] = {}
     for item in values:
         name, separator, raw = item.partition("=")
         if not separator or not name:
             raise click.BadParameter(f"'{item}' is not NAME=VALUE", param_hint="--var")
-        try:
-            parsed[name] = yaml.safe_load(raw) if raw else ""
-        except yaml.YAMLError:
-            raise click.BadParameter(f"the value of '{name}' is not valid YAML; quote it to pass text",
-                                     param_hint="--var") from None
+        # The definition loader's parser reports values such as 2024-13-45 or !!binary as issues.
+        loaded, issues = parse_yaml(raw, Path("--var")) if raw else (None, [])
+        if issues or (raw and loaded is None):
+            reason = f" ({issues[0].message})" if issues else ""
+            raise click.BadParameter(f"the value of '{name}' is not valid YAML; quote it to pass text{reason}",
+                                     param_hint="--var")
+        parsed[name] = loaded.data if loaded is not None else ""
     return parsed
 
 

@@ -250,9 +250,14 @@ def accepts(adapter: TypeAdapter[int], value: Any) -> bool:
 
 @given(DURATIONS)
 def test_duration_hours_agree(value: Any):
-    schema_accepts = Draft202012Validator(duration_json_schema("hour")).is_valid(value)
+    schema_accepts = Draft202012Validator(duration_json_schema("hour", models.MAX_WINDOW_DAYS * 24)).is_valid(value)
+    model_accepts = accepts(TypeAdapter(models.DurationHours), value)
 
-    assert schema_accepts == accepts(TypeAdapter(models.DurationHours), value)
+    if model_accepts:
+        assert schema_accepts
+    if schema_accepts and not model_accepts:
+        # Only text can be too long in a way the schema cannot compute.
+        assert isinstance(value, str)
 
 
 @given(DURATIONS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import sqlglot
@@ -13,6 +14,9 @@ from healthlayer.definitions.issues import did_you_mean
 
 MAX_EXPRESSION_LENGTH = 2000
 MAX_EXPRESSION_NODES = 500
+# Characters that reorder how text is displayed (Unicode bidirectional controls), so that a reviewer
+# would read an expression in another order than the SQL parser does.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 # Expression node types a filter or value may contain: comparisons, logic, arithmetic, literals,
 # CASE, casts to simple types and a few scalar functions that every supported engine has.
@@ -65,8 +69,12 @@ def parse_expression(text: str, columns: set[str], role: str, condition: bool = 
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ExpressionError(f"the {role} has {len(text):,} characters, more than {MAX_EXPRESSION_LENGTH:,}",
                               "Shorten the expression.")
-    if any(ord(character) < 32 and character not in "\t\n\r" for character in text):
+    if any(unicodedata.category(character) == "Cc" and character not in "\t\n\r" for character in text):
         raise ExpressionError(f"the {role} contains control characters", "Remove them.")
+    bidi = sorted({f"U+{ord(character):04X}" for character in text if character in BIDI_CONTROLS})
+    if bidi:
+        raise ExpressionError(f"the {role} contains bidirectional control characters ({', '.join(bidi)})",
+                              "Remove them: they make the text display in an order other than the one it is read in.")
     try:
         statements = sqlglot.parse(text, read="duckdb")
     except RecursionError:
@@ -129,6 +137,8 @@ def _check_node(node: exp.Expr, columns: set[str], role: str) -> None:
         return
     if isinstance(node, (exp.Subquery, exp.Select, exp.Query)):
         raise ExpressionError(f"the {role} contains a subquery", "Use only the source's columns and literals.")
+    if isinstance(node, exp.In) and not any(value for key, value in node.args.items() if key != "this"):
+        raise ExpressionError(f"the {role} contains an empty IN list", "List at least one value: x IN ('a', 'b').")
     if isinstance(node, (exp.Floor, exp.Ceil)) and node.args.get("decimals") is not None:
         raise ExpressionError(f"{node.sql_name().lower()} with a second argument is not allowed in the {role}",
                               "Use round(x, n) to round to n decimals.")

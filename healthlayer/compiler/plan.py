@@ -15,6 +15,8 @@ from healthlayer.definitions.project import Project, redact_issues
 from healthlayer.errors import DefinitionError
 
 INTERNAL_PREFIX = "_hl_"
+# PostgreSQL cuts identifiers to 63 bytes, so two longer view or column names can become one name.
+MAX_IDENTIFIER_LENGTH = 63
 # Key in the meta of a table node that references another relation of the plan; its value is the name.
 RELATION_META_KEY = "healthlayer_relation"
 
@@ -57,6 +59,8 @@ class PlanBuilder:
     plan: Plan
     timestamp_types: dict[str, bool] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
+    # Definitions with a name-too-long issue, reported once each.
+    long_names: set[tuple[str, str] | None] = field(default_factory=set)
 
     def timestamp_has_time_zone(self, source_name: str) -> bool:
         """Return whether a source's timestamp column has a time zone.
@@ -80,7 +84,12 @@ class PlanBuilder:
     def add(self, name: str, query: exp.Query, kind: Literal["output", "internal"], description: str,
             origin: tuple[str, str] | None = None) -> str:
         """Add a relation; `origin` (kind, name) locates the definition it is built from."""
+        if any(relation.name == name for relation in self.plan.relations):
+            location = self.project.location(*origin) if origin else self.project.location("engagement", "engagement")
+            self.issues.append(Issue("duplicate-name", f"two views of the project would be named '{name}'", location,
+                                     "Rename the definition whose view has this name."))
         columns = tuple(select.alias_or_name for select in query.selects)
+        self._check_lengths(name, columns, origin)
         seen: set[str] = set()
         for column in columns:
             if column.lower() in seen:
@@ -93,6 +102,20 @@ class PlanBuilder:
             seen.add(column.lower())
         self.plan.relations.append(Relation(name, query, kind, description, columns, origin))
         return name
+
+    def _check_lengths(self, name: str, columns: tuple[str, ...], origin: tuple[str, str] | None) -> None:
+        """Record an issue for the first view or column name of a definition that PostgreSQL would cut."""
+        described = [(name, f"view name '{name}'")] + [(column, f"column '{column}' of view '{name}'")
+                                                       for column in columns]
+        for identifier, description in described:
+            if len(identifier) <= MAX_IDENTIFIER_LENGTH or origin in self.long_names:
+                continue
+            self.long_names.add(origin)
+            location = self.project.location(*origin) if origin else self.project.location("engagement", "engagement")
+            self.issues.append(Issue(
+                "name-too-long", f"the {description} has {len(identifier)} characters, more than the "
+                f"{MAX_IDENTIFIER_LENGTH} that PostgreSQL keeps", location,
+                "Shorten the name it is made from; PostgreSQL cuts longer names, so two of them can become one."))
 
     def expression(self, text: str, source: Source, role: str, kind: str, item: str,
                    *key_path: str | int) -> exp.Expr | None:

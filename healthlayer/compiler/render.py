@@ -13,6 +13,7 @@ from healthlayer.compiler import sql
 from healthlayer.compiler.dialects import bigquery, clickhouse, postgres, snowflake
 from healthlayer.compiler.dialects.spark import prepare_spark
 from healthlayer.compiler.plan import RELATION_META_KEY, Relation
+from healthlayer.compiler.quoting import quote_keywords
 from healthlayer.compiler.sources import FILE_READERS, SOURCE_META_KEY
 from healthlayer.errors import UnsupportedError
 
@@ -53,9 +54,9 @@ RELATIVE_REFERENCES = frozenset({"snowflake"})
 
 
 def _prepare(query: exp.Expr | exp.Query, dialect: str) -> exp.Expr | exp.Query:
-    """Adjust a query for known dialect gaps before rendering it."""
+    """Adjust a query for known dialect gaps before rendering it, and quote names that are its keywords."""
     prepare = PREPARE.get(dialect)
-    return prepare(query.copy()) if prepare else query
+    return quote_keywords(prepare(query.copy()) if prepare else query, dialect)
 
 
 def render_statement(statement: str, dialect: str) -> str:
@@ -129,7 +130,8 @@ def render_create_view(relation: Relation, schema: str, dialect: str, name: str 
         properties.append(exp.SchemaCommentProperty(this=sql.string(comment)))
     if copy_grants:
         properties.append(exp.CopyGrantsProperty())
-    create = exp.Create(this=sql.table(name or relation.name, schema), kind="VIEW", replace=True,
+    target = quote_keywords(sql.table(name or relation.name, schema), dialect)
+    create = exp.Create(this=target, kind="VIEW", replace=True,
                         expression=_query_for(relation, dialect, relative_references),
                         properties=exp.Properties(expressions=properties) if properties else None)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 
@@ -11,18 +12,20 @@ DAY = exp.var("DAY")
 
 _PLAIN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 # Words that are reserved in at least one supported engine. sqlglot 30 quotes reserved words for
-# some dialects only (DuckDB, BigQuery), so names in this set are always quoted.
+# some dialects only (DuckDB, BigQuery), so names in this set are always quoted. It includes the
+# functions that PostgreSQL calls without parentheses, such as current_schema, which an unquoted
+# column name would call instead of reading the column.
 RESERVED_WORDS = frozenset("""
     all alter and any array as asc asymmetric authorization between both by case cast check collate column
-    connect constraint create cross cube current current_date current_role current_time current_timestamp
-    current_user default deferrable delete desc describe distinct do drop else end except exists extract
-    false fetch filter following for foreign from full function grant group grouping having ilike in
-    increment inner insert intersect interval into is join lateral leading left like limit localtime
-    localtimestamp minus natural not notnull null of offset on only or order outer over overlaps partition
-    placing preceding primary qualify range recursive references regexp returning right rlike rollup row
-    rows sample select session_user set similar some start symmetric table tablesample then to trailing
-    trigger true unbounded union unique unknown update user using values variadic verbose when where window
-    with within
+    connect constraint create cross cube current current_catalog current_date current_role current_schema
+    current_time current_timestamp current_user default deferrable delete desc describe distinct do drop
+    else end except exists extract false fetch filter following for foreign from full function grant group
+    grouping having ilike in increment inner insert intersect interval into is join lateral leading left
+    like limit localtime localtimestamp minus natural not notnull null of offset on only or order outer over
+    overlaps partition placing preceding primary qualify range recursive references regexp returning right
+    rlike rollup row rows sample select session_user set similar some start symmetric system_user table
+    tablesample then to trailing trigger true unbounded union unique unknown update user using values
+    variadic verbose when where window with within
 """.split())
 
 
@@ -55,6 +58,9 @@ def alias(expression: exp.Expr, name: str, quoted: bool = False) -> exp.Expr:
 
 
 def number(value: int | float) -> exp.Expr:
+    """Return a numeric literal; raise ValueError for infinity and NaN, which SQL has no literal for."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{value} has no SQL literal")
     if isinstance(value, float) and not value.is_integer():
         return exp.Literal.number(repr(value))
     if isinstance(value, float):

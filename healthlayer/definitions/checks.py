@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import zoneinfo
+from pathlib import Path
 
+from healthlayer.compiler.plan import INTERNAL_PREFIX
 from healthlayer.definitions import models
 from healthlayer.definitions.fixtures import check_tests
 from healthlayer.definitions.issues import Issue, closest_name, did_you_mean
@@ -47,7 +49,8 @@ def check_time_zone(project: Project) -> list[Issue]:
     if valid:
         try:
             zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            # OSError: a name too long for the file system that contains the time zone database.
             valid = False
     if valid:
         return []
@@ -76,11 +79,19 @@ def _check_source_files(project: Project) -> list[Issue]:
             issues.append(Issue("invalid-file-type", f"file '{source.file}' is not a .parquet or .csv file",
                                 project.location("sources", name, "file"),
                                 "Convert the data to Parquet or CSV, or load it into a table and use 'table:'."))
-        elif not path.is_file():
+        elif not _is_file(path):
             issues.append(Issue("file-not-found", f"file '{source.file}' does not exist",
                                 project.location("sources", name, "file"),
                                 f"Paths are relative to the project folder {project.root}."))
     return issues
+
+
+def _is_file(path: Path) -> bool:
+    """Return whether a path is a file; False for names the operating system rejects, such as over-long ones."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _check_engagement(project: Project) -> list[Issue]:
@@ -434,6 +445,11 @@ def _check_view_names(project: Project) -> list[Issue]:
     seen: dict[str, str] = {}
     for kind in ("stickiness", "tier_mix", "health_scores"):
         for name in getattr(project, kind):
+            if name.startswith(INTERNAL_PREFIX):
+                issues.append(Issue("reserved-name", f"view name '{name}' starts with '{INTERNAL_PREFIX}', which "
+                                    "healthlayer reserves for its internal views", project.location(kind, name, "name"),
+                                    f"Choose a name that does not start with '{INTERNAL_PREFIX}'."))
+                continue
             if name in FIXED_VIEWS or name in seen:
                 other = seen.get(name, "a built-in view")
                 issues.append(Issue("duplicate-name", f"view name '{name}' is also used by {other}",

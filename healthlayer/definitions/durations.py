@@ -44,17 +44,17 @@ def parse_days(value: object) -> int:
     return hours // 24
 
 
-def duration_json_schema(default_unit: str, maximum_days: int | None = None) -> dict[str, Any]:
+def duration_json_schema(default_unit: str, maximum: int | None = None) -> dict[str, Any]:
     """Return the JSON Schema of a duration: a positive whole number of `default_unit`s, or text.
 
-    For day windows (`default_unit` "day"), `maximum_days` bounds the number form only, and the
-    rule that hours must make whole days is not expressed: JSON Schema cannot compute either
-    from text such as `2 weeks`, so `healthlayer validate` checks them. A float such as 7.0 is
-    an integer to JSON Schema but rejected by `parse_hours`.
+    `maximum`, in `default_unit`s, bounds the number form only. Neither that bound nor the rule
+    that hours must make whole days is expressed for text: JSON Schema cannot compute either from
+    text such as `2 weeks`, so `healthlayer validate` checks them. A float such as 7.0 is an
+    integer to JSON Schema but rejected by `parse_hours`.
     """
     number: dict[str, Any] = {"type": "integer", "minimum": 1}
-    if maximum_days is not None:
-        number["maximum"] = maximum_days
+    if maximum is not None:
+        number["maximum"] = maximum
     text = {"type": "string", "pattern": DURATION_JSON_PATTERN,
             "patternErrorMessage": f"Expected a duration such as {DURATION_EXAMPLES}."}
     return {"anyOf": [number, text]}

@@ -75,7 +75,8 @@ def _display_path(path: Path | None, root: Path | None) -> str:
     if root is not None:
         try:
             return str(path.resolve().relative_to(root.resolve()))
-        except ValueError:
+        except (ValueError, OSError, RuntimeError):
+            # Outside the root, or not resolvable: a symbolic link loop raises RuntimeError on Python 3.11.
             pass
     return str(path)
 

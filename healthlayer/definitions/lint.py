@@ -259,7 +259,9 @@ def _lint_health_scores(linter: _Linter) -> None:
                         project.location("health_scores", name, "name"),
                         "Add a component with 'trend: {metric: ..., days: 30}'.", owners)
     for name, stickiness in project.stickiness.items():
-        if stickiness.by and stickiness.ratio_pairs() and "min_denominator" not in stickiness.model_fields_set:
+        # An invalid ratio name has an error of its own; any ratio at all needs the minimum.
+        has_ratios = bool(stickiness.ratios) if stickiness.ratios is not None else len(set(stickiness.windows.values())) > 1
+        if stickiness.by and has_ratios and "min_denominator" not in stickiness.model_fields_set:
             linter.warn("ratio-without-minimum",
                         f"the ratios of '{name}' per {', '.join(stickiness.by)} have no minimum denominator, so "
                         "a group with one or two users swings between 0 and 1",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
@@ -20,6 +22,10 @@ COLUMN_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
 # user-day over every day of the window.
 MAX_WINDOW_DAYS = 3660
 MAX_TIER_WINDOW_DAYS = 366
+# Upper bounds of counts, thresholds and weights. Larger literals overflow the integer types of
+# some engines, and weights near the float maximum sum to infinity.
+MAX_COUNT = 1_000_000_000
+MAX_WEIGHT = 1_000_000.0
 _TABLE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$")
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, json_schema_extra={"patternErrorMessage": (
@@ -32,7 +38,10 @@ WindowDays = Annotated[int, BeforeValidator(parse_days), Field(le=MAX_WINDOW_DAY
 TierWindowDays = Annotated[int, BeforeValidator(parse_days), Field(le=MAX_TIER_WINDOW_DAYS),
                            WithJsonSchema(duration_json_schema("day", MAX_TIER_WINDOW_DAYS))]
 DurationHours = Annotated[int, BeforeValidator(lambda value: parse_hours(value, "hour")),
-                          WithJsonSchema(duration_json_schema("hour"))]
+                          Field(le=MAX_WINDOW_DAYS * 24),
+                          WithJsonSchema(duration_json_schema("hour", MAX_WINDOW_DAYS * 24))]
+Count = Annotated[int, Field(ge=1, le=MAX_COUNT)]
+Weight = Annotated[float, Field(gt=0, le=MAX_WEIGHT)]
 ColumnType = Literal["text", "number", "integer", "boolean", "date", "timestamp", "timestamptz"]
 Aggregate = Literal["count", "count_distinct", "sum", "avg", "min", "max"]
 
@@ -88,7 +97,7 @@ class Source(Model):
             raise InvalidValue("a source needs exactly one of 'file' and 'table'",
                                "Use 'table: schema.name' for a table in the warehouse, or 'file:' for a Parquet "
                                "or CSV file read by DuckDB.")
-        if self.table is not None and not _TABLE_PATTERN.match(self.table):
+        if self.table is not None and not _TABLE_PATTERN.fullmatch(self.table):
             raise InvalidValue(f"invalid table name {self.table!r}: expected name, schema.name or "
                                "catalog.schema.name", "Each part is letters, digits, '_' or '$', starting with a "
                                "letter or '_'; create a view with a simpler name for other tables.")
@@ -117,7 +126,7 @@ class MinDistinct(Model):
 
     column: ColumnName
     """Column whose distinct values are counted."""
-    count: Annotated[int, Field(ge=1)]
+    count: Count
     """Minimum number of distinct values."""
 
 
@@ -130,7 +139,7 @@ class Tier(Model):
     """Event names of this tier, or '*' for every event."""
     filter: str | None = None
     """SQL condition over the source's columns that the tier's events meet."""
-    min_events: Annotated[int, Field(ge=1)] = 1
+    min_events: Count = 1
     """Minimum number of the tier's events a user needs in the tier window."""
     min_distinct: MinDistinct | None = None
     """Minimum number of distinct values of a column among those events."""
@@ -147,6 +156,10 @@ class Tier(Model):
                                "Write events: '*' for every event, or list event names.")
         if isinstance(self.events, list) and not self.events:
             raise InvalidValue("'events' is empty", "List at least one event name, or use '*' for every event.")
+        for event in self.events if isinstance(self.events, list) else []:
+            # Engines disagree on control characters in SQL text, and PostgreSQL rejects NUL outright.
+            if any(unicodedata.category(character) == "Cc" for character in event):
+                raise InvalidValue(f"event name {event!r} contains control characters", "Remove them.")
         return self
 
     @property
@@ -180,7 +193,7 @@ class Stickiness(Model):
     """Window names and lengths, in days or as text such as '1 week'; each is a count column."""
     ratios: list[str] | None = None
     """Ratio columns named <shorter window>_<longer window>. By default every pair of windows of different lengths."""
-    min_denominator: Annotated[int, Field(ge=1)] = 1
+    min_denominator: Count = 1
     """Ratios whose denominator is below this are NULL."""
     lint_ignore: LintIgnore = {}
     """Lint rules silenced on this definition, each rule code with the reason."""
@@ -305,6 +318,9 @@ class Linear(Model):
         if not self.lower < self.upper:
             raise InvalidValue(f"'lower' ({self.lower}) must be below 'upper' ({self.upper})",
                                "Swap the two bounds, and set 'higher_is_better: false' to reverse the direction.")
+        if not math.isfinite(self.upper - self.lower):
+            raise InvalidValue(f"the range from 'lower' ({self.lower}) to 'upper' ({self.upper}) is too large to "
+                               "compute with", "Use bounds of a realistic size.")
         return self
 
 
@@ -362,7 +378,7 @@ class Component(Model):
 
     name: Name
     """Component name."""
-    weight: Annotated[float, Field(gt=0)]
+    weight: Weight
     """Weight in the category. The weights of a category sum to 100 unless the score normalizes."""
     metric: str | None = None
     """Account metric, or view.column of a per-account stickiness or tier mix view."""
@@ -391,7 +407,7 @@ class Category(Model):
 
     name: Name
     """Category name, used in the <category>_score column."""
-    weight: Annotated[float, Field(gt=0)]
+    weight: Weight
     """Weight in the health score. The weights sum to 100 unless the score normalizes."""
     # None: the health score's `missing` applies.
     missing: MissingPolicy | None = None

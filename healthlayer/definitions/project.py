@@ -126,15 +126,23 @@ def _definition_files(root: Path, config: models.ProjectFile, config_file: Loade
     files: list[Path] = []
     entries = config.paths if config.paths is not None else ["."]
     for index, entry in enumerate(entries):
-        path = (root / entry).resolve()
-        if path != root and root not in path.parents:
-            issues.append(Issue("path-outside-project", f"definition path '{entry}' is outside the project folder",
-                                config_file.location(("paths", index)),
-                                "List folders or YAML files inside the folder of healthlayer.yml."))
+        location = config_file.location(("paths", index))
+        try:
+            path = (root / entry).resolve()
+            exists = path.exists()
+        except (OSError, RuntimeError, ValueError) as error:
+            # A NUL character, an over-long name or a symbolic link loop (RuntimeError on Python
+            # 3.11) is not a path the operating system can look up.
+            issues.append(Issue("path-not-found", f"definition path {entry!r} is not a valid path: "
+                                f"{getattr(error, 'strerror', None) or error}", location,
+                                "List folders or YAML files relative to healthlayer.yml."))
             continue
-        if not path.exists():
-            issues.append(Issue("path-not-found", f"definition path '{entry}' does not exist",
-                                config_file.location(("paths", index)),
+        if not _inside(path, root):
+            issues.append(Issue("path-outside-project", f"definition path '{entry}' is outside the project folder",
+                                location, "List folders or YAML files inside the folder of healthlayer.yml."))
+            continue
+        if not exists:
+            issues.append(Issue("path-not-found", f"definition path '{entry}' does not exist", location,
                                 "List folders or YAML files relative to healthlayer.yml."))
             continue
         if path.is_file():
@@ -145,12 +153,23 @@ def _definition_files(root: Path, config: models.ProjectFile, config_file: Loade
             if any(part.startswith(".") for part in relative.parts):
                 continue
             if candidate.suffix in (".yml", ".yaml") and candidate.is_file() and candidate.name != PROJECT_FILE:
+                # A symbolic link inside the project may point at any file of the machine, whose text
+                # would then appear in validation messages.
+                if not _inside(candidate.resolve(), root):
+                    issues.append(Issue("path-outside-project", f"definition file '{relative}' links to a file "
+                                        "outside the project folder", location,
+                                        "Copy the file into the project instead of linking to it."))
+                    continue
                 files.append(candidate)
     unique: list[Path] = []
     for path in files:
         if path not in unique:
             unique.append(path)
     return unique, issues
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
 
 
 def _read_project_file(root: Path, cli_vars: Mapping[str, Any], environ: Mapping[str, str] | None,
@@ -163,10 +182,16 @@ def _read_project_file(root: Path, cli_vars: Mapping[str, Any], environ: Mapping
     compiles and deploys to a local one without the production secrets.
     """
     path = root / PROJECT_FILE
-    if not root.is_dir():
+    try:
+        folder_found = root.is_dir()
+        found = path.is_file()
+    except OSError:
+        # An over-long --project path is not a folder that the operating system can look up.
+        folder_found = found = False
+    if not folder_found:
         return None, None, [Issue("project-not-found", f"the project folder {root} does not exist", Location(path),
                                   "Pass --project with the folder of healthlayer.yml.")]
-    if not path.is_file():
+    if not found:
         return None, None, [Issue("project-not-found", f"no {PROJECT_FILE} in {root}", Location(path),
                                   "Run the command from the project folder or pass --project PATH.")]
     tolerant = environ if isinstance(environ, UnsetTolerantEnviron) \

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from healthlayer.definitions.models import Stickiness, split_ratio
+
 if TYPE_CHECKING:
     from healthlayer.definitions.project import Project
 
@@ -29,8 +31,7 @@ def per_account_columns(project: Project) -> dict[str, tuple[str, list[str]]]:
     views: dict[str, tuple[str, list[str]]] = {}
     for name, stickiness in project.stickiness.items():
         if list(stickiness.by) == ["account"]:
-            columns = list(stickiness.windows) + [ratio for ratio, _, _ in stickiness.ratio_pairs()]
-            views[name] = ("stickiness", columns)
+            views[name] = ("stickiness", list(stickiness.windows) + _valid_ratios(stickiness))
     for name, tier_mix in project.tier_mix.items():
         if list(tier_mix.by) == ["account"]:
             columns = ["mau"]
@@ -38,6 +39,20 @@ def per_account_columns(project: Project) -> dict[str, tuple[str, list[str]]]:
                 columns += [f"{tier}_users", f"{tier}_share"]
             views[name] = ("tier_mix", columns)
     return views
+
+
+def _valid_ratios(stickiness: Stickiness) -> list[str]:
+    """Return the ratio columns of a stickiness view, leaving out invalid ratios, which its checks report."""
+    if stickiness.ratios is None:
+        return [ratio for ratio, _, _ in stickiness.ratio_pairs()]
+    valid = []
+    for ratio in stickiness.ratios:
+        try:
+            split_ratio(ratio, stickiness.windows)
+        except ValueError:
+            continue
+        valid.append(ratio)
+    return valid
 
 
 def metric_candidates(project: Project) -> list[str]:

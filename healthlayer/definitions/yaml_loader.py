@@ -9,16 +9,32 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import jinja2
-import jinja2.sandbox
 import yaml
 import yaml.constructor
 import yaml.nodes
+import yaml.reader
 
 from healthlayer.definitions.issues import Issue, KeyPath, Location
+from healthlayer.definitions.templates import (
+    MAX_TEMPLATE_CHARACTERS,
+    BoundedEnvironment,
+    TemplateRejected,
+    bounded_output,
+    check_template,
+    too_deep,
+)
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 # Aliases can make a small file expand to billions of nodes, so conversion stops past this count.
 MAX_NODES = 200_000
+# Maximum length of an integer scalar, in characters. Python cannot convert integers of more than
+# 4,300 digits, and YAML 1.1 base-60 integers such as 1:2:3 take time quadratic in their length.
+MAX_INTEGER_CHARACTERS = 100
+YAML_TAG_PREFIX = "tag:yaml.org,2002:"
+# Tags of the values a definition can hold. Others, such as !!binary, !!set or !!python/object,
+# build values of other types, which no definition key accepts.
+CORE_TAGS = frozenset(YAML_TAG_PREFIX + name for name in ("str", "int", "float", "bool", "null", "timestamp",
+                                                           "seq", "map", "merge"))
 TEMPLATE_NAME = "<definition>"
 
 
@@ -49,31 +65,6 @@ class _UndefinedVariable(Exception):
 
 
 _MISSING = object()
-
-
-# Maximum length of a text, list or tuple that an operator in a template may produce.
-MAX_TEMPLATE_VALUE = 10_000
-
-
-class _BoundedEnvironment(jinja2.sandbox.ImmutableSandboxedEnvironment):
-    """A sandbox whose arithmetic cannot build huge strings or numbers."""
-
-    intercepted_binops = frozenset(["*", "**", "+"])
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
-            raise jinja2.exceptions.SecurityError("exponents above 64 are not allowed in templates")
-        if operator == "*":
-            sizes = [len(value) for value in (left, right) if isinstance(value, (str, list, tuple))]
-            counts = [value for value in (left, right) if isinstance(value, int) and not isinstance(value, bool)]
-            if sizes and counts and sizes[0] * counts[0] > MAX_TEMPLATE_VALUE:
-                raise jinja2.exceptions.SecurityError("a template expression produced a value that is too large")
-        result = super().call_binop(context, operator, left, right)
-        too_long = isinstance(result, (str, list, tuple)) and len(result) > MAX_TEMPLATE_VALUE
-        too_large = isinstance(result, int) and abs(result) > 10 ** 18
-        if too_long or too_large:
-            raise jinja2.exceptions.SecurityError("a template expression produced a value that is too large")
-        return result
 
 
 class UnsetTolerantEnviron(dict[str, str]):
@@ -122,13 +113,6 @@ def _make_environment(variables: Mapping[str, Any], environ: Mapping[str, str],
                 output = output.replace(value, token)
         return output
 
-    environment = _BoundedEnvironment(
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        finalize=finalize,
-    )
-
     def var(name: str, default: Any = _MISSING) -> Any:
         if read_vars is not None and isinstance(name, str):
             read_vars.add(name)
@@ -157,8 +141,13 @@ def _make_environment(variables: Mapping[str, Any], environ: Mapping[str, str],
             )
         return default
 
-    environment.globals = {"var": var, "env_var": env_var}
-    return environment
+    return BoundedEnvironment(
+        {"var": var, "env_var": env_var},
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        finalize=finalize,
+    )
 
 
 def _template_line(error: BaseException) -> int | None:
@@ -189,9 +178,16 @@ def render_template(
     environment = _make_environment(variables, os.environ if environ is None else environ, revealed, placeholders,
                                     read_vars)
     try:
-        template = environment.from_string(text)
+        parsed = environment.parse(text)
+        check_template(parsed)
+        template = environment.from_string(parsed)
         template.filename = TEMPLATE_NAME
-        return template.render(), []
+        rendered = bounded_output(template.generate())
+    except RecursionError:
+        rejected = too_deep(None)
+        return None, [Issue(rejected.code, str(rejected), Location(path), rejected.hint)]
+    except TemplateRejected as error:
+        return None, [Issue(error.code, str(error), Location(path, error.line), error.hint)]
     except jinja2.TemplateSyntaxError as error:
         location = Location(path, error.lineno)
         return None, [Issue("template-syntax", f"invalid Jinja: {error.message}", location,
@@ -211,6 +207,11 @@ def render_template(
         location = Location(path, _template_line(error))
         return None, [Issue("template-error", f"the template failed: {error}", location,
                             "Simplify the expression; templates may only call var() and env_var().")]
+    if rendered is None:
+        return None, [Issue("file-too-large", f"the rendered file has more than {MAX_TEMPLATE_CHARACTERS:,} "
+                            "characters", Location(path),
+                            "Check the Jinja expressions of this file; they expand to too much text.")]
+    return rendered, []
 
 
 class _Converter:
@@ -226,18 +227,41 @@ class _Converter:
         if self.nodes > MAX_NODES:
             raise _TooLarge
         self.positions[key_path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if node.tag not in CORE_TAGS:
+            tag = node.tag.replace(YAML_TAG_PREFIX, "!!")
+            self._issue("yaml-tag", f"the YAML tag '{tag}' is not supported", node, key_path,
+                        "Remove the tag; write the value as text, a number, true or false, a list or a mapping.")
+            return None
         if isinstance(node, yaml.nodes.MappingNode):
             return self._convert_mapping(node, key_path)
         if isinstance(node, yaml.nodes.SequenceNode):
             return [self.convert(item, key_path + (index,)) for index, item in enumerate(node.value)]
+        return self._convert_scalar(node, key_path)
+
+    def _convert_scalar(self, node: yaml.nodes.Node, key_path: KeyPath) -> Any:
+        if node.tag == YAML_TAG_PREFIX + "int" and len(node.value) > MAX_INTEGER_CHARACTERS:
+            self._issue("yaml-value", f"the number {node.value[:20]}... has more than {MAX_INTEGER_CHARACTERS} "
+                        "characters", node, key_path, "Write a shorter number, or quote the value to keep it as text.")
+            return None
         try:
-            return self.constructor.construct_object(node, deep=True)
-        except ValueError as error:
-            # PyYAML builds dates and timestamps with the datetime module, which rejects values
-            # such as 2024-02-31 with a ValueError.
-            self._issue("yaml-value", f"invalid YAML value {node.value!r}: {error}", node, key_path,
-                        "Correct the date or time, or quote the value to keep it as text.")
-            return node.value
+            value = self.constructor.construct_object(node, deep=True)
+        except (ValueError, KeyError, AttributeError, OverflowError) as error:
+            # PyYAML raises these for values that match a tag's pattern but not its range, such as
+            # the date 2024-13-45. It also raises them for text under an explicit tag that does not
+            # fit the tag at all, such as `!!int abc`, or `!!timestamp soon` (an AttributeError).
+            tag = node.tag.replace(YAML_TAG_PREFIX, "!!")
+            text = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+            detail = f": {error}" if isinstance(error, (ValueError, OverflowError)) else ""
+            self._issue("yaml-value", f"invalid {tag} value {text!r}{detail}", node, key_path,
+                        "Correct the value, or quote it to keep it as text.")
+            return None
+        if isinstance(value, str) and any(0xD800 <= ord(character) <= 0xDFFF for character in value):
+            # An escape such as "\ud83d" yields half of a UTF-16 pair, which no UTF-8 text can contain,
+            # so the value could not be sent to a warehouse.
+            self._issue("yaml-value", "the text contains a UTF-16 surrogate escape (\\ud800 to \\udfff)", node,
+                        key_path, "Write the character itself, or escape it as \\U followed by 8 hex digits.")
+            return None
+        return value
 
     def _convert_mapping(self, node: yaml.nodes.MappingNode, key_path: KeyPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -285,6 +309,11 @@ def parse_yaml(text: str, path: Path) -> tuple[LoadedFile | None, list[Issue]]:
         problem = error.problem or error.context or "invalid YAML"
         return None, [Issue("yaml-syntax", f"invalid YAML: {problem}", Location(path, line, column),
                             "Check indentation, colons and quotes on this line and the one above.")]
+    except yaml.reader.ReaderError as error:
+        line = text[: error.position].count("\n") + 1
+        character = f"U+{error.character:04X}" if isinstance(error.character, int) else repr(error.character)
+        return None, [Issue("yaml-syntax", f"invalid YAML: the character {character} is not allowed in YAML text",
+                            Location(path, line), "Remove control characters from the file.")]
     except yaml.YAMLError as error:
         return None, [Issue("yaml-syntax", f"invalid YAML: {error}", Location(path),
                             "Check that the file is YAML text.")]
@@ -335,7 +364,12 @@ def load_file(
         return None, [Issue("file-too-large", f"the file has {size:,} bytes, more than the "
                             f"{MAX_FILE_BYTES:,} a definition file may have", Location(path),
                             "Split the definitions into several files.")]
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        # For example, permission denied: the size check above reads only the directory entry.
+        return None, [Issue("file-unreadable", f"cannot read the file: {error.strerror}", Location(path),
+                            "Check that the path exists and is readable.")]
     if b"\x00" in raw:
         return None, [Issue("file-binary", "the file is binary, not YAML text", Location(path),
                             "Point the project at YAML files only.")]

@@ -12,7 +12,7 @@ SELECT
     TO_CHAR(t.transition_date, 'yyyy-mm-DD')
   ) AS alert_id,
   'tier_drop' AS alert_type,
-  'power_drop' AS rule,
+  'power_drop' AS "RULE",
   t.account_id,
   t.user_id,
   t.transition_date AS detected_date,

@@ -1,0 +1,1 @@
+"""Fuzzing of definition loading and compiling."""
