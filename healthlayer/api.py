@@ -13,6 +13,7 @@ from healthlayer.adapters.base import Adapter, DeployResult
 from healthlayer.adapters.registry import adapter_class, available_adapters, connect
 from healthlayer.compiler import sql
 from healthlayer.compiler.plan import build_plan, check_expressions
+from healthlayer.compiler.quoting import quote_keywords
 from healthlayer.compiler.render import check_dialect, render_create_view
 from healthlayer.compiler.sources import source_table
 from healthlayer.definitions.issues import Issue, did_you_mean
@@ -178,8 +179,8 @@ def engine_timestamp_types(project: Project, adapter: Adapter) -> dict[str, bool
     sources = {}
     for name, source in project.sources.items():
         if source.timestamp is not None:
-            from_sql = source_table(source, project.root).sql(dialect=adapter.dialect)
-            column = sql.ident(source.timestamp).sql(dialect=adapter.dialect)
+            from_sql = quote_keywords(source_table(source, project.root), adapter.dialect).sql(dialect=adapter.dialect)
+            column = quote_keywords(sql.ident(source.timestamp), adapter.dialect).sql(dialect=adapter.dialect)
             sources[name] = (from_sql, column)
     return adapter.timestamp_types(sources)
 

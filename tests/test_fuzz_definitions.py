@@ -2,7 +2,8 @@
 
 tests/fuzz/fuzz_definitions.py generates the cases from one seed, so every run checks the same
 cases; `python -m tests.fuzz.fuzz_definitions --only INDEX --show` repeats one of them. On a
-2-core machine shared with other jobs, the run took about 3 minutes of CPU time.
+2-core virtual machine the run took 180 seconds of CPU time while the machine was otherwise
+nearly idle, and 225 seconds while other test runs kept both cores busy.
 """
 
 from __future__ import annotations

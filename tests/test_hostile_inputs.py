@@ -19,8 +19,10 @@ import time
 import tracemalloc
 from pathlib import Path
 
+import duckdb
 import pytest
 import sqlglot
+from conftest import SHOP_DATABASE
 from fuzz import hostile
 from fuzz.fuzz_definitions import generate, write_case
 from sqlglot import exp
@@ -573,6 +575,28 @@ def test_keyword_names_parse_back(shop_project: Path, dialect: str):
     assert "global" in {column.name.lower() for column in grouped.find_all(exp.Column)}
     values = sqlglot.parse_one(by_statement["_hl_account_health_values"], read=dialect)
     assert "Select" in {column.name for column in values.find_all(exp.Column)}
+
+
+def test_deploy_keyword_names(shop_with_data: Path):
+    connection = duckdb.connect(str(shop_with_data / SHOP_DATABASE))
+    connection.execute("ALTER TABLE raw.events RENAME COLUMN event_ts TO \"anti\"")
+    connection.close()
+    replace_text(shop_with_data, SOURCES, "    timestamp: event_ts\n", "    timestamp: anti\n")
+    replace_text(shop_with_data, SOURCES, "      event_ts: timestamp", "      anti: timestamp")
+    replace_text(shop_with_data, ENGAGEMENT, "  - name: stickiness_daily\n", "  - name: positional\n")
+
+    first = api.deploy_project(shop_with_data)
+    replace_text(shop_with_data, ENGAGEMENT, "  - name: positional\n", "  - name: stickiness_daily\n")
+    second = api.deploy_project(shop_with_data)
+
+    assert "positional" in {view.name for view in first.result.views}
+    assert second.result.dropped == ("positional",)
+    connection = duckdb.connect(str(shop_with_data / SHOP_DATABASE), read_only=True)
+    try:
+        days = connection.execute("SELECT COUNT(*) FROM analytics.stickiness_daily").fetchone()[0]
+    finally:
+        connection.close()
+    assert days > 0
 
 
 EVENT_LITERALS = ["x'; DROP TABLE raw.events; --", "a\\'b", "/* c */", "$$d$$", "\u0430", "\U0001f600", "e\u200df",

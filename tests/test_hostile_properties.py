@@ -449,7 +449,7 @@ def catalog_outside(database: Path) -> list[tuple]:
         connection.close()
 
 
-@settings(max_examples=12, **SETTINGS)
+@settings(max_examples=20, **SETTINGS)
 @given(spec=specs())
 def test_duckdb_runs_views(spec: dict[str, Any]):
     assume(spec["table"].count(".") == 1)

@@ -13,6 +13,7 @@ from sqlglot import exp
 from healthlayer.compiler import sql
 from healthlayer.compiler.engagement import BOUNDS, CALENDAR_MAX_DAYS
 from healthlayer.compiler.plan import Plan, Relation
+from healthlayer.compiler.quoting import quote_keywords
 from healthlayer.errors import OwnershipError, UnsupportedError, WarehouseError
 
 
@@ -108,7 +109,7 @@ class Adapter(abc.ABC):
 
     def qualified(self, name: str) -> str:
         """Return the SQL reference to a relation of the deploy schema."""
-        return sql.table(name, self.schema).sql(dialect=self.dialect)
+        return quote_keywords(sql.table(name, self.schema), self.dialect).sql(dialect=self.dialect)
 
     def owner_comment(self, plan: Plan, relation: Relation) -> str:
         """Return the comment that marks a view as created by this project."""
@@ -141,7 +142,7 @@ class Adapter(abc.ABC):
         if BOUNDS not in {relation.name for relation in plan.relations}:
             return
         statement = exp.select("first_date", "last_date").from_(sql.table(BOUNDS, schema or self.schema))
-        _, rows = self.fetch(statement.sql(dialect=self.dialect))
+        _, rows = self.fetch(quote_keywords(statement, self.dialect).sql(dialect=self.dialect))
         first_date, last_date = rows[0]
         if first_date is None or last_date is None:
             return
