@@ -510,7 +510,7 @@ INVALID = {
     "invalid-date": Invalid("activity_date: 2024-01-01", "activity_date: 2024-02-31", "yaml-value",
                             "tests[0].expect.rows[0].activity_date",
                             "invalid !!timestamp value '2024-02-31': day is out of range for month",
-                            "Correct the date or time, or quote the value to keep it as text.", "2024-02-31"),
+                            "Correct the value, or quote it to keep it as text.", "2024-02-31"),
 }
 
 

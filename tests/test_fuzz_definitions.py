@@ -18,7 +18,7 @@ SEED = 0
 # compiler, and enough must be rejected, or the generator stopped producing what it should.
 MIN_ACCEPTED = 1_000
 MIN_REJECTED = 5_000
-MIN_STATEMENTS = 5_000
+MIN_STATEMENTS = 4_000
 
 
 def test_fuzz_definitions(tmp_path: Path):
