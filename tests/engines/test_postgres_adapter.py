@@ -28,7 +28,7 @@ from healthlayer.compiler.engagement import CALENDAR
 from healthlayer.compiler.expressions import parse_expression
 from healthlayer.compiler.plan import Plan, Relation
 from healthlayer.compiler.sources import local_date
-from healthlayer.errors import HealthlayerError, OwnershipError, UnsupportedError, WarehouseError
+from healthlayer.errors import DefinitionError, HealthlayerError, OwnershipError, UnsupportedError, WarehouseError
 
 # Text in healthlayer.yml that a test replaces with an env_var() call, which YAML dumping would quote wrongly.
 PASSWORD_PLACEHOLDER = "password-placeholder"
@@ -560,13 +560,14 @@ def test_long_health_score_name_rejected(shop: Path, connection: psycopg.Connect
     replace_text(shop / "models/health.yml", "  - name: account_health\n", f"  - name: {long_name}\n")
     project, _ = api.load(shop)
 
-    with pytest.raises(UnsupportedError) as compiled:
+    with pytest.raises(DefinitionError) as compiled:
         api.compile_project(project, "postgres", "analytics")
-    with pytest.raises(UnsupportedError) as deployed:
+    with pytest.raises(DefinitionError) as deployed:
         api.deploy_project(shop)
 
-    assert f"_hl_{long_name}" in str(compiled.value)
-    assert "shorten the name" in str(deployed.value)
+    assert {issue.code for issue in compiled.value.issues} == {"name-too-long"}
+    assert any(f"_hl_{long_name}" in issue.message for issue in compiled.value.issues)
+    assert {issue.code for issue in deployed.value.issues} == {"name-too-long"}
     assert view_definitions(connection, schema) == {}
 
 
