@@ -445,7 +445,7 @@ class Invalid:
     message: str
     hint: str | None
     marker: str
-    # Lines from the marker's line to the issue's line.
+    # Number of lines between the line of `marker` and the line the issue reports.
     line_offset: int = 0
     base: str = VALID_TESTS
 

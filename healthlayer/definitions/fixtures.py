@@ -72,7 +72,7 @@ def given_value(value: Any, column_type: models.ColumnType) -> Any:
 
 
 def parse_timestamp(value: Any) -> datetime | None:
-    """Return a UTC datetime for ISO text, a datetime or a date (midnight), or None when it is none of these."""
+    """Return a UTC datetime for ISO text, a datetime or a date (midnight); return None for other values."""
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):

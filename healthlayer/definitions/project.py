@@ -57,7 +57,7 @@ class Project:
     # Unset environment variables that the settings of each target read with env_var(), by target.
     unset_target_variables: dict[str, set[str]] = field(default_factory=dict)
     # (kind, name) of the definitions that are in the files but invalid, so missing from the kinds
-    # above. Checks do not report references to them as unknown, since their own issues say why.
+    # above. Checks do not report references to them as unknown, since their own issues give the reason.
     # "*" stands for any kind or name, for a whole list or file that could not be read.
     invalid: set[tuple[str, str]] = field(default_factory=set)
 
