@@ -386,7 +386,7 @@ FORMATTED = {
         "columns named 'health_score' Hint: Rename the category, window, tier or 'by' column whose name produces "
         "it; the view's columns are as_of_date, account_id, engagement_score, health_score, relationship_score, "
         "health_score, band, "
-        "coverage.",
+        "coverage, complete_through.",
     "weight-is-text":
         "models/health.yml:31:9: error invalid-type at health_scores[0].categories[1].weight: expected a number, "
         "got 'thirty' Hint: Write a number here.",

@@ -157,7 +157,7 @@ def add_tier_relations(builder: PlanBuilder) -> None:
     )
     builder.add(TIERS_VIEW, tiers_view, "output",
                 f"Engagement tier of every user who is not inactive, per account and day ({window_days}-day window).",
-                origin=ENGAGEMENT_ORIGIN)
+                origin=ENGAGEMENT_ORIGIN, date_column="activity_date")
     _add_transitions(builder, tier_names, window_days)
 
 
@@ -214,7 +214,7 @@ def _add_transitions(builder: PlanBuilder, tier_names: list[str], window_days: i
         .join(builder.table(BOUNDS).as_("b"), join_type="cross")
     )
     builder.add(TRANSITIONS_VIEW, view, "output", "Every calendar-day change of a user's engagement tier.",
-                origin=ENGAGEMENT_ORIGIN)
+                origin=ENGAGEMENT_ORIGIN, date_column="transition_date")
 
 
 def _as_text(expression: exp.Expr) -> exp.Cast:
@@ -258,4 +258,4 @@ def add_alerts(builder: PlanBuilder) -> None:
     query = sql.union_all(parts)
     # The view unites every rule, so it is located at the first one.
     builder.add(ALERTS_VIEW, query, "output", "Alerts: tier drops that need a response by a deadline.",
-                origin=("alerts", next(iter(project.alerts))))
+                origin=("alerts", next(iter(project.alerts))), date_column="detected_date")

@@ -434,4 +434,4 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
     names = ", ".join(f"{category.name} {category.weight:g}" for category in definition.categories)
     builder.add(definition.name, view, "output",
                 f"Account health score 0-100 per day from weighted categories ({names}), with band and coverage.",
-                origin=("health_scores", definition.name))
+                origin=("health_scores", definition.name), date_column="as_of_date", bounds=data_bounds)

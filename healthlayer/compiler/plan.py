@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from sqlglot import exp
 
@@ -32,6 +33,17 @@ class Relation:
     columns: tuple[str, ...]
     # (kind, name) of the definition the relation is built from, as in Project.location.
     origin: tuple[str, str] | None = None
+    # How an output is stored ("view", "table" or "incremental"); internal relations are always views.
+    materialized: str = "view"
+    # Days an incremental refresh recomputes before the last stored day.
+    lookback: int = 0
+    # The day column of an output, by which an incremental refresh replaces rows.
+    date_column: str | None = None
+
+    @property
+    def stored(self) -> bool:
+        """Return whether the relation is stored as a table rather than a view."""
+        return self.materialized != "view"
 
 
 @dataclass
@@ -61,6 +73,20 @@ class PlanBuilder:
     issues: list[Issue] = field(default_factory=list)
     # Definitions with a name-too-long issue, reported once each.
     long_names: set[tuple[str, str] | None] = field(default_factory=set)
+    # For an incremental refresh: the first day recomputed, and per source the days of history
+    # before it that the recomputed days read. None for a full build.
+    refresh_from: datetime.date | None = None
+    history_days: dict[str, int] = field(default_factory=dict)
+
+    def recent_rows(self, source_name: str, day: exp.Expr) -> exp.Expr | None:
+        """Return the condition that keeps the rows a refresh needs from a source, or None for a full build.
+
+        `day` is the rows' local day.
+        """
+        if self.refresh_from is None:
+            return None
+        first = self.refresh_from - datetime.timedelta(days=self.history_days.get(source_name, 0))
+        return exp.GTE(this=day, expression=sql.date_literal(first))
 
     def timestamp_has_time_zone(self, source_name: str) -> bool:
         """Return whether a source's timestamp column has a time zone.
@@ -82,8 +108,20 @@ class PlanBuilder:
         return reference
 
     def add(self, name: str, query: exp.Query, kind: Literal["output", "internal"], description: str,
-            origin: tuple[str, str] | None = None) -> str:
-        """Add a relation; `origin` (kind, name) locates the definition it is built from."""
+            origin: tuple[str, str] | None = None, date_column: str | None = None,
+            bounds: exp.Expr | None = None) -> str:
+        """Add a relation; `origin` (kind, name) locates the definition it is built from.
+
+        An output gets the column `complete_through`, the last day of data that its rows were
+        computed from, read from `bounds` (a one-row relation with `last_date`, by default the
+        engagement bounds). Its day column is `date_column`.
+        """
+        materialized, lookback = "view", 0
+        if kind == "output":
+            query = self._with_complete_through(query, bounds)
+            definition = self._definition(origin)
+            materialized = getattr(definition, "materialized", "view")
+            lookback = getattr(definition, "lookback", 0) if materialized == "incremental" else 0
         if any(relation.name == name for relation in self.plan.relations):
             location = self.project.location(*origin) if origin else self.project.location("engagement", "engagement")
             self.issues.append(Issue("duplicate-name", f"two views of the project would be named '{name}'", location,
@@ -100,8 +138,36 @@ class PlanBuilder:
                     f"the view's columns are {', '.join(columns)}."))
                 break
             seen.add(column.lower())
-        self.plan.relations.append(Relation(name, query, kind, description, columns, origin))
+        self.plan.relations.append(Relation(name, query, kind, description, columns, origin, materialized, lookback,
+                                            date_column))
         return name
+
+    def _definition(self, origin: tuple[str, str] | None) -> object:
+        """Return the definition an output is built from; the alerts view follows the engagement settings."""
+        if origin is None:
+            return None
+        kind, name = origin
+        if kind in ("engagement", "alerts"):
+            return self.project.engagement
+        definitions: dict[str, dict[str, Any]] = {"stickiness": self.project.stickiness, "tier_mix": self.project.tier_mix,
+                                                  "health_scores": self.project.health_scores}
+        return definitions.get(kind, {}).get(name)
+
+    def _with_complete_through(self, query: exp.Query, bounds: exp.Expr | None) -> exp.Query:
+        columns = [select.alias_or_name for select in query.selects]
+        if bounds is None:
+            from healthlayer.compiler.engagement import BOUNDS
+
+            bounds = self.table(BOUNDS)
+        source = bounds.copy()
+        source = source.as_("cb") if isinstance(source, exp.Table) else exp.Subquery(
+            this=source.this.copy() if isinstance(source, exp.Subquery) else source, alias=exp.TableAlias(this=exp.to_identifier("cb")))
+        return (
+            exp.select(*[sql.column(column, "o", quoted=True) for column in columns],
+                       sql.alias(sql.column("last_date", "cb"), "complete_through"))
+            .from_(exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier("o"))))
+            .join(source, join_type="cross")
+        )
 
     def _check_lengths(self, name: str, columns: tuple[str, ...], origin: tuple[str, str] | None) -> None:
         """Record an issue for the first view or column name of a definition that PostgreSQL would cut."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from collections.abc import Sequence
@@ -77,6 +78,10 @@ def add_days(expression: exp.Expr, days: int | exp.Expr) -> exp.Expr:
     """Return `expression + days` as a DATE on every dialect (date plus interval is a timestamp on some)."""
     amount = days if isinstance(days, exp.Expr) else number(days)
     return exp.Cast(this=exp.DateAdd(this=expression, expression=amount, unit=DAY), to=exp.DataType.build("DATE"))
+
+
+def date_literal(day: datetime.date) -> exp.Cast:
+    return exp.Cast(this=string(day.isoformat()), to=exp.DataType.build("DATE"))
 
 
 def date_text(expression: exp.Expr) -> exp.TimeToStr:

@@ -46,4 +46,4 @@ def add_stickiness(builder: PlanBuilder, definition: Stickiness) -> None:
     scope = f" per {', '.join(groups)}" if groups else ""
     builder.add(definition.name, view, "output",
                 f"Distinct users active at {level}{scope} over trailing windows, and their ratios, per day.",
-                origin=("stickiness", definition.name))
+                origin=("stickiness", definition.name), date_column="activity_date")

@@ -53,7 +53,7 @@ def add_tier_mix(builder: PlanBuilder, definition: TierMix) -> None:
     builder.add(definition.name, view, "output",
                 f"Users with any event in the trailing {definition.window} days{scope}, each at the highest tier "
                 "reached, with the share at or above each tier.",
-                origin=("tier_mix", definition.name))
+                origin=("tier_mix", definition.name), date_column="activity_date")
 
 
 def _rolling_counts(builder: PlanBuilder, definition: TierMix, groups: list[str], tier_count: int) -> exp.Query:

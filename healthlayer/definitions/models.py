@@ -52,6 +52,28 @@ class Model(BaseModel):
                               use_attribute_docstrings=True)
 
 
+Materialization = Literal["view", "table", "incremental"]
+# Days an incremental refresh recomputes before the last day it stored, for events that arrive late.
+DEFAULT_LOOKBACK_DAYS = 3
+
+
+class Materialized(Model):
+    """Fields of the definitions whose views can be stored as tables."""
+
+    materialized: Materialization = "view"
+    """How the output is stored: 'view' (computed on every read), 'table' (rebuilt by deploy and refresh) or
+    'incremental' (a table whose last days refresh recomputes)."""
+    lookback: WindowDays = DEFAULT_LOOKBACK_DAYS
+    """Days before the last stored day that an incremental refresh recomputes, so late events are counted."""
+
+    @model_validator(mode="after")
+    def _lookback_needs_incremental(self) -> Materialized:
+        if "lookback" in self.model_fields_set and self.materialized != "incremental":
+            raise InvalidValue("'lookback' applies only to incremental tables",
+                               "Set 'materialized: incremental', or remove 'lookback'.")
+        return self
+
+
 def _reason(value: object) -> object:
     if isinstance(value, str) and not value.strip():
         raise InvalidValue("the reason is empty", "Say why the rule does not apply to this definition.")
@@ -167,7 +189,7 @@ class Tier(Model):
         return self.min_events > 1 or self.min_distinct is not None
 
 
-class Engagement(Model):
+class Engagement(Materialized):
     """The event source of the engagement views and its ordered tiers, lowest first."""
 
     source: Name
@@ -180,7 +202,7 @@ class Engagement(Model):
     """Lint rules silenced on this definition, each rule code with the reason."""
 
 
-class Stickiness(Model):
+class Stickiness(Materialized):
     """A stickiness view: distinct active users over trailing windows, and the ratios between them."""
 
     name: Name
@@ -234,7 +256,7 @@ class Target(Model):
     """Target share from 0 to 1."""
 
 
-class TierMix(Model):
+class TierMix(Materialized):
     """A tier mix view: the users of a trailing window by their highest tier."""
 
     name: Name
@@ -437,7 +459,7 @@ class Population(Model):
     """SQL condition over the source's columns. Accounts with at least one passing row get a score."""
 
 
-class HealthScore(Model):
+class HealthScore(Materialized):
     """A health score view: a weighted 0 to 100 score per account and day, with its band and coverage."""
 
     name: Name

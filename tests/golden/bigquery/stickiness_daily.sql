@@ -3,88 +3,101 @@
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics.stickiness_daily AS
 SELECT
-  k.activity_date,
-  k.dau,
-  k.wau,
-  k.mau,
-  CASE WHEN k.mau >= 1 THEN CAST(k.dau AS FLOAT64) / CAST(k.mau AS FLOAT64) END AS dau_mau,
-  CASE WHEN k.wau >= 1 THEN CAST(k.dau AS FLOAT64) / CAST(k.wau AS FLOAT64) END AS dau_wau,
-  CASE WHEN k.mau >= 1 THEN CAST(k.wau AS FLOAT64) / CAST(k.mau AS FLOAT64) END AS wau_mau,
-  CAST(DATE_ADD(k.activity_date, INTERVAL -29 DAY) AS DATE) >= b.first_date AS is_complete
+  o.activity_date,
+  o.dau,
+  o.wau,
+  o.mau,
+  o.dau_mau,
+  o.dau_wau,
+  o.wau_mau,
+  o.is_complete,
+  cb.last_date AS complete_through
 FROM (
   SELECT
-    sp.activity_date,
-    CAST(SUM(COALESCE(dl.dau_delta, 0)) OVER (ORDER BY sp.activity_date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS INT64) AS dau,
-    CAST(SUM(COALESCE(dl.wau_delta, 0)) OVER (ORDER BY sp.activity_date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS INT64) AS wau,
-    CAST(SUM(COALESCE(dl.mau_delta, 0)) OVER (ORDER BY sp.activity_date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS INT64) AS mau
+    k.activity_date,
+    k.dau,
+    k.wau,
+    k.mau,
+    CASE WHEN k.mau >= 1 THEN CAST(k.dau AS FLOAT64) / CAST(k.mau AS FLOAT64) END AS dau_mau,
+    CASE WHEN k.wau >= 1 THEN CAST(k.dau AS FLOAT64) / CAST(k.wau AS FLOAT64) END AS dau_wau,
+    CASE WHEN k.mau >= 1 THEN CAST(k.wau AS FLOAT64) / CAST(k.mau AS FLOAT64) END AS wau_mau,
+    CAST(DATE_ADD(k.activity_date, INTERVAL -29 DAY) AS DATE) >= b.first_date AS is_complete
   FROM (
     SELECT
-      c.calendar_date AS activity_date
-    FROM analytics._hl_calendar AS c
-  ) AS sp
-  LEFT JOIN (
-    WITH spans AS (
-      SELECT
-        activity_date,
-        LEAD(activity_date) OVER (PARTITION BY member_key ORDER BY activity_date) AS next_date
-      FROM (
-        SELECT DISTINCT
-          user_id AS member_key,
-          activity_date
-        FROM analytics._hl_events
-        WHERE
-          tier_rank >= 2
-      ) AS f
-    )
-    SELECT
-      delta_date,
-      SUM(dau_delta) AS dau_delta,
-      SUM(wau_delta) AS wau_delta,
-      SUM(mau_delta) AS mau_delta
+      sp.activity_date,
+      CAST(SUM(COALESCE(dl.dau_delta, 0)) OVER (ORDER BY sp.activity_date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS INT64) AS dau,
+      CAST(SUM(COALESCE(dl.wau_delta, 0)) OVER (ORDER BY sp.activity_date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS INT64) AS wau,
+      CAST(SUM(COALESCE(dl.mau_delta, 0)) OVER (ORDER BY sp.activity_date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS INT64) AS mau
     FROM (
       SELECT
-        s.activity_date AS delta_date,
-        1 AS dau_delta,
-        1 AS wau_delta,
-        1 AS mau_delta
-      FROM spans AS s
-      UNION ALL
+        c.calendar_date AS activity_date
+      FROM analytics._hl_calendar AS c
+    ) AS sp
+    LEFT JOIN (
+      WITH spans AS (
+        SELECT
+          activity_date,
+          LEAD(activity_date) OVER (PARTITION BY member_key ORDER BY activity_date) AS next_date
+        FROM (
+          SELECT DISTINCT
+            user_id AS member_key,
+            activity_date
+          FROM analytics._hl_events
+          WHERE
+            tier_rank >= 2
+        ) AS f
+      )
       SELECT
-        CASE
-          WHEN s.next_date < CAST(DATE_ADD(s.activity_date, INTERVAL 1 DAY) AS DATE)
-          THEN s.next_date
-          ELSE CAST(DATE_ADD(s.activity_date, INTERVAL 1 DAY) AS DATE)
-        END AS delta_date,
-        -1 AS dau_delta,
-        0 AS wau_delta,
-        0 AS mau_delta
-      FROM spans AS s
-      UNION ALL
-      SELECT
-        CASE
-          WHEN s.next_date < CAST(DATE_ADD(s.activity_date, INTERVAL 7 DAY) AS DATE)
-          THEN s.next_date
-          ELSE CAST(DATE_ADD(s.activity_date, INTERVAL 7 DAY) AS DATE)
-        END AS delta_date,
-        0 AS dau_delta,
-        -1 AS wau_delta,
-        0 AS mau_delta
-      FROM spans AS s
-      UNION ALL
-      SELECT
-        CASE
-          WHEN s.next_date < CAST(DATE_ADD(s.activity_date, INTERVAL 30 DAY) AS DATE)
-          THEN s.next_date
-          ELSE CAST(DATE_ADD(s.activity_date, INTERVAL 30 DAY) AS DATE)
-        END AS delta_date,
-        0 AS dau_delta,
-        0 AS wau_delta,
-        -1 AS mau_delta
-      FROM spans AS s
-    ) AS d
-    GROUP BY
-      delta_date
-  ) AS dl
-    ON sp.activity_date = dl.delta_date
-) AS k
-CROSS JOIN analytics._hl_bounds AS b
+        delta_date,
+        SUM(dau_delta) AS dau_delta,
+        SUM(wau_delta) AS wau_delta,
+        SUM(mau_delta) AS mau_delta
+      FROM (
+        SELECT
+          s.activity_date AS delta_date,
+          1 AS dau_delta,
+          1 AS wau_delta,
+          1 AS mau_delta
+        FROM spans AS s
+        UNION ALL
+        SELECT
+          CASE
+            WHEN s.next_date < CAST(DATE_ADD(s.activity_date, INTERVAL 1 DAY) AS DATE)
+            THEN s.next_date
+            ELSE CAST(DATE_ADD(s.activity_date, INTERVAL 1 DAY) AS DATE)
+          END AS delta_date,
+          -1 AS dau_delta,
+          0 AS wau_delta,
+          0 AS mau_delta
+        FROM spans AS s
+        UNION ALL
+        SELECT
+          CASE
+            WHEN s.next_date < CAST(DATE_ADD(s.activity_date, INTERVAL 7 DAY) AS DATE)
+            THEN s.next_date
+            ELSE CAST(DATE_ADD(s.activity_date, INTERVAL 7 DAY) AS DATE)
+          END AS delta_date,
+          0 AS dau_delta,
+          -1 AS wau_delta,
+          0 AS mau_delta
+        FROM spans AS s
+        UNION ALL
+        SELECT
+          CASE
+            WHEN s.next_date < CAST(DATE_ADD(s.activity_date, INTERVAL 30 DAY) AS DATE)
+            THEN s.next_date
+            ELSE CAST(DATE_ADD(s.activity_date, INTERVAL 30 DAY) AS DATE)
+          END AS delta_date,
+          0 AS dau_delta,
+          0 AS wau_delta,
+          -1 AS mau_delta
+        FROM spans AS s
+      ) AS d
+      GROUP BY
+        delta_date
+    ) AS dl
+      ON sp.activity_date = dl.delta_date
+  ) AS k
+  CROSS JOIN analytics._hl_bounds AS b
+) AS o
+CROSS JOIN analytics._hl_bounds AS cb

@@ -3,30 +3,42 @@
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics.tier_transitions AS
 SELECT
-  t.transition_date,
-  t.account_id,
-  t.user_id,
-  CASE
-    WHEN t.from_rank = 0
-    THEN 'inactive'
-    WHEN t.from_rank = 1
-    THEN 'browser'
-    WHEN t.from_rank = 2
-    THEN 'buyer'
-    WHEN t.from_rank = 3
-    THEN 'power'
-  END AS from_tier,
-  CASE
-    WHEN t.to_rank = 0
-    THEN 'inactive'
-    WHEN t.to_rank = 1
-    THEN 'browser'
-    WHEN t.to_rank = 2
-    THEN 'buyer'
-    WHEN t.to_rank = 3
-    THEN 'power'
-  END AS to_tier,
-  CASE WHEN t.to_rank > t.from_rank THEN 'up' ELSE 'down' END AS direction,
-  CAST(t.transition_date + INTERVAL (-7) DAY AS DATE) >= b.first_date AS is_complete
-FROM analytics._hl_transition_ranks AS t
-CROSS JOIN analytics._hl_bounds AS b
+  o.transition_date,
+  o.account_id,
+  o.user_id,
+  o.from_tier,
+  o.to_tier,
+  o.direction,
+  o.is_complete,
+  cb.last_date AS complete_through
+FROM (
+  SELECT
+    t.transition_date,
+    t.account_id,
+    t.user_id,
+    CASE
+      WHEN t.from_rank = 0
+      THEN 'inactive'
+      WHEN t.from_rank = 1
+      THEN 'browser'
+      WHEN t.from_rank = 2
+      THEN 'buyer'
+      WHEN t.from_rank = 3
+      THEN 'power'
+    END AS from_tier,
+    CASE
+      WHEN t.to_rank = 0
+      THEN 'inactive'
+      WHEN t.to_rank = 1
+      THEN 'browser'
+      WHEN t.to_rank = 2
+      THEN 'buyer'
+      WHEN t.to_rank = 3
+      THEN 'power'
+    END AS to_tier,
+    CASE WHEN t.to_rank > t.from_rank THEN 'up' ELSE 'down' END AS direction,
+    CAST(t.transition_date + INTERVAL (-7) DAY AS DATE) >= b.first_date AS is_complete
+  FROM analytics._hl_transition_ranks AS t
+  CROSS JOIN analytics._hl_bounds AS b
+) AS o
+CROSS JOIN analytics._hl_bounds AS cb

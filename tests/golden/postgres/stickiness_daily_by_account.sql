@@ -3,127 +3,140 @@
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics.stickiness_daily_by_account AS
 SELECT
-  k.activity_date,
-  k.account_id,
-  k.dau,
-  k.wau,
-  k.mau,
-  CASE
-    WHEN k.mau >= 2
-    THEN CAST(k.dau AS DOUBLE PRECISION) / CAST(k.mau AS DOUBLE PRECISION)
-  END AS dau_mau,
-  CASE
-    WHEN k.mau >= 2
-    THEN CAST(k.wau AS DOUBLE PRECISION) / CAST(k.mau AS DOUBLE PRECISION)
-  END AS wau_mau,
-  CAST(k.activity_date + INTERVAL '-29 DAY' AS DATE) >= b.first_date AS is_complete
+  o.activity_date,
+  o.account_id,
+  o.dau,
+  o.wau,
+  o.mau,
+  o.dau_mau,
+  o.wau_mau,
+  o.is_complete,
+  cb.last_date AS complete_through
 FROM (
   SELECT
-    sp.account_id,
-    sp.activity_date,
-    CAST(SUM(COALESCE(dl.dau_delta, 0)) OVER (
-      PARTITION BY sp.account_id
-      ORDER BY sp.activity_date
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS BIGINT) AS dau,
-    CAST(SUM(COALESCE(dl.wau_delta, 0)) OVER (
-      PARTITION BY sp.account_id
-      ORDER BY sp.activity_date
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS BIGINT) AS wau,
-    CAST(SUM(COALESCE(dl.mau_delta, 0)) OVER (
-      PARTITION BY sp.account_id
-      ORDER BY sp.activity_date
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS BIGINT) AS mau
+    k.activity_date,
+    k.account_id,
+    k.dau,
+    k.wau,
+    k.mau,
+    CASE
+      WHEN k.mau >= 2
+      THEN CAST(k.dau AS DOUBLE PRECISION) / CAST(k.mau AS DOUBLE PRECISION)
+    END AS dau_mau,
+    CASE
+      WHEN k.mau >= 2
+      THEN CAST(k.wau AS DOUBLE PRECISION) / CAST(k.mau AS DOUBLE PRECISION)
+    END AS wau_mau,
+    CAST(k.activity_date + INTERVAL '-29 DAY' AS DATE) >= b.first_date AS is_complete
   FROM (
     SELECT
-      g.account_id,
-      c.calendar_date AS activity_date
+      sp.account_id,
+      sp.activity_date,
+      CAST(SUM(COALESCE(dl.dau_delta, 0)) OVER (
+        PARTITION BY sp.account_id
+        ORDER BY sp.activity_date
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+      ) AS BIGINT) AS dau,
+      CAST(SUM(COALESCE(dl.wau_delta, 0)) OVER (
+        PARTITION BY sp.account_id
+        ORDER BY sp.activity_date
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+      ) AS BIGINT) AS wau,
+      CAST(SUM(COALESCE(dl.mau_delta, 0)) OVER (
+        PARTITION BY sp.account_id
+        ORDER BY sp.activity_date
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+      ) AS BIGINT) AS mau
     FROM (
       SELECT
-        account_id AS account_id,
-        MIN(activity_date) AS first_date
-      FROM analytics._hl_events
-      WHERE
-        NOT account_id IS NULL
-      GROUP BY
-        account_id
-    ) AS g
-    JOIN analytics._hl_calendar AS c
-      ON c.calendar_date >= g.first_date
-  ) AS sp
-  LEFT JOIN (
-    WITH spans AS (
-      SELECT
-        account_id,
-        activity_date,
-        LEAD(activity_date) OVER (PARTITION BY account_id, member_key ORDER BY activity_date) AS next_date
+        g.account_id,
+        c.calendar_date AS activity_date
       FROM (
-        SELECT DISTINCT
+        SELECT
           account_id AS account_id,
-          user_id AS member_key,
-          activity_date
+          MIN(activity_date) AS first_date
         FROM analytics._hl_events
         WHERE
           NOT account_id IS NULL
-      ) AS f
-    )
-    SELECT
-      account_id,
-      delta_date,
-      SUM(dau_delta) AS dau_delta,
-      SUM(wau_delta) AS wau_delta,
-      SUM(mau_delta) AS mau_delta
-    FROM (
+        GROUP BY
+          account_id
+      ) AS g
+      JOIN analytics._hl_calendar AS c
+        ON c.calendar_date >= g.first_date
+    ) AS sp
+    LEFT JOIN (
+      WITH spans AS (
+        SELECT
+          account_id,
+          activity_date,
+          LEAD(activity_date) OVER (PARTITION BY account_id, member_key ORDER BY activity_date) AS next_date
+        FROM (
+          SELECT DISTINCT
+            account_id AS account_id,
+            user_id AS member_key,
+            activity_date
+          FROM analytics._hl_events
+          WHERE
+            NOT account_id IS NULL
+        ) AS f
+      )
       SELECT
-        s.account_id,
-        s.activity_date AS delta_date,
-        1 AS dau_delta,
-        1 AS wau_delta,
-        1 AS mau_delta
-      FROM spans AS s
-      UNION ALL
-      SELECT
-        s.account_id,
-        CASE
-          WHEN s.next_date < CAST(s.activity_date + INTERVAL '1 DAY' AS DATE)
-          THEN s.next_date
-          ELSE CAST(s.activity_date + INTERVAL '1 DAY' AS DATE)
-        END AS delta_date,
-        -1 AS dau_delta,
-        0 AS wau_delta,
-        0 AS mau_delta
-      FROM spans AS s
-      UNION ALL
-      SELECT
-        s.account_id,
-        CASE
-          WHEN s.next_date < CAST(s.activity_date + INTERVAL '7 DAY' AS DATE)
-          THEN s.next_date
-          ELSE CAST(s.activity_date + INTERVAL '7 DAY' AS DATE)
-        END AS delta_date,
-        0 AS dau_delta,
-        -1 AS wau_delta,
-        0 AS mau_delta
-      FROM spans AS s
-      UNION ALL
-      SELECT
-        s.account_id,
-        CASE
-          WHEN s.next_date < CAST(s.activity_date + INTERVAL '30 DAY' AS DATE)
-          THEN s.next_date
-          ELSE CAST(s.activity_date + INTERVAL '30 DAY' AS DATE)
-        END AS delta_date,
-        0 AS dau_delta,
-        0 AS wau_delta,
-        -1 AS mau_delta
-      FROM spans AS s
-    ) AS d
-    GROUP BY
-      account_id,
-      delta_date
-  ) AS dl
-    ON sp.account_id = dl.account_id AND sp.activity_date = dl.delta_date
-) AS k
-CROSS JOIN analytics._hl_bounds AS b
+        account_id,
+        delta_date,
+        SUM(dau_delta) AS dau_delta,
+        SUM(wau_delta) AS wau_delta,
+        SUM(mau_delta) AS mau_delta
+      FROM (
+        SELECT
+          s.account_id,
+          s.activity_date AS delta_date,
+          1 AS dau_delta,
+          1 AS wau_delta,
+          1 AS mau_delta
+        FROM spans AS s
+        UNION ALL
+        SELECT
+          s.account_id,
+          CASE
+            WHEN s.next_date < CAST(s.activity_date + INTERVAL '1 DAY' AS DATE)
+            THEN s.next_date
+            ELSE CAST(s.activity_date + INTERVAL '1 DAY' AS DATE)
+          END AS delta_date,
+          -1 AS dau_delta,
+          0 AS wau_delta,
+          0 AS mau_delta
+        FROM spans AS s
+        UNION ALL
+        SELECT
+          s.account_id,
+          CASE
+            WHEN s.next_date < CAST(s.activity_date + INTERVAL '7 DAY' AS DATE)
+            THEN s.next_date
+            ELSE CAST(s.activity_date + INTERVAL '7 DAY' AS DATE)
+          END AS delta_date,
+          0 AS dau_delta,
+          -1 AS wau_delta,
+          0 AS mau_delta
+        FROM spans AS s
+        UNION ALL
+        SELECT
+          s.account_id,
+          CASE
+            WHEN s.next_date < CAST(s.activity_date + INTERVAL '30 DAY' AS DATE)
+            THEN s.next_date
+            ELSE CAST(s.activity_date + INTERVAL '30 DAY' AS DATE)
+          END AS delta_date,
+          0 AS dau_delta,
+          0 AS wau_delta,
+          -1 AS mau_delta
+        FROM spans AS s
+      ) AS d
+      GROUP BY
+        account_id,
+        delta_date
+    ) AS dl
+      ON sp.account_id = dl.account_id AND sp.activity_date = dl.delta_date
+  ) AS k
+  CROSS JOIN analytics._hl_bounds AS b
+) AS o
+CROSS JOIN analytics._hl_bounds AS cb

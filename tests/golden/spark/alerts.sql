@@ -3,44 +3,57 @@
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics.alerts AS
 SELECT
-  CONCAT(
-    'power_drop:',
-    CAST(t.account_id AS STRING),
-    ':',
-    CAST(t.user_id AS STRING),
-    ':',
-    DATE_FORMAT(t.transition_date, 'yyyy-MM-dd')
-  ) AS alert_id,
-  'tier_drop' AS alert_type,
-  'power_drop' AS rule,
-  t.account_id,
-  t.user_id,
-  t.transition_date AS detected_date,
-  CAST(TIMESTAMPADD(HOUR, 48, CAST(CAST(DATE_ADD(t.transition_date, 1) AS DATE) AS TIMESTAMP_NTZ)) AS TIMESTAMP_NTZ) AS respond_by,
-  CONCAT(
-    'tier dropped from ',
-    CASE
-      WHEN t.from_rank = 0
-      THEN 'inactive'
-      WHEN t.from_rank = 1
-      THEN 'browser'
-      WHEN t.from_rank = 2
-      THEN 'buyer'
-      WHEN t.from_rank = 3
-      THEN 'power'
-    END,
-    ' to ',
-    CASE
-      WHEN t.to_rank = 0
-      THEN 'inactive'
-      WHEN t.to_rank = 1
-      THEN 'browser'
-      WHEN t.to_rank = 2
-      THEN 'buyer'
-      WHEN t.to_rank = 3
-      THEN 'power'
-    END
-  ) AS reason
-FROM analytics._hl_transition_ranks AS t
-WHERE
-  t.from_rank >= 3 AND t.to_rank <= 2
+  o.alert_id,
+  o.alert_type,
+  o.rule,
+  o.account_id,
+  o.user_id,
+  o.detected_date,
+  o.respond_by,
+  o.reason,
+  cb.last_date AS complete_through
+FROM (
+  SELECT
+    CONCAT(
+      'power_drop:',
+      CAST(t.account_id AS STRING),
+      ':',
+      CAST(t.user_id AS STRING),
+      ':',
+      DATE_FORMAT(t.transition_date, 'yyyy-MM-dd')
+    ) AS alert_id,
+    'tier_drop' AS alert_type,
+    'power_drop' AS rule,
+    t.account_id,
+    t.user_id,
+    t.transition_date AS detected_date,
+    CAST(TIMESTAMPADD(HOUR, 48, CAST(CAST(DATE_ADD(t.transition_date, 1) AS DATE) AS TIMESTAMP_NTZ)) AS TIMESTAMP_NTZ) AS respond_by,
+    CONCAT(
+      'tier dropped from ',
+      CASE
+        WHEN t.from_rank = 0
+        THEN 'inactive'
+        WHEN t.from_rank = 1
+        THEN 'browser'
+        WHEN t.from_rank = 2
+        THEN 'buyer'
+        WHEN t.from_rank = 3
+        THEN 'power'
+      END,
+      ' to ',
+      CASE
+        WHEN t.to_rank = 0
+        THEN 'inactive'
+        WHEN t.to_rank = 1
+        THEN 'browser'
+        WHEN t.to_rank = 2
+        THEN 'buyer'
+        WHEN t.to_rank = 3
+        THEN 'power'
+      END
+    ) AS reason
+  FROM analytics._hl_transition_ranks AS t
+  WHERE
+    t.from_rank >= 3 AND t.to_rank <= 2
+) AS o
+CROSS JOIN analytics._hl_bounds AS cb
