@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from pydantic import BaseModel, ValidationError
+from sqlglot import exp
 
-from healthlayer.adapters.base import Adapter, DeployResult
+from healthlayer.adapters.base import Adapter, BuildStep, DeployResult, ProgressCallback
 from healthlayer.adapters.registry import adapter_class, available_adapters, connect
 from healthlayer.compiler import sql
-from healthlayer.compiler.plan import build_plan, check_expressions
+from healthlayer.compiler.incremental import build_refresh_plan
+from healthlayer.compiler.plan import Plan, Relation, build_plan, check_expressions
 from healthlayer.compiler.quoting import quote_keywords
-from healthlayer.compiler.render import check_dialect, render_create_view
+from healthlayer.compiler.render import check_dialect, prepare_query, render_create_table, render_create_view
 from healthlayer.compiler.sources import source_table
 from healthlayer.definitions.issues import Issue, did_you_mean
 from healthlayer.definitions.project import Project, load_partial_project, load_project, redact_issues
@@ -199,10 +202,18 @@ def file_timestamp_types(project: Project) -> dict[str, bool]:
 
 def compile_project(project: Project, dialect: str, schema: str,
                     timestamp_types: dict[str, bool] | None = None) -> list[tuple[str, str]]:
-    """Return (view name, CREATE VIEW statement) for every relation, in dependency order."""
+    """Return (relation name, CREATE VIEW or CREATE TABLE statement) for every relation, in dependency order."""
     check_dialect(dialect)
     plan = build_plan(project, schema, timestamp_types)
-    return [(relation.name, render_create_view(relation, schema, dialect)) for relation in plan.relations]
+    return [(relation.name, _create_statement(relation, schema, dialect)) for relation in plan.relations]
+
+
+def _create_statement(relation: Relation, schema: str, dialect: str) -> str:
+    if not relation.stored:
+        return render_create_view(relation, schema, dialect)
+    query = prepare_query(relation, dialect)
+    assert isinstance(query, exp.Query)
+    return render_create_table(query, relation.name, schema, dialect)
 
 
 @dataclass(frozen=True)
@@ -220,11 +231,46 @@ class Deployment:
 
 
 def deploy_project(project_dir: Path | str, target: str | None = None,
-                   vars: Mapping[str, Any] | None = None) -> Deployment:
-    """Load, compile and deploy a project to a target; return what was created."""
+                   vars: Mapping[str, Any] | None = None, progress: ProgressCallback | None = None) -> Deployment:
+    """Load, compile and deploy a project to a target; return what was created.
+
+    `progress` receives each view and table as it is built.
+    """
     project, _ = load(project_dir, vars)
     with open_target(project, target) as adapter:
+        adapter.progress = progress
         plan = build_plan(project, adapter.schema, engine_timestamp_types(project, adapter))
         result = adapter.deploy(plan)
     logger.info("deployed %d views to schema %s", len(result.views), result.schema)
     return Deployment(project, result)
+
+
+def refresh_project(project_dir: Path | str, target: str | None = None, vars: Mapping[str, Any] | None = None,
+                    full: bool = False, names: set[str] | None = None,
+                    progress: ProgressCallback | None = None) -> list[BuildStep]:
+    """Bring the stored tables of a deployed project up to date; return one step per table.
+
+    Incremental tables recompute their last `lookback` days and every newer day; `full` rebuilds
+    them from every day. `names` limits the refresh to those outputs.
+    """
+    project, _ = load(project_dir, vars)
+    with open_target(project, target, must_exist=True) as adapter:
+        adapter.progress = progress
+        timestamp_types = engine_timestamp_types(project, adapter)
+        plan = build_plan(project, adapter.schema, timestamp_types)
+        stored = {relation.name for relation in plan.outputs() if relation.stored}
+        unknown = sorted((names or set()) - stored)
+        if unknown:
+            raise HealthlayerError(
+                f"no stored output is named {', '.join(repr(name) for name in unknown)}; the stored outputs are "
+                f"{', '.join(sorted(stored)) or 'none'} (set 'materialized: table' or 'incremental' to store one)")
+        refresh_plans: dict[datetime.date, Plan] = {}
+
+        def refresh_plan(first_day: datetime.date) -> Plan:
+            if first_day not in refresh_plans:
+                refresh_plans[first_day] = build_refresh_plan(project, adapter.schema, first_day, timestamp_types)
+            return refresh_plans[first_day]
+
+        steps = adapter.refresh(plan, refresh_plan, full=full, names=names)
+    logger.info("refreshed %d tables in schema %s", len(steps), adapter.schema)
+    return steps

@@ -53,6 +53,10 @@ def _console() -> Console:
     return Console() if sys.stdout.isatty() else Console(width=160)
 
 
+def _error_console() -> Console:
+    return Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=160)
+
+
 def _report_definition_error(error: DefinitionError, root: Path, output_format: str = "text") -> None:
     from healthlayer.reporting import format_issues
 
@@ -148,16 +152,51 @@ def compile_command(project_dir: Path, variables: tuple[str, ...], dialect: str,
 @vars_option
 @target_option
 def deploy(project_dir: Path, variables: tuple[str, ...], target: str | None) -> None:
-    """Create or replace the project's views in the target; only views healthlayer created are replaced."""
-    from healthlayer import api
+    """Create or replace the project's views in the target; only views healthlayer created are replaced.
 
-    deployment = api.deploy_project(project_dir, target, _parse_vars(variables))
+    Outputs stored as tables are built from every day. Progress goes to the error stream: a
+    progress bar on a terminal, otherwise one line per view with its rows and seconds.
+    """
+    from healthlayer import api
+    from healthlayer.progress import BuildReporter
+
+    with BuildReporter(_error_console()) as reporter:
+        deployment = api.deploy_project(project_dir, target, _parse_vars(variables), progress=reporter)
     result = deployment.result
     outputs = [view.name for view in result.views if view.kind == "output"]
     where = f" in {result.database}" if result.database else ""
     click.echo(f"Deployed {len(outputs)} views to schema '{result.schema}'{where}: {', '.join(outputs)}")
     if result.dropped:
         click.echo(f"Dropped views no longer defined: {', '.join(result.dropped)}")
+
+
+@cli.command()
+@project_option
+@vars_option
+@target_option
+@click.option("--full", is_flag=True, help="Rebuild incremental tables from every day instead of their recent days.")
+@click.option("--select", "names", multiple=True, metavar="VIEW",
+              help="Refresh only this stored output; repeatable. Default: every stored output.")
+def refresh(project_dir: Path, variables: tuple[str, ...], target: str | None, full: bool,
+            names: tuple[str, ...]) -> None:
+    """Bring the stored tables of a deployed project up to date with the events.
+
+    A table (materialized: table) is rebuilt from every day. An incremental table recomputes its
+    last `lookback` days, for events that arrived late, and every newer day, in one transaction.
+    Views need no refresh.
+    """
+    from healthlayer import api
+    from healthlayer.progress import BuildReporter
+
+    with BuildReporter(_error_console()) as reporter:
+        steps = api.refresh_project(project_dir, target, _parse_vars(variables), full=full,
+                                    names=set(names) if names else None, progress=reporter)
+    if not steps:
+        click.echo("No stored outputs: every output is a view, which needs no refresh.")
+        return
+    rows = sum(step.rows or 0 for step in steps)
+    seconds = sum(step.seconds for step in steps)
+    click.echo(f"Refreshed {len(steps)} tables: {rows:,} rows written in {seconds:.1f} s.")
 
 
 @cli.command()

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import abc
+import datetime
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel
 from sqlglot import exp
@@ -33,6 +37,30 @@ class DeployResult:
     database: Path | None = None
 
 
+@dataclass(frozen=True)
+class BuildStep:
+    """One relation built by a deploy or a refresh, as progress output reports it.
+
+    `action` is 'view' for a view created, 'table' for a table built from every day, and
+    'incremental' for the days from `first_day` on recomputed in a stored table. `rows` counts
+    the rows written to a table.
+    """
+
+    name: str
+    action: Literal["view", "table", "incremental"]
+    seconds: float
+    rows: int | None = None
+    first_day: datetime.date | None = None
+
+
+class ProgressCallback(Protocol):
+    """Receives the steps of a deploy or refresh as they start and finish."""
+
+    def started(self, name: str, action: str) -> None: ...
+
+    def finished(self, step: BuildStep) -> None: ...
+
+
 class Adapter(abc.ABC):
     """A connection to one warehouse: run statements, read rows, introspect and deploy a plan."""
 
@@ -48,6 +76,8 @@ class Adapter(abc.ABC):
     # create nothing on connect (servers) set False, since their `must_exist` also requires the
     # deploy schema, which a check before the first deploy does not need.
     creates_on_connect: ClassVar[bool] = True
+    # How the adapter can store outputs (see Relation.materialized); others fail the deploy.
+    materializations: ClassVar[frozenset[str]] = frozenset({"view"})
     # How the engine finds the stored column for a name in the compiled SQL. Plain lower-case
     # names are left unquoted and others are quoted (healthlayer.compiler.sql.needs_quotes).
     # "lower" and "upper" fold unquoted names and match quoted ones exactly (PostgreSQL,
@@ -59,6 +89,9 @@ class Adapter(abc.ABC):
         """Connect to the target; with `must_exist`, fail instead of creating an empty database."""
         self.settings = settings
         self.project_root = project_root
+        self.progress: ProgressCallback | None = None
+        # The steps reported since the adapter connected.
+        self.steps: list[BuildStep] = []
 
     @property
     @abc.abstractmethod
@@ -83,6 +116,40 @@ class Adapter(abc.ABC):
 
     @abc.abstractmethod
     def close(self) -> None: ...
+
+    def check_materializations(self, plan: Plan) -> None:
+        """Raise UnsupportedError when the plan stores an output in a way this adapter cannot."""
+        unsupported = [f"{relation.name} ({relation.materialized})" for relation in plan.outputs()
+                       if relation.materialized not in self.materializations]
+        if unsupported:
+            kinds = ", ".join(sorted(self.materializations))
+            raise UnsupportedError(
+                f"the {type(self).__name__} adapter stores outputs only as {kinds}, not {', '.join(unsupported)}; "
+                "change 'materialized' of those definitions for this target")
+
+    def refresh(self, plan: Plan, refresh_plan: Callable[[datetime.date], Plan], full: bool = False,
+                names: set[str] | None = None) -> list[BuildStep]:
+        """Bring the stored outputs of a deployed plan up to date with the events.
+
+        A table is rebuilt; an incremental table has the days from its last stored day minus its
+        lookback recomputed with the plan `refresh_plan` returns for the first such day. `full`
+        rebuilds incremental tables too, and `names` limits the refresh to those outputs.
+        """
+        raise UnsupportedError(f"the {type(self).__name__} adapter cannot refresh stored tables")
+
+    @contextmanager
+    def step(self, name: str, action: Literal["view", "table", "incremental"],
+             first_day: datetime.date | None = None) -> Iterator[list[int]]:
+        """Time one build step and report it; the caller appends the rows written to the yielded list."""
+        rows: list[int] = []
+        if self.progress is not None:
+            self.progress.started(name, action)
+        started = time.perf_counter()
+        yield rows
+        step = BuildStep(name, action, time.perf_counter() - started, rows[0] if rows else None, first_day)
+        self.steps.append(step)
+        if self.progress is not None:
+            self.progress.finished(step)
 
     def describe(self, from_sql: str) -> list[tuple[str, str]]:
         """Return (name, type as the engine names it) of each column of a source, without reading rows.
@@ -124,7 +191,7 @@ class Adapter(abc.ABC):
         """
         mark = f"{self.OWNER_MARK} project {plan.project_name}:"
         owned = {name for name, (kind, comment) in existing.items()
-                 if kind == "VIEW" and (comment or "").startswith(mark)}
+                 if kind in ("VIEW", "TABLE") and (comment or "").startswith(mark)}
         foreign = [relation.name for relation in plan.relations
                    if relation.name in existing and relation.name not in owned]
         if foreign:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlglot import exp
 
-from healthlayer.adapters.base import Adapter, DeployedView, DeployResult, summarise_error
-from healthlayer.compiler.plan import Plan
-from healthlayer.compiler.render import render_create_view
+from healthlayer.adapters.base import Adapter, BuildStep, DeployedView, DeployResult, summarise_error
+from healthlayer.compiler import sql
+from healthlayer.compiler.plan import Plan, Relation
+from healthlayer.compiler.render import prepare_query, render_create_table, render_create_view
+from healthlayer.compiler.standalone import standalone_query
 from healthlayer.errors import HealthlayerError, RelationNotFound, WarehouseError
 
 logger = logging.getLogger(__name__)
@@ -32,6 +37,7 @@ class DuckDBAdapter(Adapter):
     driver_module = "duckdb"
     settings_model = DuckDBSettings
     identifier_case = "any"
+    materializations = frozenset({"view", "table", "incremental"})
 
     def __init__(self, settings: dict[str, Any], project_root: Path, must_exist: bool = False) -> None:
         super().__init__(settings, project_root)
@@ -124,28 +130,123 @@ class DuckDBAdapter(Adapter):
         return {name.lower(): (kind, comment) for name, kind, comment in rows}
 
     def deploy(self, plan: Plan) -> DeployResult:
-        """Create or replace every view of the plan in one transaction, dropping owned views it no longer has."""
+        """Create or replace every view and stored table of the plan in one transaction.
+
+        Owned objects the plan no longer has are dropped. Stored outputs are built from every day
+        after the data range is checked, so a bad range fails before any long build.
+        """
+        self.check_materializations(plan)
         self.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
         existing = self._existing_objects()
         owned = self.owned_views(plan, existing)
-        statements = []
-        for relation in plan.relations:
-            statements.append(render_create_view(relation, self.schema, self.dialect))
-            statements.append(f"COMMENT ON VIEW {self.qualified(relation.name)} IS {_quote(self.owner_comment(plan, relation))}")
         stale = sorted(owned - {relation.name for relation in plan.relations})
-        statements += [f"DROP VIEW IF EXISTS {self.qualified(name)}" for name in stale]
 
         self.execute("BEGIN TRANSACTION")
         try:
-            for statement in statements:
-                self.execute(statement)
-            self.check_data_range(plan)
+            range_checked = False
+            for relation in plan.relations:
+                kind = existing.get(relation.name.lower(), ("", None))[0]
+                if relation.stored and not range_checked:
+                    self.check_data_range(plan)
+                    range_checked = True
+                if relation.stored:
+                    if kind == "VIEW":
+                        self.execute(f"DROP VIEW {self.qualified(relation.name)}")
+                    self._build_table(plan, relation)
+                else:
+                    with self.step(relation.name, "view"):
+                        if kind == "TABLE":
+                            self.execute(f"DROP TABLE {self.qualified(relation.name)}")
+                        self.execute(render_create_view(relation, self.schema, self.dialect))
+                        self._comment(plan, relation, "VIEW")
+            for name in stale:
+                self.execute(f"DROP {existing[name][0]} IF EXISTS {self.qualified(name)}")
+            if not range_checked:
+                self.check_data_range(plan)
         except HealthlayerError:
             self.connection.execute("ROLLBACK")
             raise
         self.execute("COMMIT")
         views = tuple(DeployedView(relation.name, relation.kind) for relation in plan.relations)
         return DeployResult(self.schema, views, tuple(stale), self.database)
+
+    def _comment(self, plan: Plan, relation: Relation, kind: str) -> None:
+        self.execute(f"COMMENT ON {kind} {self.qualified(relation.name)} IS {_quote(self.owner_comment(plan, relation))}")
+
+    def _build_table(self, plan: Plan, relation: Relation) -> None:
+        """Create or replace a stored output from every day, reading the other relations of the schema."""
+        with self.step(relation.name, "table") as rows:
+            query = prepare_query(relation, self.dialect)
+            assert isinstance(query, exp.Query)
+            self.execute(render_create_table(query, relation.name, self.schema, self.dialect))
+            self._comment(plan, relation, "TABLE")
+            rows.append(self._count(relation.name))
+
+    def _count(self, name: str) -> int:
+        _, rows = self.fetch(f"SELECT COUNT(*) FROM {self.qualified(name)}")
+        return int(rows[0][0])
+
+    def refresh(self, plan: Plan, refresh_plan: Callable[[datetime.date], Plan], full: bool = False,
+                names: set[str] | None = None) -> list[BuildStep]:
+        """Rebuild tables and recompute the recent days of incremental tables, in one transaction."""
+        self.check_materializations(plan)
+        existing = self._existing_objects()
+        owned = self.owned_views(plan, existing)
+        stored = [relation for relation in plan.outputs() if relation.stored]
+        chosen = [relation for relation in stored if names is None or relation.name in names]
+        for relation in chosen:
+            self._check_stored(relation, existing, owned)
+        steps_before = len(self.steps)
+        self.execute("BEGIN TRANSACTION")
+        try:
+            self.check_data_range(plan)
+            for relation in chosen:
+                first_day = None if full or relation.materialized == "table" else self._first_refreshed_day(relation)
+                if first_day is None:
+                    self._build_table(plan, relation)
+                    continue
+                earlier = frozenset(item.name for item in stored if item.name != relation.name)
+                self._recompute(refresh_plan(first_day), relation, first_day, earlier)
+        except HealthlayerError:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.execute("COMMIT")
+        return self.steps[steps_before:]
+
+    def _check_stored(self, relation: Relation, existing: dict[str, tuple[str, str | None]], owned: set[str]) -> None:
+        """Raise unless a stored output was deployed as a table with the plan's columns."""
+        key = relation.name.lower()
+        if key not in owned or existing[key][0] != "TABLE":
+            raise HealthlayerError(f"'{relation.name}' is not deployed as a table in schema '{self.schema}'; "
+                                   "run 'healthlayer deploy' after changing 'materialized'")
+        _, rows = self.fetch("SELECT column_name FROM information_schema.columns WHERE lower(table_schema) = ? "
+                             "AND lower(table_name) = ? ORDER BY ordinal_position", [self.schema, key])
+        if [row[0].lower() for row in rows] != [column.lower() for column in relation.columns]:
+            raise HealthlayerError(f"the table '{relation.name}' has other columns than its definition gives; "
+                                   "run 'healthlayer deploy' to rebuild it from the current definitions")
+
+    def _first_refreshed_day(self, relation: Relation) -> datetime.date | None:
+        """Return the first day to recompute, or None when the table is empty and needs a full build."""
+        _, rows = self.fetch(f"SELECT MAX(complete_through) FROM {self.qualified(relation.name)}")
+        last = rows[0][0]
+        if last is None:
+            return None
+        return last - datetime.timedelta(days=relation.lookback - 1)
+
+    def _recompute(self, plan: Plan, relation: Relation, first_day: datetime.date, stored: frozenset[str]) -> None:
+        """Replace the rows of an incremental table from `first_day` on with rows of the refresh plan."""
+        assert relation.date_column is not None
+        with self.step(relation.name, "incremental", first_day) as rows:
+            query = standalone_query(plan, plan.get(relation.name), self.dialect, keep=stored)
+            recent = exp.GTE(this=sql.column(relation.date_column, "r"), expression=sql.date_literal(first_day))
+            select = exp.select(*[sql.column(column, "r", quoted=True) for column in relation.columns]).from_(
+                exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier("r")))).where(recent)
+            target = self.qualified(relation.name)
+            day = sql.date_literal(first_day).sql(dialect=self.dialect)
+            self.execute(f"DELETE FROM {target} WHERE {relation.date_column} >= {day}")
+            before = self._count(relation.name)
+            self.execute(f"INSERT INTO {target} {select.sql(dialect=self.dialect)}")
+            rows.append(self._count(relation.name) - before)
 
     def close(self) -> None:
         self.connection.close()

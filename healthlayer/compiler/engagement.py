@@ -12,6 +12,8 @@ from healthlayer.definitions.references import ALERTS_VIEW, TIERS_VIEW, TRANSITI
 # The definition that the engagement relations are built from.
 ENGAGEMENT_ORIGIN = ("engagement", "engagement")
 EVENTS = internal_name("events")
+# Every event, where `_hl_events` keeps only the recent ones during an incremental refresh.
+EVENT_HISTORY = internal_name("event_history")
 BOUNDS = internal_name("bounds")
 CALENDAR = internal_name("calendar")
 USER_TIERS = internal_name("user_tiers")
@@ -65,17 +67,27 @@ def add_event_relations(builder: PlanBuilder) -> None:
         .from_(source_table(source, project.root))
         .where(sql.and_(sql.not_null(sql.user_column(roles["user"])), sql.not_null(timestamp)))
     )
+    recent = builder.recent_rows(source.name, local_date(timestamp.copy(), project.time_zone, has_time_zone))
+    if recent is not None:
+        builder.add(EVENT_HISTORY, query.copy(), "internal", "Every event of the engagement source.",
+                    origin=ENGAGEMENT_ORIGIN)
+        query = query.where(recent)
     builder.add(EVENTS, query, "internal", "Events of the engagement source with their local day and tier rank.",
                 origin=ENGAGEMENT_ORIGIN)
 
     builder.add(BOUNDS, exp.select(
         sql.alias(exp.Min(this=sql.column("activity_date")), "first_date"),
         sql.alias(exp.Max(this=sql.column("activity_date")), "last_date"),
-    ).from_(builder.table(EVENTS)), "internal", "The first and last day of data.", origin=ENGAGEMENT_ORIGIN)
+    ).from_(event_history(builder)), "internal", "The first and last day of data.", origin=ENGAGEMENT_ORIGIN)
 
     builder.add(CALENDAR, calendar_query(builder.table(BOUNDS)), "internal",
                 "Every day from the first to the last day of data.", origin=ENGAGEMENT_ORIGIN)
 
+
+
+def event_history(builder: PlanBuilder) -> exp.Table:
+    """Return the relation of every event, which first days and the data range are read from."""
+    return builder.table(EVENT_HISTORY if builder.refresh_from is not None else EVENTS)
 
 
 def calendar_query(bounds: exp.Expr) -> exp.Query:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlglot import exp
 
 from healthlayer.compiler import sql
-from healthlayer.compiler.engagement import BOUNDS, CALENDAR, EVENTS, calendar_query
+from healthlayer.compiler.engagement import BOUNDS, CALENDAR, calendar_query, event_history
 from healthlayer.compiler.plan import PlanBuilder, internal_name
 from healthlayer.compiler.rolling import window_deltas
 from healthlayer.compiler.sources import local_date, source_table
@@ -76,7 +76,7 @@ def _spine(builder: PlanBuilder, definition: models.HealthScore) -> tuple[str, e
     source = project.sources[definition.population.source]
     engagement_source = project.engagement.source if project.engagement else None
     if source.name == engagement_source:
-        rows: exp.Query = exp.select(sql.column("account_id"), sql.column("activity_date")).from_(builder.table(EVENTS))
+        rows: exp.Query = exp.select(sql.column("account_id"), sql.column("activity_date")).from_(event_history(builder))
         rows = rows.where(sql.not_null(sql.column("account_id")))
         calendar: exp.Expr = builder.table(CALENDAR).as_("c")
         data_bounds: exp.Expr = builder.table(BOUNDS)
@@ -118,11 +118,16 @@ def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, sp
     row, so rows before the account's first event still count in later windows.
     """
     source = builder.project.sources[metric.source]
-    rows = _source_rows(builder, source, "account_metrics", metric.name, metric.filter, metric.value)
+    every_row = _source_rows(builder, source, "account_metrics", metric.name, metric.filter, metric.value)
+    rows = every_row.copy()
+    recent = builder.recent_rows(source.name, sql.column("activity_date", "a"))
+    if recent is not None:
+        # An incremental refresh reads only the days that its recomputed days depend on.
+        rows = exp.select("*").from_(_subquery(rows, "a")).where(recent)
     members = exp.select(sql.column("account_id")).distinct().from_(builder.table(spine))
     earliest = exp.union(
         exp.select(sql.column("account_id"), sql.alias(sql.column("as_of_date"), "activity_date")).from_(builder.table(spine)),
-        exp.select(sql.column("account_id", "r"), sql.column("activity_date", "r")).from_(_subquery(rows.copy(), "r"))
+        exp.select(sql.column("account_id", "r"), sql.column("activity_date", "r")).from_(_subquery(every_row, "r"))
         .join(_subquery(members, "m"), on=exp.EQ(this=sql.column("account_id", "r"), expression=sql.column("account_id", "m"))),
         distinct=False,
     )

@@ -119,7 +119,7 @@ class PlanBuilder:
         materialized, lookback = "view", 0
         if kind == "output":
             query = self._with_complete_through(query, bounds)
-            definition = self._definition(origin)
+            definition = self.project.config.outputs.get(name) or self._definition(origin)
             materialized = getattr(definition, "materialized", "view")
             lookback = getattr(definition, "lookback", 0) if materialized == "incremental" else 0
         if any(relation.name == name for relation in self.plan.relations):
@@ -203,15 +203,19 @@ def internal_name(name: str) -> str:
     return INTERNAL_PREFIX + name
 
 
-def build_plan(project: Project, schema: str, timestamp_types: dict[str, bool] | None = None) -> Plan:
+def build_plan(project: Project, schema: str, timestamp_types: dict[str, bool] | None = None,
+               refresh_from: datetime.date | None = None, history_days: dict[str, int] | None = None) -> Plan:
     """Build every relation of a project; raise DefinitionError when an expression is invalid.
 
     `timestamp_types` maps source names to whether their timestamp column has a time zone, as
     introspected from the warehouse. Sources missing there follow their declared column type.
+    `refresh_from` and `history_days` build the plan of an incremental refresh (see
+    healthlayer.compiler.incremental), whose rows are exact only from `refresh_from` on.
     """
     from healthlayer.compiler import engagement, health, stickiness, tier_mix
 
-    builder = PlanBuilder(project, schema, Plan(project.name, schema), dict(timestamp_types or {}))
+    builder = PlanBuilder(project, schema, Plan(project.name, schema), dict(timestamp_types or {}),
+                          refresh_from=refresh_from, history_days=dict(history_days or {}))
     if project.engagement is not None:
         engagement.add_event_relations(builder)
         for stickiness_definition in project.stickiness.values():

@@ -138,3 +138,13 @@ def render_create_view(relation: Relation, schema: str, dialect: str, name: str 
         return create.sql(dialect=dialect, pretty=True, unsupported_level=ErrorLevel.RAISE)
     except SqlglotUnsupportedError as error:
         raise UnsupportedError(f"view '{relation.name}' cannot be rendered for {dialect}: {error}") from None
+
+
+def render_create_table(query: exp.Query, name: str, schema: str, dialect: str, replace: bool = True) -> str:
+    """Render CREATE [OR REPLACE] TABLE ... AS for a prepared query, such as one from prepare_query."""
+    target = quote_keywords(sql.table(name, schema), dialect)
+    create = exp.Create(this=target, kind="TABLE", replace=replace, expression=query)
+    try:
+        return create.sql(dialect=dialect, pretty=True, unsupported_level=ErrorLevel.RAISE)
+    except SqlglotUnsupportedError as error:
+        raise UnsupportedError(f"table '{name}' cannot be rendered for {dialect}: {error}") from None

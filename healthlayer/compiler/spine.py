@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from healthlayer.compiler import sql
-from healthlayer.compiler.engagement import CALENDAR, EVENTS
+from healthlayer.compiler.engagement import CALENDAR, EVENTS, event_history
 from healthlayer.compiler.plan import PlanBuilder
 
 
@@ -31,7 +31,7 @@ def group_spine(builder: PlanBuilder, by: list[str]) -> exp.Query:
     starts = (
         exp.select(*[sql.alias(group_expression(item), group_column_name(item), quoted=item != "account") for item in by],
                    sql.alias(exp.Min(this=sql.column("activity_date")), "first_date"))
-        .from_(builder.table(EVENTS))
+        .from_(event_history(builder))
         .where(events_not_null(by))
         .group_by(*[group_expression(item) for item in by])
     )

@@ -20,13 +20,16 @@ def direct_dependencies(relation: Relation) -> set[str]:
             if table.meta.get(RELATION_META_KEY)}
 
 
-def dependencies(plan: Plan, relation: Relation) -> list[Relation]:
-    """Return every relation that a relation reads, directly or through others, in plan order."""
+def dependencies(plan: Plan, relation: Relation, keep: frozenset[str] = frozenset()) -> list[Relation]:
+    """Return every relation that a relation reads, directly or through others, in plan order.
+
+    Relations named in `keep` are left out, with the relations that only they read.
+    """
     needed: set[str] = set()
     pending = list(direct_dependencies(relation))
     while pending:
         name = pending.pop()
-        if name in needed:
+        if name in needed or name in keep:
             continue
         needed.add(name)
         pending += direct_dependencies(plan.get(name))
@@ -34,16 +37,17 @@ def dependencies(plan: Plan, relation: Relation) -> list[Relation]:
 
 
 def standalone_query(plan: Plan, relation: Relation, dialect: str,
-                     prepared: dict[str, exp.Expr] | None = None) -> exp.Query:
+                     prepared: dict[str, exp.Expr] | None = None, keep: frozenset[str] = frozenset()) -> exp.Query:
     """Return a relation's query, with the dialect's rewrites, that reads no other relation of the plan.
 
     The query keeps its own CTEs after the inlined ones. `prepared` caches the rewritten query of
-    each relation across calls for one plan and dialect. Raise UnsupportedError when the dialect
-    cannot express a query, as rendering the view would.
+    each relation across calls for one plan and dialect. Relations named in `keep` are still read
+    from the schema. Raise UnsupportedError when the dialect cannot express a query, as rendering
+    the view would.
     """
     check_dialect(dialect)
     cache = {} if prepared is None else prepared
-    inlined = dependencies(plan, relation)
+    inlined = dependencies(plan, relation, keep)
     queries = {}
     for item in [*inlined, relation]:
         if item.name not in cache:
@@ -81,7 +85,7 @@ def _point_at_ctes(query: exp.Expr, cte_names: dict[str, str]) -> exp.Expr:
     """Replace each reference to a plan relation with a reference to its CTE, keeping the alias."""
     for table in list(query.find_all(exp.Table)):
         name = table.meta.get(RELATION_META_KEY)
-        if name:
+        if name in cte_names:
             table.set("catalog", None)
             table.set("db", None)
             table.set("this", sql.ident(cte_names[name]))

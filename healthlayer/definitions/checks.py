@@ -12,7 +12,10 @@ from healthlayer.definitions.issues import Issue, closest_name, did_you_mean
 from healthlayer.definitions.lint import lint_project
 from healthlayer.definitions.project import Project
 from healthlayer.definitions.references import (
+    ALERTS_VIEW,
     FIXED_VIEWS,
+    TIERS_VIEW,
+    TRANSITIONS_VIEW,
     attribute_candidates,
     metric_candidates,
     resolve_attribute,
@@ -36,6 +39,7 @@ def check_project(project: Project) -> list[Issue]:
     issues += _check_account_metrics(project)
     issues += _check_health_scores(project)
     issues += _check_view_names(project)
+    issues += _check_outputs(project)
     issues += check_tests(project)
     complete = not project.invalid and not any(issue.severity == "error" for issue in issues)
     issues += lint_project(project, complete)
@@ -456,3 +460,19 @@ def _check_view_names(project: Project) -> list[Issue]:
                                     project.location(kind, name, "name"), "Give every view its own name."))
             seen[name] = kind
     return issues
+
+
+def output_names(project: Project) -> list[str]:
+    """Return the names of the output views that the project's definitions produce."""
+    names = list(project.stickiness) + list(project.tier_mix) + list(project.health_scores)
+    if project.engagement is not None:
+        names += [TIERS_VIEW, TRANSITIONS_VIEW] + ([ALERTS_VIEW] if project.alerts else [])
+    return names
+
+
+def _check_outputs(project: Project) -> list[Issue]:
+    """Report storage settings of views that the project does not produce."""
+    known = output_names(project)
+    return [Issue("unknown-output", f"the project has no output view named '{name}'",
+                  project.config_file.location(("outputs", name)), did_you_mean(name, known))
+            for name in project.config.outputs if name not in known]

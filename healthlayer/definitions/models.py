@@ -556,6 +556,10 @@ class LintSettings(Model):
     """Event names of the project that count as passive activity, besides logins, visits and views."""
 
 
+class OutputSettings(Materialized):
+    """How one output view is stored, set in the project file over its definition's setting."""
+
+
 class ProjectFile(Model):
     """The project file, healthlayer.yml."""
 
@@ -575,3 +579,5 @@ class ProjectFile(Model):
     """Values that var() returns in the Jinja of definition files."""
     lint: LintSettings = LintSettings()
     """Lint settings of the whole project."""
+    outputs: dict[Name, OutputSettings] = {}
+    """Storage of output views by name, such as a library view kept as an incremental table."""

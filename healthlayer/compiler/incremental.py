@@ -1,0 +1,44 @@
+"""What an incremental refresh recomputes: the days of history each source's recent rows depend on.
+
+A refresh recomputes the days from a first day to the last day of data. Every value on those days
+reads a bounded stretch of earlier days: trailing windows, the tier window, the day before for a
+transition, and the earlier value of a trend. The refresh plan reads only those days of each
+source for its heavy work, and the full history only for each group's first day and the data range.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from healthlayer.compiler.plan import Plan, build_plan
+from healthlayer.definitions.project import Project
+
+
+def history_days(project: Project) -> dict[str, int]:
+    """Return, per source, how many days before a recomputed day its values can read.
+
+    The figures are upper bounds: windows of chained definitions are added, and a trend's days
+    count for every source, whichever metric it follows.
+    """
+    trend_days = max((component.trend.days for score in project.health_scores.values()
+                      for category in score.categories for component in category.components
+                      if component.trend is not None), default=0)
+    days: dict[str, int] = {}
+    engagement = project.engagement
+    if engagement is not None:
+        tier_window = engagement.tier_window
+        # A transition compares the tier windows ending on the day and on the day before.
+        spans = [tier_window + 1]
+        spans += [max(definition.windows.values()) for definition in project.stickiness.values()]
+        spans += [definition.window + tier_window for definition in project.tier_mix.values()]
+        days[engagement.source] = max(spans)
+    for metric in project.account_metrics.values():
+        days[metric.source] = max(days.get(metric.source, 0), metric.window)
+    return {source: span + trend_days + 1 for source, span in days.items()}
+
+
+def build_refresh_plan(project: Project, schema: str, refresh_from: datetime.date,
+                       timestamp_types: dict[str, bool] | None = None) -> Plan:
+    """Build the plan whose relations are exact from `refresh_from` on, reading only the history they need."""
+    return build_plan(project, schema, timestamp_types, refresh_from=refresh_from,
+                      history_days=history_days(project))

@@ -1,0 +1,271 @@
+"""Stored outputs: tables and incremental tables, deployed and refreshed on DuckDB.
+
+An incremental refresh must give the rows a full build gives. The random cases deploy part of
+an event log, add newer events and events that arrive late inside the lookback, refresh, and
+compare every stored table with the plain-Python reference over the whole log.
+"""
+
+import math
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reference import ReferenceProject
+from reference.builders import EVENT_SOURCE, definitions, event
+from reference.cases import STANDARD_VIEWS, UTC_TIMESTAMP
+from reference.parity import REPOSITORY, compare_deployment, write_events_parquet, write_project
+from test_parity_duckdb import (
+    ACCOUNT_METRICS,
+    ATTRIBUTE_SOURCE,
+    ATTRIBUTE_TYPES,
+    HYPOTHESIS_SETTINGS,
+    TIME_ZONES,
+    event_logs,
+    health_definitions,
+)
+
+from healthlayer import api
+from healthlayer.errors import HealthlayerError
+
+
+def incremental(definitions_dict: dict[str, Any], lookback: int) -> dict[str, Any]:
+    """Return the definitions with every output stored as an incremental table."""
+    stored = {"materialized": "incremental", "lookback": lookback}
+    result = dict(definitions_dict)
+    result["engagement"] = {**result["engagement"], **stored}
+    for kind in ("stickiness", "tier_mix", "health_scores"):
+        result[kind] = [{**item, **stored} for item in result.get(kind, [])]
+    return result
+
+
+REFRESH_SETTINGS = settings(HYPOTHESIS_SETTINGS, max_examples=30)
+
+
+def local_day(row: dict[str, Any], time_zone: str) -> date | None:
+    """Return the day of an event that the views count, or None for one they leave out."""
+    timestamp = row["event_ts"]
+    if timestamp is None or row["user_id"] is None:
+        return None
+    return timestamp.astimezone(ZoneInfo(time_zone)).date()
+
+
+def read_table(database: Path, name: str) -> list[tuple]:
+    """Return a table's rows, ordered by their values other than floats."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        rows = connection.execute(f'SELECT * FROM analytics."{name}"').fetchall()
+    return sorted(rows, key=lambda row: repr([value for value in row if not isinstance(value, float)]))
+
+
+def same_values(got: tuple, want: tuple) -> bool:
+    """Compare rows, floats within 1e-9 relative: sums of floats vary with the order the engine adds them in."""
+    return len(got) == len(want) and all(
+        math.isclose(a, b, rel_tol=1e-9) if isinstance(a, float) and isinstance(b, float) else a == b
+        for a, b in zip(got, want))
+
+
+def split_log(rows: list[dict[str, Any]], time_zone: str, cut: int, lookback: int,
+              late: list[bool]) -> list[dict[str, Any]]:
+    """Return the rows known at the first deploy: those up to the cut day, less the late ones.
+
+    A late row is a row of the last `lookback` days before the cut, after the first day of data,
+    so the refresh must pick it up.
+    """
+    days = sorted({day for row in rows if (day := local_day(row, time_zone)) is not None})
+    if not days:
+        return rows
+    cut_day = days[0] + timedelta(days=cut)
+    known = []
+    for index, row in enumerate(rows):
+        day = local_day(row, time_zone)
+        arrives_late = (day is not None and late[index % len(late)] and days[0] < day <= cut_day
+                        and day > cut_day - timedelta(days=lookback))
+        if day is None or (day <= cut_day and not arrives_late):
+            known.append(row)
+    return known
+
+
+def deploy_refresh_compare(folder: Path, project_definitions: dict[str, Any], rows: list[dict[str, Any]],
+                           known: list[dict[str, Any]], attribute_rows: list[dict[str, Any]] | None = None) -> list[str]:
+    attributes = None if attribute_rows is None else {"accounts": (attribute_rows, ATTRIBUTE_TYPES)}
+    write_project(folder, project_definitions, known, UTC_TIMESTAMP, attributes)
+    deployment = api.deploy_project(folder)
+    write_events_parquet(folder / "data" / "events.parquet", rows, UTC_TIMESTAMP)
+    steps = api.refresh_project(folder)
+    assert {step.name for step in steps} == {view.name for view in deployment.result.views if view.kind == "output"}
+    reference = ReferenceProject(project_definitions, {"events": rows, "accounts": attribute_rows or []})
+    problems = compare_deployment(reference, deployment.database, deployment.schema)
+    last_day = max((day for row in rows if (day := local_day(row, reference.time_zone)) is not None), default=None)
+    with duckdb.connect(str(deployment.database), read_only=True) as connection:
+        for step in steps:
+            newest = connection.execute(f'SELECT MAX(complete_through) FROM analytics."{step.name}"').fetchone()[0]
+            if newest not in (None, last_day):
+                problems.append(f"{step.name}: complete_through {newest}, but the last day of data is {last_day}")
+    return problems
+
+
+@REFRESH_SETTINGS
+@given(rows=event_logs(), time_zone=st.sampled_from(TIME_ZONES), cut=st.integers(0, 40),
+       lookback=st.integers(1, 6), late=st.lists(st.booleans(), min_size=1, max_size=5))
+def test_random_engagement_refresh(tmp_path_factory, rows, time_zone, cut, lookback, late):
+    folder = tmp_path_factory.mktemp("refresh")
+    project_definitions = incremental(definitions(time_zone=time_zone, **STANDARD_VIEWS), lookback)
+    known = split_log(rows, time_zone, cut, lookback, late)
+    problems = deploy_refresh_compare(folder, project_definitions, rows, known)
+    assert not problems, "refreshed tables differ from the reference:\n" + "\n".join(problems)
+
+
+@REFRESH_SETTINGS
+@given(rows=event_logs(), time_zone=st.sampled_from(TIME_ZONES), health=health_definitions(),
+       cut=st.integers(0, 40), lookback=st.integers(1, 6), late=st.lists(st.booleans(), min_size=1, max_size=5))
+def test_random_health_refresh(tmp_path_factory, rows, time_zone, health, cut, lookback, late):
+    folder = tmp_path_factory.mktemp("refresh")
+    project_definitions = incremental(definitions(
+        time_zone=time_zone,
+        stickiness=[{"name": "stickiness_by_account", "level": "any", "by": ["account"]}],
+        tier_mix=[{"name": "mix_by_account", "by": ["account"], "window": 7}],
+        account_metrics=ACCOUNT_METRICS,
+        health_scores=[health],
+    ), lookback)
+    project_definitions["sources"] = [EVENT_SOURCE, ATTRIBUTE_SOURCE]
+    attribute_rows = [{"account_id": "a1", "seats": 3.0}, {"account_id": "a2", "seats": None}]
+    known = split_log(rows, time_zone, cut, lookback, late)
+    problems = deploy_refresh_compare(folder, project_definitions, rows, known, attribute_rows)
+    assert not problems, "refreshed tables differ from the reference:\n" + "\n".join(problems)
+
+
+def stored_project(tmp_path: Path, materialized: str, lookback: int = 2) -> Path:
+    stored: dict[str, Any] = {"materialized": materialized}
+    if materialized == "incremental":
+        stored["lookback"] = lookback
+    project_definitions = definitions(stickiness=[{"name": "stickiness_daily", "level": "any", **stored}])
+    rows = [event(day, f"u{day % 3}", "a1", "commit") for day in range(10)]
+    write_project(tmp_path, project_definitions, rows)
+    return tmp_path
+
+
+def test_table_rebuilt_by_refresh(tmp_path):
+    folder = stored_project(tmp_path, "table")
+    deployment = api.deploy_project(folder)
+    assert len(read_table(deployment.database, "stickiness_daily")) == 10
+    write_events_parquet(folder / "data" / "events.parquet",
+                         [event(day, "u1", "a1", "commit") for day in range(15)], UTC_TIMESTAMP)
+    [step] = api.refresh_project(folder)
+    assert (step.name, step.action, step.rows, step.first_day) == ("stickiness_daily", "table", 15, None)
+
+
+def test_incremental_refresh_replaces_lookback_days(tmp_path):
+    folder = stored_project(tmp_path, "incremental", lookback=2)
+    deployment = api.deploy_project(folder)
+    before = read_table(deployment.database, "stickiness_daily")
+    rows = [event(day, f"u{day % 3}", "a1", "commit") for day in range(12)]
+    # Late events: one inside the lookback (day 8) and one before it (day 5), which only a full refresh counts.
+    rows += [event(8, "u9", "a1", "commit"), event(5, "u8", "a1", "commit")]
+    write_events_parquet(folder / "data" / "events.parquet", rows, UTC_TIMESTAMP)
+    [step] = api.refresh_project(folder)
+    assert (step.action, step.first_day, step.rows) == ("incremental", date(2024, 1, 9), 4)
+    after = read_table(deployment.database, "stickiness_daily")
+    # Days before the lookback keep their rows, with the day of data they were computed through.
+    assert [row for row in after if row[0] < date(2024, 1, 9)] == [row for row in before if row[0] < date(2024, 1, 9)]
+    assert {row[-1] for row in after if row[0] >= date(2024, 1, 9)} == {date(2024, 1, 12)}
+
+    reference = ReferenceProject(definitions(stickiness=[{"name": "stickiness_daily", "level": "any"}]), {"events": rows})
+    problems = compare_deployment(reference, deployment.database, deployment.schema, ["stickiness_daily"])
+    assert any("datetime.date(2024, 1, 6)" in problem for problem in problems), problems
+    api.refresh_project(folder, full=True)
+    assert not compare_deployment(reference, deployment.database, deployment.schema, ["stickiness_daily"])
+
+
+def test_refresh_without_stored_outputs(tmp_path):
+    write_project(tmp_path, definitions(**STANDARD_VIEWS), [event(0, "u1", "a1", "commit")])
+    api.deploy_project(tmp_path)
+    assert api.refresh_project(tmp_path) == []
+
+
+def test_refresh_unknown_name(tmp_path):
+    folder = stored_project(tmp_path, "table")
+    api.deploy_project(folder)
+    with pytest.raises(HealthlayerError, match="no stored output is named 'stickiness_weekly'; the stored outputs are "
+                                               "stickiness_daily"):
+        api.refresh_project(folder, names={"stickiness_weekly"})
+
+
+def test_refresh_before_deploy_as_table(tmp_path):
+    folder = stored_project(tmp_path, "view")
+    api.deploy_project(folder)
+    definitions_file = folder / "models" / "definitions.yml"
+    definitions_file.write_text(definitions_file.read_text().replace("materialized: view", "materialized: table"))
+    with pytest.raises(HealthlayerError, match="'stickiness_daily' is not deployed as a table"):
+        api.refresh_project(folder)
+
+
+def test_switch_between_view_and_table(tmp_path):
+    folder = stored_project(tmp_path, "table")
+    deployment = api.deploy_project(folder)
+    definitions_file = folder / "models" / "definitions.yml"
+    definitions_file.write_text(definitions_file.read_text().replace("materialized: table", "materialized: view"))
+    api.deploy_project(folder)
+    with duckdb.connect(str(deployment.database), read_only=True) as connection:
+        kinds = connection.execute("SELECT table_type FROM information_schema.tables "
+                                   "WHERE table_name = 'stickiness_daily'").fetchall()
+    assert kinds == [("VIEW",)]
+
+
+def test_project_outputs_setting(tmp_path, run):
+    folder = tmp_path / "saas"
+    shutil.copytree(REPOSITORY / "examples" / "saas", folder, ignore=shutil.ignore_patterns("*.duckdb"))
+    project_file = folder / "healthlayer.yml"
+    project_file.write_text(project_file.read_text() + "outputs:\n  account_health_daily: {materialized: incremental}\n"
+                            "  tier_mix_dayly: {materialized: table}\n")
+    result = run("validate", "--project", str(folder))
+    assert result.exit_code == 1
+    assert "unknown-output" in result.stdout + result.stderr and "tier_mix_daily" in result.stdout + result.stderr
+
+    project_file.write_text(project_file.read_text().replace("  tier_mix_dayly: {materialized: table}\n", ""))
+    result = run("deploy", "--project", str(folder))
+    assert result.exit_code == 0, result.stderr
+    assert "account_health_daily: table, every day, 20,134 rows" in result.stderr
+    result = run("refresh", "--project", str(folder))
+    assert result.exit_code == 0, result.stderr
+    assert "account_health_daily: incremental from 2026-06-28, 180 rows" in result.stderr
+    assert "Refreshed 1 tables: 180 rows written" in result.stdout
+
+
+def test_saas_refresh_equals_full_build(tmp_path):
+    """The real-size example: deploy without the last 20 days, add them back with late rows, refresh, compare."""
+    full = tmp_path / "full"
+    shutil.copytree(REPOSITORY / "examples" / "saas", full, ignore=shutil.ignore_patterns("*.duckdb"))
+    outputs = ["stickiness_daily_by_account", "tier_mix_daily", "engagement_tiers_daily", "tier_transitions",
+               "alerts", "account_health_daily"]
+    settings = "".join(f"  {name}: {{materialized: incremental, lookback: 4 days}}\n" for name in outputs)
+    project_file = full / "healthlayer.yml"
+    project_file.write_text(project_file.read_text() + "outputs:\n" + settings)
+    partial = tmp_path / "partial"
+    shutil.copytree(full, partial)
+    with duckdb.connect() as connection:
+        for name, column in [("events", "event_ts"), ("nps_responses", "responded_at"), ("support_tickets", "created_at")]:
+            source = full / "data" / f"{name}.parquet"
+            # Rows of the last 20 days are missing, and so is every tenth row of the 4 days before.
+            connection.execute(
+                f"COPY (SELECT * FROM read_parquet('{source}') WHERE {column} < TIMESTAMPTZ '2026-06-07 04:00:00+00' "
+                f"AND NOT ({column} >= TIMESTAMPTZ '2026-06-03 04:00:00+00' AND hash({column}) % 10 = 0)) "
+                f"TO '{partial / 'data' / f'{name}.parquet'}' (FORMAT parquet)")
+    deployment = api.deploy_project(partial)
+    for name in ("events", "nps_responses", "support_tickets"):
+        shutil.copy(full / "data" / f"{name}.parquet", partial / "data" / f"{name}.parquet")
+    steps = api.refresh_project(partial)
+    assert {step.first_day for step in steps} == {date(2026, 6, 3)}
+    rebuilt = api.deploy_project(full)
+    for name in outputs:
+        # complete_through is the last column; rows before the refreshed days keep their earlier day.
+        refreshed = read_table(deployment.database, name)
+        expected = read_table(rebuilt.database, name)
+        assert len(refreshed) == len(expected), name
+        for got, want in zip(refreshed, expected):
+            assert same_values(got[:-1], want[:-1]), (name, got, want)
+        assert {row[-1] for row in refreshed} <= {date(2026, 6, 6), date(2026, 6, 30)}
