@@ -67,7 +67,8 @@ def add_event_relations(builder: PlanBuilder) -> None:
         .from_(source_table(source, project.root))
         .where(sql.and_(sql.not_null(sql.user_column(roles["user"])), sql.not_null(timestamp)))
     )
-    recent = builder.recent_rows(source.name, local_date(timestamp.copy(), project.time_zone, has_time_zone))
+    recent = builder.recent_rows(source.name, local_date(timestamp.copy(), project.time_zone, has_time_zone),
+                                 timestamp.copy())
     if recent is not None:
         builder.add(EVENT_HISTORY, query.copy(), "internal", "Every event of the engagement source.",
                     origin=ENGAGEMENT_ORIGIN)

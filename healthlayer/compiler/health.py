@@ -120,10 +120,13 @@ def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, sp
     source = builder.project.sources[metric.source]
     every_row = _source_rows(builder, source, "account_metrics", metric.name, metric.filter, metric.value)
     rows = every_row.copy()
-    recent = builder.recent_rows(source.name, sql.column("activity_date", "a"))
+    assert source.timestamp is not None
+    timestamp = sql.user_column(source.timestamp)
+    day = local_date(timestamp.copy(), builder.project.time_zone, builder.timestamp_has_time_zone(source.name))
+    recent = builder.recent_rows(source.name, day, timestamp)
     if recent is not None:
         # An incremental refresh reads only the days that its recomputed days depend on.
-        rows = exp.select("*").from_(_subquery(rows, "a")).where(recent)
+        rows = rows.where(recent)
     members = exp.select(sql.column("account_id")).distinct().from_(builder.table(spine))
     earliest = exp.union(
         exp.select(sql.column("account_id"), sql.alias(sql.column("as_of_date"), "activity_date")).from_(builder.table(spine)),

@@ -78,15 +78,24 @@ class PlanBuilder:
     refresh_from: datetime.date | None = None
     history_days: dict[str, int] = field(default_factory=dict)
 
-    def recent_rows(self, source_name: str, day: exp.Expr) -> exp.Expr | None:
+    def recent_rows(self, source_name: str, day: exp.Expr, timestamp: exp.Expr | None = None) -> exp.Expr | None:
         """Return the condition that keeps the rows a refresh needs from a source, or None for a full build.
 
-        `day` is the rows' local day.
+        `day` is the rows' local day. With `timestamp`, the source's timestamp column, the
+        condition also compares the stored timestamps with a day earlier, which any time zone's
+        offset fits in, so that engines skip older files, partitions and row groups by their
+        statistics before converting anything.
         """
         if self.refresh_from is None:
             return None
         first = self.refresh_from - datetime.timedelta(days=self.history_days.get(source_name, 0))
-        return exp.GTE(this=day, expression=sql.date_literal(first))
+        condition: exp.Expr = exp.GTE(this=day, expression=sql.date_literal(first))
+        if timestamp is not None:
+            has_time_zone = self.timestamp_has_time_zone(source_name)
+            earlier = (first - datetime.timedelta(days=1)).isoformat() + (" 00:00:00+00" if has_time_zone else " 00:00:00")
+            stored = exp.Cast(this=sql.string(earlier), to=exp.DataType.build("TIMESTAMPTZ" if has_time_zone else "TIMESTAMP"))
+            condition = exp.and_(exp.GTE(this=timestamp, expression=stored), condition)
+        return condition
 
     def timestamp_has_time_zone(self, source_name: str) -> bool:
         """Return whether a source's timestamp column has a time zone.
