@@ -69,6 +69,9 @@ class Collector:
     def __init__(self) -> None:
         self.steps: list[BuildStep] = []
 
+    def planned(self, count: int) -> None:
+        pass
+
     def started(self, name: str, action: str) -> None:
         pass
 

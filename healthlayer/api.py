@@ -240,6 +240,7 @@ def deploy_project(project_dir: Path | str, target: str | None = None,
     with open_target(project, target) as adapter:
         adapter.progress = progress
         plan = build_plan(project, adapter.schema, engine_timestamp_types(project, adapter))
+        adapter.check_materializations(plan)
         result = adapter.deploy(plan)
     logger.info("deployed %d views to schema %s", len(result.views), result.schema)
     return Deployment(project, result)
@@ -259,6 +260,7 @@ def refresh_project(project_dir: Path | str, target: str | None = None, vars: Ma
         timestamp_types = engine_timestamp_types(project, adapter)
         plan = build_plan(project, adapter.schema, timestamp_types)
         stored = {relation.name for relation in plan.outputs() if relation.stored}
+        adapter.check_materializations(plan)
         unknown = sorted((names or set()) - stored)
         if unknown:
             raise HealthlayerError(
@@ -271,6 +273,8 @@ def refresh_project(project_dir: Path | str, target: str | None = None, vars: Ma
                 refresh_plans[first_day] = build_refresh_plan(project, adapter.schema, first_day, timestamp_types)
             return refresh_plans[first_day]
 
-        steps = adapter.refresh(plan, refresh_plan, full=full, names=names)
+        # An adapter that can store tables checks that none is left from an earlier definition.
+        supported = stored or "table" in adapter.materializations
+        steps = adapter.refresh(plan, refresh_plan, full=full, names=names) if supported else []
     logger.info("refreshed %d tables in schema %s", len(steps), adapter.schema)
     return steps

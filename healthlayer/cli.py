@@ -164,8 +164,10 @@ def deploy(project_dir: Path, variables: tuple[str, ...], target: str | None) ->
         deployment = api.deploy_project(project_dir, target, _parse_vars(variables), progress=reporter)
     result = deployment.result
     outputs = [view.name for view in result.views if view.kind == "output"]
+    tables = {step.name for step in reporter.steps if step.action != "view"}
     where = f" in {result.database}" if result.database else ""
-    click.echo(f"Deployed {len(outputs)} views to schema '{result.schema}'{where}: {', '.join(outputs)}")
+    counted = f"{len(outputs)} outputs ({len(tables)} stored as tables)" if tables else f"{len(outputs)} views"
+    click.echo(f"Deployed {counted} to schema '{result.schema}'{where}: {', '.join(outputs)}")
     if result.dropped:
         click.echo(f"Dropped views no longer defined: {', '.join(result.dropped)}")
 

@@ -28,9 +28,10 @@ class BuildReporter:
     such as in CI logs, each finished view is one plain line.
     """
 
-    def __init__(self, console: Console, total: int | None = None) -> None:
+    def __init__(self, console: Console) -> None:
         self.console = console
-        self.total = total
+        # Every step finished, in order.
+        self.steps: list[BuildStep] = []
         self.live = console.is_terminal
         self._progress: Progress | None = None
         self._task: TaskID | None = None
@@ -40,7 +41,7 @@ class BuildReporter:
             self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                                       MofNCompleteColumn(), TimeElapsedColumn(), console=self.console, transient=True)
             self._progress.start()
-            self._task = self._progress.add_task("starting", total=self.total)
+            self._task = self._progress.add_task("starting", total=None)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -48,11 +49,16 @@ class BuildReporter:
         if self._progress is not None:
             self._progress.stop()
 
+    def planned(self, count: int) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, total=count)
+
     def started(self, name: str, action: str) -> None:
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, description=f"{name} ({ACTIONS[action]})")
 
     def finished(self, step: BuildStep) -> None:
+        self.steps.append(step)
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task)
             if step.action != "view":

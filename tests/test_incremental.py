@@ -31,6 +31,7 @@ from test_parity_duckdb import (
 )
 
 from healthlayer import api
+from healthlayer.compiler.plan import build_plan
 from healthlayer.errors import HealthlayerError
 
 
@@ -269,3 +270,83 @@ def test_saas_refresh_equals_full_build(tmp_path):
         for got, want in zip(refreshed, expected):
             assert same_values(got[:-1], want[:-1]), (name, got, want)
         assert {row[-1] for row in refreshed} <= {date(2026, 6, 6), date(2026, 6, 30)}
+
+
+def test_refresh_after_definition_change(tmp_path):
+    folder = stored_project(tmp_path, "incremental")
+    api.deploy_project(folder)
+    definitions_file = folder / "models" / "definitions.yml"
+    definitions_file.write_text(definitions_file.read_text().replace("level: any", "level: active"))
+    with pytest.raises(HealthlayerError, match="the definitions of 'stickiness_daily' changed since it was deployed"):
+        api.refresh_project(folder)
+    api.deploy_project(folder)
+    assert [step.action for step in api.refresh_project(folder)] == ["incremental"]
+
+
+def test_refresh_after_switch_to_view(tmp_path):
+    folder = stored_project(tmp_path, "table")
+    api.deploy_project(folder)
+    definitions_file = folder / "models" / "definitions.yml"
+    definitions_file.write_text(definitions_file.read_text().replace("materialized: table", "materialized: view"))
+    with pytest.raises(HealthlayerError, match="'stickiness_daily' is deployed as a table, but its definition now "
+                                               "makes it a view"):
+        api.refresh_project(folder)
+
+
+def test_refresh_after_wrong_timestamps_removed(tmp_path):
+    folder = stored_project(tmp_path, "incremental", lookback=2)
+    rows = [event(day, f"u{day % 3}", "a1", "commit") for day in range(10)]
+    # A placeholder date far ahead, which the next load corrects.
+    write_events_parquet(folder / "data" / "events.parquet", rows + [event(400, "u1", "a1", "commit")], UTC_TIMESTAMP)
+    deployment = api.deploy_project(folder)
+    write_events_parquet(folder / "data" / "events.parquet", rows, UTC_TIMESTAMP)
+
+    [step] = api.refresh_project(folder)
+
+    assert step.first_day == date(2024, 1, 9)
+    reference = ReferenceProject(definitions(stickiness=[{"name": "stickiness_daily", "level": "any"}]), {"events": rows})
+    assert not compare_deployment(reference, deployment.database, deployment.schema, ["stickiness_daily"])
+
+
+def test_refresh_without_events(tmp_path):
+    folder = stored_project(tmp_path, "incremental")
+    deployment = api.deploy_project(folder)
+    before = read_table(deployment.database, "stickiness_daily")
+    write_events_parquet(folder / "data" / "events.parquet", [], UTC_TIMESTAMP)
+    with pytest.raises(HealthlayerError, match="the engagement source has no events"):
+        api.refresh_project(folder)
+    assert read_table(deployment.database, "stickiness_daily") == before
+
+
+@pytest.mark.parametrize(("setting", "expected"), [
+    ("{}", ("incremental", 2)),
+    ("{lookback: 5 days}", ("incremental", 5)),
+    ("{materialized: table}", ("table", 0)),
+])
+def test_outputs_keys_replace_definition(tmp_path, setting, expected):
+    folder = stored_project(tmp_path, "incremental", lookback=2)
+    project_file = folder / "healthlayer.yml"
+    project_file.write_text(project_file.read_text() + f"outputs:\n  stickiness_daily: {setting}\n")
+    project, _ = api.load(folder)
+    relation = build_plan(project, "analytics").get("stickiness_daily")
+    assert (relation.materialized, relation.lookback) == expected
+
+
+def test_outputs_lookback_of_view(tmp_path):
+    folder = stored_project(tmp_path, "table")
+    project_file = folder / "healthlayer.yml"
+    project_file.write_text(project_file.read_text() + "outputs:\n  stickiness_daily: {lookback: 5 days}\n")
+    [issue] = [issue for issue in api.validate(folder) if issue.severity == "error"]
+    assert issue.message == ("'lookback' applies only to incremental tables, and the definition of 'stickiness_daily' "
+                             "stores it as a table")
+    assert issue.location.key_path == ("outputs", "stickiness_daily", "lookback")
+
+
+def test_fixture_tests_with_stored_outputs(tmp_path, run):
+    folder = tmp_path / "saas"
+    shutil.copytree(REPOSITORY / "examples" / "saas", folder, ignore=shutil.ignore_patterns("*.duckdb"))
+    project_file = folder / "healthlayer.yml"
+    project_file.write_text(project_file.read_text() + "outputs:\n  stickiness_daily_by_account: {materialized: table}\n"
+                            "  account_health_daily: {materialized: incremental}\n")
+    result = run("test", "--project", str(folder))
+    assert result.exit_code == 0, result.stdout

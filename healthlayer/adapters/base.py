@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from healthlayer.compiler import sql
 from healthlayer.compiler.engagement import BOUNDS, CALENDAR_MAX_DAYS
-from healthlayer.compiler.plan import Plan, Relation
+from healthlayer.compiler.plan import Plan, Relation, fingerprint
 from healthlayer.compiler.quoting import quote_keywords
 from healthlayer.errors import OwnershipError, UnsupportedError, WarehouseError
 
@@ -54,7 +54,9 @@ class BuildStep:
 
 
 class ProgressCallback(Protocol):
-    """Receives the steps of a deploy or refresh as they start and finish."""
+    """Receives the steps of a deploy or refresh: how many there will be, and each as it starts and finishes."""
+
+    def planned(self, count: int) -> None: ...
 
     def started(self, name: str, action: str) -> None: ...
 
@@ -179,8 +181,21 @@ class Adapter(abc.ABC):
         return quote_keywords(sql.table(name, self.schema), self.dialect).sql(dialect=self.dialect)
 
     def owner_comment(self, plan: Plan, relation: Relation) -> str:
-        """Return the comment that marks a view as created by this project."""
-        return f"{self.OWNER_MARK} project {plan.project_name}: {relation.description}"
+        """Return the comment that marks a view as created by this project.
+
+        A stored table's comment ends with the fingerprint of its SQL, so that a refresh can tell
+        whether the table was built from the current definitions.
+        """
+        comment = f"{self.OWNER_MARK} project {plan.project_name}: {relation.description}"
+        if relation.stored:
+            comment += f" {FINGERPRINT_MARK}{self.fingerprint(plan, relation)}]"
+        return comment
+
+    def fingerprint(self, plan: Plan, relation: Relation) -> str:
+        """Return the fingerprint of a relation's SQL with every relation it reads inlined."""
+        from healthlayer.compiler.standalone import standalone_query
+
+        return fingerprint(standalone_query(plan, relation, self.dialect).sql(dialect=self.dialect))
 
     def owned_views(self, plan: Plan, existing: dict[str, tuple[str, str | None]]) -> set[str]:
         """Return the names of the views this project owns; raise if the plan would replace anything else.
@@ -201,16 +216,20 @@ class Adapter(abc.ABC):
                 "rename or move them, or deploy to another schema (one project per schema)")
         return owned
 
+    def data_range(self, plan: Plan, schema: str | None = None) -> tuple[datetime.date | None, datetime.date | None]:
+        """Return the first and last day of events from the deployed bounds view; (None, None) without one."""
+        if BOUNDS not in {relation.name for relation in plan.relations}:
+            return None, None
+        statement = exp.select("first_date", "last_date").from_(sql.table(BOUNDS, schema or self.schema))
+        _, rows = self.fetch(quote_keywords(statement, self.dialect).sql(dialect=self.dialect))
+        return rows[0][0], rows[0][1]
+
     def check_data_range(self, plan: Plan, schema: str | None = None) -> None:
         """Read every event once through the bounds view, so bad rows fail the deploy and not later queries.
 
         `schema` is where the plan's views are read, the deploy schema by default.
         """
-        if BOUNDS not in {relation.name for relation in plan.relations}:
-            return
-        statement = exp.select("first_date", "last_date").from_(sql.table(BOUNDS, schema or self.schema))
-        _, rows = self.fetch(quote_keywords(statement, self.dialect).sql(dialect=self.dialect))
-        first_date, last_date = rows[0]
+        first_date, last_date = self.data_range(plan, schema)
         if first_date is None or last_date is None:
             return
         days = (last_date - first_date).days + 1
@@ -225,6 +244,9 @@ class Adapter(abc.ABC):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+
+# Start of the fingerprint at the end of a stored table's comment.
+FINGERPRINT_MARK = "[definition "
 
 # Maximum length of a warehouse's message in an issue, since some engines append query plans.
 MAX_MESSAGE = 500

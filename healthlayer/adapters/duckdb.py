@@ -11,8 +11,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlglot import exp
 
-from healthlayer.adapters.base import Adapter, BuildStep, DeployedView, DeployResult, summarise_error
+from healthlayer.adapters.base import FINGERPRINT_MARK, Adapter, BuildStep, DeployedView, DeployResult, summarise_error
 from healthlayer.compiler import sql
+from healthlayer.compiler.engagement import BOUNDS as BOUNDS_NAME
 from healthlayer.compiler.plan import Plan, Relation
 from healthlayer.compiler.render import prepare_query, render_create_table, render_create_view
 from healthlayer.compiler.standalone import standalone_query
@@ -140,6 +141,8 @@ class DuckDBAdapter(Adapter):
         existing = self._existing_objects()
         owned = self.owned_views(plan, existing)
         stale = sorted(owned - {relation.name for relation in plan.relations})
+        if self.progress is not None:
+            self.progress.planned(len(plan.relations))
 
         self.execute("BEGIN TRANSACTION")
         try:
@@ -192,16 +195,30 @@ class DuckDBAdapter(Adapter):
         self.check_materializations(plan)
         existing = self._existing_objects()
         owned = self.owned_views(plan, existing)
+        for relation in plan.outputs():
+            key = relation.name.lower()
+            if not relation.stored and key in owned and existing[key][0] == "TABLE":
+                raise HealthlayerError(f"'{relation.name}' is deployed as a table, but its definition now makes it a "
+                                       "view; run 'healthlayer deploy' to replace the table")
         stored = [relation for relation in plan.outputs() if relation.stored]
         chosen = [relation for relation in stored if names is None or relation.name in names]
         for relation in chosen:
-            self._check_stored(relation, existing, owned)
+            self._check_stored(plan, relation, existing, owned)
+        _, last_day = self.data_range(plan)
+        if last_day is None and BOUNDS_NAME in {relation.name for relation in plan.relations}:
+            raise HealthlayerError("the engagement source has no events, so a refresh would empty the stored tables; "
+                                   "check that the source was loaded, or run 'healthlayer deploy' to rebuild the "
+                                   "tables from the source as it is")
         steps_before = len(self.steps)
+        if self.progress is not None:
+            self.progress.planned(len(chosen))
         self.execute("BEGIN TRANSACTION")
         try:
             self.check_data_range(plan)
             for relation in chosen:
-                first_day = None if full or relation.materialized == "table" else self._first_refreshed_day(relation)
+                first_day = None
+                if not full and relation.materialized == "incremental":
+                    first_day = self._first_refreshed_day(relation, last_day)
                 if first_day is None:
                     self._build_table(plan, relation)
                     continue
@@ -213,24 +230,31 @@ class DuckDBAdapter(Adapter):
         self.execute("COMMIT")
         return self.steps[steps_before:]
 
-    def _check_stored(self, relation: Relation, existing: dict[str, tuple[str, str | None]], owned: set[str]) -> None:
-        """Raise unless a stored output was deployed as a table with the plan's columns."""
+    def _check_stored(self, plan: Plan, relation: Relation, existing: dict[str, tuple[str, str | None]],
+                      owned: set[str]) -> None:
+        """Raise unless a stored output was deployed as a table from the current definitions."""
         key = relation.name.lower()
         if key not in owned or existing[key][0] != "TABLE":
             raise HealthlayerError(f"'{relation.name}' is not deployed as a table in schema '{self.schema}'; "
                                    "run 'healthlayer deploy' after changing 'materialized'")
-        _, rows = self.fetch("SELECT column_name FROM information_schema.columns WHERE lower(table_schema) = ? "
-                             "AND lower(table_name) = ? ORDER BY ordinal_position", [self.schema, key])
-        if [row[0].lower() for row in rows] != [column.lower() for column in relation.columns]:
-            raise HealthlayerError(f"the table '{relation.name}' has other columns than its definition gives; "
-                                   "run 'healthlayer deploy' to rebuild it from the current definitions")
+        comment = existing[key][1] or ""
+        if not comment.endswith(f"{FINGERPRINT_MARK}{self.fingerprint(plan, relation)}]"):
+            raise HealthlayerError(f"the definitions of '{relation.name}' changed since it was deployed, so a refresh "
+                                   "would mix rows of the old and new definitions; run 'healthlayer deploy', which "
+                                   "rebuilds it")
 
-    def _first_refreshed_day(self, relation: Relation) -> datetime.date | None:
-        """Return the first day to recompute, or None when the table is empty and needs a full build."""
+    def _first_refreshed_day(self, relation: Relation, last_day: datetime.date | None) -> datetime.date | None:
+        """Return the first day to recompute, or None when the table is empty and needs a full build.
+
+        The recomputed days start `lookback` days before the table's last day, or before the last
+        day of data where that is earlier, so that rows of days whose events were removed go too.
+        """
         _, rows = self.fetch(f"SELECT MAX(complete_through) FROM {self.qualified(relation.name)}")
         last = rows[0][0]
         if last is None:
             return None
+        if last_day is not None and last_day < last:
+            last = last_day
         return last - datetime.timedelta(days=relation.lookback - 1)
 
     def _recompute(self, plan: Plan, relation: Relation, first_day: datetime.date, stored: frozenset[str]) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from sqlglot import exp
@@ -128,9 +129,7 @@ class PlanBuilder:
         materialized, lookback = "view", 0
         if kind == "output":
             query = self._with_complete_through(query, bounds)
-            definition = self.project.config.outputs.get(name) or self._definition(origin)
-            materialized = getattr(definition, "materialized", "view")
-            lookback = getattr(definition, "lookback", 0) if materialized == "incremental" else 0
+            materialized, lookback = self._storage(name, origin)
         if any(relation.name == name for relation in self.plan.relations):
             location = self.project.location(*origin) if origin else self.project.location("engagement", "engagement")
             self.issues.append(Issue("duplicate-name", f"two views of the project would be named '{name}'", location,
@@ -150,6 +149,17 @@ class PlanBuilder:
         self.plan.relations.append(Relation(name, query, kind, description, columns, origin, materialized, lookback,
                                             date_column))
         return name
+
+    def _storage(self, name: str, origin: tuple[str, str] | None) -> tuple[str, int]:
+        """Return how an output is stored: the project file's keys for it over its definition's."""
+        definition = self._definition(origin)
+        materialized = getattr(definition, "materialized", "view")
+        lookback = getattr(definition, "lookback", 0)
+        setting = self.project.config.outputs.get(name)
+        if setting is not None:
+            materialized = setting.materialized if "materialized" in setting.model_fields_set else materialized
+            lookback = setting.lookback if "lookback" in setting.model_fields_set else lookback
+        return materialized, lookback if materialized == "incremental" else 0
 
     def _definition(self, origin: tuple[str, str] | None) -> object:
         """Return the definition an output is built from; the alerts view follows the engagement settings."""
@@ -206,6 +216,17 @@ class PlanBuilder:
             self.issues.append(Issue("invalid-expression", error.message,
                                      self.project.location(kind, item, *key_path), error.hint))
             return None
+
+
+def as_views(plan: Plan) -> Plan:
+    """Return the plan with every relation stored as a view."""
+    return Plan(plan.project_name, plan.schema, [replace(relation, materialized="view", lookback=0)
+                                                  for relation in plan.relations])
+
+
+def fingerprint(text: str) -> str:
+    """Return a short hash of a relation's compiled SQL, which tells whether a stored table is still current."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def internal_name(name: str) -> str:

@@ -140,11 +140,24 @@ def render_create_view(relation: Relation, schema: str, dialect: str, name: str 
         raise UnsupportedError(f"view '{relation.name}' cannot be rendered for {dialect}: {error}") from None
 
 
-def render_create_table(query: exp.Query, name: str, schema: str, dialect: str, replace: bool = True) -> str:
-    """Render CREATE [OR REPLACE] TABLE ... AS for a prepared query, such as one from prepare_query."""
+def render_create_table(query: exp.Query, name: str, schema: str, dialect: str) -> str:
+    """Render the statements that create or replace a table from a prepared query, such as one from prepare_query.
+
+    PostgreSQL has no CREATE OR REPLACE TABLE, so it gets DROP TABLE IF EXISTS first, and
+    ClickHouse tables need an engine, a MergeTree without a sort key.
+    """
     target = quote_keywords(sql.table(name, schema), dialect)
-    create = exp.Create(this=target, kind="TABLE", replace=replace, expression=query)
+    properties = None
+    if dialect == "clickhouse":
+        properties = exp.Properties(expressions=[
+            exp.EngineProperty(this=exp.to_identifier("MergeTree")),
+            exp.Order(expressions=[exp.Ordered(this=exp.Tuple(expressions=[]), nulls_first=False)])])
+    create = exp.Create(this=target, kind="TABLE", replace=dialect != "postgres", expression=query,
+                        properties=properties)
     try:
-        return create.sql(dialect=dialect, pretty=True, unsupported_level=ErrorLevel.RAISE)
+        statement = create.sql(dialect=dialect, pretty=True, unsupported_level=ErrorLevel.RAISE)
     except SqlglotUnsupportedError as error:
         raise UnsupportedError(f"table '{name}' cannot be rendered for {dialect}: {error}") from None
+    if dialect == "postgres":
+        return f"DROP TABLE IF EXISTS {target.sql(dialect=dialect)};\n{statement}"
+    return statement

@@ -471,8 +471,28 @@ def output_names(project: Project) -> list[str]:
 
 
 def _check_outputs(project: Project) -> list[Issue]:
-    """Report storage settings of views that the project does not produce."""
+    """Report storage settings of views that the project does not produce, and lookbacks of non-incremental ones."""
     known = output_names(project)
-    return [Issue("unknown-output", f"the project has no output view named '{name}'",
-                  project.config_file.location(("outputs", name)), did_you_mean(name, known))
-            for name in project.config.outputs if name not in known]
+    issues = []
+    for name, setting in project.config.outputs.items():
+        if name not in known:
+            issues.append(Issue("unknown-output", f"the project has no output view named '{name}'",
+                                project.config_file.location(("outputs", name)), did_you_mean(name, known)))
+        elif "lookback" in setting.model_fields_set and "materialized" not in setting.model_fields_set \
+                and _defined_storage(project, name) != "incremental":
+            issues.append(Issue("invalid-value", f"'lookback' applies only to incremental tables, and the definition "
+                                f"of '{name}' stores it as a {_defined_storage(project, name)}",
+                                project.config_file.location(("outputs", name, "lookback")),
+                                "Add 'materialized: incremental' here, or remove 'lookback'."))
+    return issues
+
+
+def _defined_storage(project: Project, name: str) -> str:
+    """Return the materialization that an output's definition sets."""
+    if name in (TIERS_VIEW, TRANSITIONS_VIEW, ALERTS_VIEW):
+        return project.engagement.materialized if project.engagement else "view"
+    for kind in ("stickiness", "tier_mix", "health_scores"):
+        definition = getattr(project, kind).get(name)
+        if definition is not None:
+            return str(definition.materialized)
+    return "view"

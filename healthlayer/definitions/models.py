@@ -557,7 +557,19 @@ class LintSettings(Model):
 
 
 class OutputSettings(Materialized):
-    """How one output view is stored, set in the project file over its definition's setting."""
+    """How one output view is stored, set in the project file over its definition's setting.
+
+    Each key given replaces the definition's, so `lookback` alone applies to an output whose
+    definition makes it incremental.
+    """
+
+    @model_validator(mode="after")
+    def _lookback_needs_incremental(self) -> OutputSettings:
+        if "lookback" in self.model_fields_set and "materialized" in self.model_fields_set \
+                and self.materialized != "incremental":
+            raise InvalidValue("'lookback' applies only to incremental tables",
+                               "Set 'materialized: incremental', or remove 'lookback'.")
+        return self
 
 
 class ProjectFile(Model):

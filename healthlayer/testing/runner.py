@@ -22,7 +22,7 @@ import duckdb
 
 from healthlayer.adapters.duckdb import DuckDBAdapter
 from healthlayer.compiler import sql
-from healthlayer.compiler.plan import Plan, build_plan, internal_name
+from healthlayer.compiler.plan import Plan, as_views, build_plan, internal_name
 from healthlayer.definitions import models
 from healthlayer.definitions.fixtures import given_value, source_column_types
 from healthlayer.definitions.issues import Issue, Location, did_you_mean
@@ -215,7 +215,8 @@ class _Session:
         copy, self.metric_scores = fixture_project(project, metrics)
         timestamp_types = {name: self.column_types[name][source.timestamp] == "timestamptz"
                            for name, source in project.sources.items() if source.timestamp is not None}
-        self.plan: Plan = build_plan(copy, VIEW_SCHEMA, timestamp_types)
+        # Each test swaps the source rows under the deployed relations, so stored outputs are read as views.
+        self.plan: Plan = as_views(build_plan(copy, VIEW_SCHEMA, timestamp_types))
         self.adapter = DuckDBAdapter({"path": ":memory:", "schema": VIEW_SCHEMA}, project.root)
         try:
             # Naive timestamps are inserted as UTC, and values with a time zone come back in UTC.

@@ -29,7 +29,7 @@ from healthlayer.compiler import sql
 from healthlayer.compiler.plan import Relation
 from healthlayer.compiler.render import render_query
 from healthlayer.compiler.sources import local_date
-from healthlayer.errors import HealthlayerError, OwnershipError, WarehouseError
+from healthlayer.errors import HealthlayerError, OwnershipError, UnsupportedError, WarehouseError
 
 ENGAGEMENT = "models/engagement.yml"
 SOURCES = "models/sources.yml"
@@ -515,3 +515,13 @@ def test_gap_text_functions_count_characters(adapter: ClickHouseAdapter):
                        exp.alias_(exp.Substring(this=text.copy(), start=sql.number(2), length=sql.number(1)), "second"))
 
     assert run_query(adapter, query) == [(2, "éa", "ÉA", "a")]
+
+
+def test_stored_output_rejected(shop: Path):
+    project_file = shop / "healthlayer.yml"
+    project_file.write_text(project_file.read_text() + "outputs:\n  tier_mix_daily: {materialized: table}\n")
+
+    with pytest.raises(UnsupportedError, match=r"stores outputs only as view, not tier_mix_daily \(table\)"):
+        api.deploy_project(shop)
+
+    assert objects(shop) == {}
