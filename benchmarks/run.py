@@ -26,6 +26,7 @@ import fnmatch
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import statistics
@@ -39,7 +40,8 @@ from pathlib import Path
 
 BENCHMARKS = Path(__file__).resolve().parent
 PEERS = BENCHMARKS / "peers"
-METRICFLOW_SQL = BENCHMARKS / "metricflow" / "sql"
+METRICFLOW = BENCHMARKS / "metricflow"
+METRICFLOW_SQL = METRICFLOW / "sql"
 COUNT_COLUMNS = ("dau", "wau", "mau")
 # The healthlayer view whose rows each peer and MetricFlow query must return, by file name prefix.
 REFERENCE_VIEWS = {"global": ("stickiness_daily", ()), "account": ("stickiness_daily_by_account", ("account_id",))}
@@ -129,13 +131,35 @@ def peer_queries(events: str, time_zone: str, runs: int) -> list[Query]:
             for path in sorted(PEERS.glob("*.sql"))]
 
 
-def metricflow_queries(events: str, time_zone: str, runs: int) -> list[Query]:
-    """Return the saved MetricFlow SQL with its relations pointed at the benchmark data."""
-    from metricflow_sql import rewrite_relations  # noqa: PLC0415 (a sibling module of this script)
+def metricflow_model(name: str, events: str, time_zone: str) -> str:
+    """Return the SQL of a model of benchmarks/metricflow/models with its dbt variables filled in."""
+    text = (METRICFLOW / "models" / f"{name}.sql").read_text(encoding="utf-8")
+    text = re.sub(r"\{\{\s*config\(.*?\)\s*\}\}", "", text)
+    text = re.sub(r"read_parquet\('\{\{\s*var\(\"events_parquet\"\)\s*\}\}'\)", lambda _: events, text)
+    text = re.sub(r"\{\{\s*var\(\"time_zone\"\)\s*\}\}", lambda _: time_zone, text)
+    if "{{" in text:
+        raise BenchmarkError(f"the model {name}.sql has a dbt expression that run.py does not fill in: "
+                             f"{text[text.index('{{'):][:80]}")
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
 
-    return [Query(f"metricflow:{path.stem}", "metricflow",
-                  rewrite_relations(path.read_text(encoding="utf-8"), events, time_zone), runs)
-            for path in sorted(METRICFLOW_SQL.glob("*.sql"))]
+
+def metricflow_queries(events: str, time_zone: str, runs: int) -> list[Query]:
+    """Return the saved MetricFlow SQL reading the benchmark data, with healthlayer's column names.
+
+    MetricFlow's SQL reads the dbt models "user_days" (a view) and "metricflow_time_spine"; each
+    is replaced by the model's own SQL, so the timed query scans the events file as the views do.
+    """
+    relations = {name: metricflow_model(name, events, time_zone) for name in ("user_days", "metricflow_time_spine")}
+    queries = []
+    for path in sorted(METRICFLOW_SQL.glob("*.sql")):
+        text = path.read_text(encoding="utf-8")
+        for name, model in relations.items():
+            text = re.sub(rf'(?:"[^"]+"\.){{1,2}}"{name}"', lambda _, model=model: f"({model})", text)
+        account = ", user_day__account_id AS account_id" if "user_day__account_id" in text else ""
+        sql = (f"SELECT CAST(metric_time__day AS DATE) AS activity_date{account}, dau, wau, mau "
+               f"FROM ({text.strip().rstrip(';')}) AS metricflow")
+        queries.append(Query(f"metricflow:{path.stem}", "metricflow", sql, runs))
+    return queries
 
 
 def reference_for(query: Query) -> tuple[str, tuple[str, ...]]:
@@ -149,16 +173,20 @@ def reference_for(query: Query) -> tuple[str, tuple[str, ...]]:
 def check_same_rows(connection, query: Query, schema: str) -> int:
     """Raise BenchmarkError unless a query returns the rows of its reference view; return the row count.
 
-    MetricFlow starts its windows at the first day of its time spine, not of the data, so its rows
-    are compared on complete windows only: days at least 29 days after the first day of data.
+    MetricFlow's rows are compared on complete windows only (days at least 29 days after the first
+    day of data), because its windows start at the first day of its time spine. It returns no row
+    for a group and day without users in the 30-day window, and NULL where a shorter window is
+    empty, so the check reads NULL as 0 and leaves out healthlayer's rows whose MAU is 0.
     """
     view, groups = reference_for(query)
     columns = ", ".join([*groups, "activity_date", *[f"CAST({name} AS BIGINT) AS {name}" for name in COUNT_COLUMNS]])
-    complete = " WHERE is_complete" if query.kind == "metricflow" else ""
+    complete = " WHERE is_complete AND mau > 0" if query.kind == "metricflow" else ""
     connection.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {query.sql}")
     connection.execute(f'CREATE OR REPLACE TEMP TABLE expected AS SELECT {columns} FROM "{schema}"."{view}"{complete}')
     if query.kind == "metricflow":
-        connection.execute("CREATE OR REPLACE TEMP TABLE checked AS SELECT checked.* FROM checked "
+        counts = ", ".join(f"COALESCE({name}, 0) AS {name}" for name in COUNT_COLUMNS)
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE checked AS SELECT {', '.join(groups)}{',' if groups else ''} "
+                           f"activity_date, {counts} FROM checked "
                            "SEMI JOIN (SELECT DISTINCT activity_date FROM expected) AS days USING (activity_date)")
     missing = connection.execute(f"SELECT * FROM expected EXCEPT ALL SELECT {columns} FROM checked "
                                  "ORDER BY ALL LIMIT 5").fetchall()
@@ -173,7 +201,7 @@ def check_same_rows(connection, query: Query, schema: str) -> int:
     return rows
 
 
-def floor_query(project, has_time_zone: bool) -> str:
+def floor_query(project, has_time_zone: bool, dialect: str = "duckdb") -> str:
     """Return one scan of the events grouped to (user, local day), read as healthlayer's events relation reads them."""
     from sqlglot import exp
 
@@ -188,7 +216,7 @@ def floor_query(project, has_time_zone: bool) -> str:
              .where(exp.and_(exp.Not(this=exp.Is(this=user.copy(), expression=exp.Null())),
                              exp.Not(this=exp.Is(this=timestamp.copy(), expression=exp.Null()))))
              .group_by(user.copy(), day.copy()))
-    return query.sql("duckdb")
+    return query.sql(dialect)
 
 
 def selected(name: str, only: list[str], skip: list[str]) -> bool:
@@ -249,7 +277,7 @@ def benchmark_duckdb(arguments: argparse.Namespace) -> dict:
 
 
 def benchmark_spark(arguments: argparse.Namespace) -> dict:
-    from spark_benchmark import run_spark  # noqa: PLC0415 (a sibling module of this script)
+    from spark_benchmark import run_spark
 
     return run_spark(arguments)
 
