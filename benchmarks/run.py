@@ -122,6 +122,13 @@ def project_copy(data_dir: Path, destination: Path) -> Path:
     return project
 
 
+def source_table_sql(source, project_root: Path) -> str:
+    """Return the FROM item through which healthlayer reads a source on DuckDB, such as read_parquet('...')."""
+    from healthlayer.compiler.sources import source_table
+
+    return source_table(source, project_root).sql("duckdb")
+
+
 def substitute(template: str, events: str, time_zone: str) -> str:
     return string.Template(template).substitute(events=events, time_zone=time_zone)
 
@@ -231,7 +238,6 @@ def benchmark_duckdb(arguments: argparse.Namespace) -> dict:
     import duckdb
 
     from healthlayer.api import deploy_project, file_timestamp_types
-    from healthlayer.compiler.sources import source_table
 
     with tempfile.TemporaryDirectory(prefix="healthlayer-bench-") as folder:
         project_dir = project_copy(arguments.data, Path(folder))
@@ -241,7 +247,7 @@ def benchmark_duckdb(arguments: argparse.Namespace) -> dict:
         project = deployment.project
         database = deployment.database
         source = project.sources[project.engagement.source]
-        events = source_table(source, project.root).sql("duckdb")
+        events = source_table_sql(source, project.root)
         has_time_zone = file_timestamp_types(project)[source.name]
 
         queries = [Query("floor", "floor", floor_query(project, has_time_zone), arguments.runs)]

@@ -13,6 +13,7 @@ models in models/, reading the benchmark's events file.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -47,10 +48,13 @@ def extract_sql(output: str) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output", type=Path, default=PROJECT / "sql",
+                        help="folder for the SQL files and versions.json (default: sql/ beside this script)")
+    folder = parser.parse_args().output
     binaries = Path(sys.executable).parent
     run([str(binaries / "dbt"), "parse"])
-    folder = PROJECT / "sql"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     for name, group_by in QUERIES.items():
         output = run([str(binaries / "mf"), "query", "--metrics", "dau,wau,mau", "--group-by", group_by, "--explain"])
         (folder / f"{name}.sql").write_text(extract_sql(output), encoding="utf-8")

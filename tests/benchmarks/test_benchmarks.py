@@ -1,0 +1,193 @@
+"""The benchmark scripts at a tiny size: the generator's determinism and shape, and the runner end to end.
+
+The runner test deploys the generated project, checks every peer and MetricFlow query against
+healthlayer's stickiness views and times each once. It proves that the scripts run and that the
+peers compute the same numbers; it says nothing about speed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+BENCHMARKS = REPOSITORY / "benchmarks"
+EVENTS = 20_000
+OUTPUT_VIEWS = {"stickiness_daily", "stickiness_daily_by_account", "tier_mix_daily", "engagement_tiers_daily",
+                "tier_transitions", "alerts", "account_health_daily"}
+
+sys.path.insert(0, str(BENCHMARKS))
+
+import generate  # noqa: E402
+import run  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    output = tmp_path_factory.mktemp("bench") / "20K"
+    generate.generate(EVENTS, output)
+    return output
+
+
+@pytest.fixture(scope="module")
+def events(generated: Path) -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    connection.execute(f"""
+        CREATE TABLE events AS
+        SELECT *, CAST(event_ts AT TIME ZONE 'America/New_York' AS DATE) AS day
+        FROM read_parquet('{generated / "data" / "events.parquet"}')""")
+    return connection
+
+
+def test_generate_same_seed_same_files(generated: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    generate.generate(EVENTS, again)
+    names = sorted(path.name for path in (generated / "data").iterdir())
+    assert names == ["accounts.parquet", "events.parquet", "nps_responses.parquet", "support_tickets.parquet"]
+    for name in names:
+        assert (again / "data" / name).read_bytes() == (generated / "data" / name).read_bytes(), name
+
+
+def test_generate_other_seed_other_events(generated: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    generate.generate(EVENTS, other, seed=1)
+    assert (other / "data" / "events.parquet").read_bytes() != (generated / "data" / "events.parquet").read_bytes()
+
+
+def test_generate_event_count_near_request(generated: Path) -> None:
+    manifest = json.loads((generated / "manifest.json").read_text(encoding="utf-8"))
+    assert abs(manifest["rows"]["events"] - EVENTS) < 0.1 * EVENTS
+
+
+def test_generate_event_names_of_tiers(events: duckdb.DuckDBPyConnection) -> None:
+    names = {row[0] for row in events.execute("SELECT DISTINCT event_name FROM events").fetchall()}
+    assert names == set(generate.EVENT_NAMES)
+    login_features = events.execute("SELECT COUNT(feature) FROM events WHERE event_name = 'login'").fetchone()[0]
+    assert login_features == 0
+
+
+def test_generate_weekdays_busier(events: duckdb.DuckDBPyConnection) -> None:
+    weekday, weekend = events.execute("""
+        SELECT AVG(n) FILTER (WHERE isodow(day) <= 5), AVG(n) FILTER (WHERE isodow(day) >= 6)
+        FROM (SELECT day, COUNT(*) AS n FROM events GROUP BY day)""").fetchone()
+    assert weekday > 3 * weekend
+
+
+def test_generate_skewed_account_sizes() -> None:
+    # The population of a 1M-event log, drawn without simulating its events.
+    rng = np.random.default_rng(generate.SEED)
+    population = generate.draw_population(rng, 1_000_000, generate.day_factors())
+    sizes = np.sort(population.account_users)[::-1]
+    assert len(sizes) > 100
+    assert sizes[0] >= 10 * np.median(sizes)
+    top_tenth = sizes[:len(sizes) // 10].sum()
+    assert top_tenth >= 0.3 * sizes.sum()
+
+
+def test_generate_users_churn_and_join(events: duckdb.DuckDBPyConnection) -> None:
+    churned, joined = events.execute("""
+        SELECT COUNT(*) FILTER (WHERE last_day < DATE '2026-06-30' - 60),
+               COUNT(*) FILTER (WHERE first_day > DATE '2025-07-01' + 60)
+        FROM (SELECT user_id, MIN(day) AS first_day, MAX(day) AS last_day FROM events GROUP BY user_id)""").fetchone()
+    assert churned > 0
+    assert joined > 0
+
+
+def test_generate_range_in_project_days(events: duckdb.DuckDBPyConnection) -> None:
+    first, last = events.execute("SELECT MIN(day), MAX(day) FROM events").fetchone()
+    assert str(first) == "2025-07-01"
+    assert str(last) == "2026-06-30"
+
+
+def test_parse_count_suffixes() -> None:
+    assert generate.parse_count("10M") == 10_000_000
+    assert generate.parse_count("20k") == 20_000
+    assert generate.parse_count("1.5M") == 1_500_000
+    assert generate.parse_count("250000") == 250_000
+
+
+def test_parse_count_rejects_text() -> None:
+    with pytest.raises(Exception, match="invalid event count 'ten'"):
+        generate.parse_count("ten")
+
+
+def test_runner_end_to_end(generated: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run.py"), "--data", str(generated), "--runs", "1", "--format", "json"],
+        capture_output=True, text=True, check=False, timeout=600)
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    queries = {query["name"]: query for query in report["queries"]}
+    assert OUTPUT_VIEWS <= set(queries)
+    peers = [name for name in queries if name.startswith("peer:")]
+    assert len(peers) == len(list((BENCHMARKS / "peers").glob("*.sql")))
+    for name in peers:
+        view = "stickiness_daily_by_account" if name.startswith("peer:account_") else "stickiness_daily"
+        assert queries[name]["note"] == f"same rows as {view}"
+        assert queries[name]["rows"] == queries[view]["rows"], name
+    assert queries["stickiness_daily"]["rows"] == 365
+    for name in ("metricflow:global_metricflow", "metricflow:account_metricflow"):
+        assert queries[name]["note"].startswith("same rows as "), name
+    assert all(query["seconds"] > 0 for query in queries.values())
+    assert all(query["peak_mib"] is not None for query in queries.values())
+
+
+def test_runner_only_filters(generated: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run.py"), "--data", str(generated), "--runs", "1", "--only", "alerts",
+         "--skip", "metricflow"], capture_output=True, text=True, check=False, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    names = [line.split()[0] for line in completed.stdout.splitlines()[2:]]
+    assert names == ["floor", "alerts"]
+
+
+@pytest.fixture(scope="module")
+def deployed(generated: Path, tmp_path_factory: pytest.TempPathFactory):
+    from healthlayer.api import deploy_project
+
+    deployment = deploy_project(run.project_copy(generated, tmp_path_factory.mktemp("deploy")))
+    connection = duckdb.connect(str(deployment.database), read_only=True)
+    yield deployment, connection
+    connection.close()
+
+
+def test_check_rejects_wrong_window(deployed) -> None:
+    deployment, connection = deployed
+    source = deployment.project.sources["events"]
+    events = run.source_table_sql(source, deployment.project.root)
+    query = next(query for query in run.peer_queries(events, "America/New_York", 1)
+                 if query.name == "peer:global_join_distinct")
+    # A 29-day MAU, a common off-by-one, must not pass as the 30-day MAU.
+    query.sql = query.sql.replace("c.activity_date - 29", "c.activity_date - 28")
+    with pytest.raises(run.BenchmarkError, match="does not return the rows of stickiness_daily"):
+        run.check_same_rows(connection, query, deployment.schema)
+
+
+def test_check_accepts_peer(deployed) -> None:
+    deployment, connection = deployed
+    events = run.source_table_sql(deployment.project.sources["events"], deployment.project.root)
+    query = next(query for query in run.peer_queries(events, "America/New_York", 1)
+                 if query.name == "peer:account_join_distinct")
+    assert run.check_same_rows(connection, query, deployment.schema) > 0
+
+
+def test_metricflow_explain_writes_sql(tmp_path: Path) -> None:
+    python = os.environ.get("METRICFLOW_PYTHON")
+    if not python:
+        pytest.skip("set METRICFLOW_PYTHON to a Python with dbt-metricflow and dbt-duckdb installed; "
+                    "they are not dependencies of healthlayer")
+    completed = subprocess.run([python, str(BENCHMARKS / "metricflow" / "explain.py"), "--output", str(tmp_path)],
+                               capture_output=True, text=True, check=False, timeout=600)
+    assert completed.returncode == 0, completed.stderr
+    for name in ("global_metricflow", "account_metricflow"):
+        text = (tmp_path / f"{name}.sql").read_text(encoding="utf-8")
+        assert "COUNT(DISTINCT" in text
+        assert "metricflow_time_spine" in text
+    assert "metricflow" in json.loads((tmp_path / "versions.json").read_text(encoding="utf-8"))
