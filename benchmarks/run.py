@@ -153,7 +153,7 @@ def metricflow_model(name: str, events: str, time_zone: str) -> str:
 def metricflow_queries(events: str, time_zone: str, runs: int) -> list[Query]:
     """Return the saved MetricFlow SQL reading the benchmark data, with healthlayer's column names.
 
-    MetricFlow's SQL reads the dbt models "user_days" (a view) and "metricflow_time_spine"; each
+    MetricFlow's SQL reads the dbt models "user_days" (a view) and "metricflow_time_spine". Each
     is replaced by the model's own SQL, so the timed query scans the events file as the views do.
     """
     relations = {name: metricflow_model(name, events, time_zone) for name in ("user_days", "metricflow_time_spine")}

@@ -1,8 +1,8 @@
 """The benchmark scripts at a tiny size: the generator's determinism and shape, and the runner end to end.
 
 The runner test deploys the generated project, checks every peer and MetricFlow query against
-healthlayer's stickiness views and times each once. It proves that the scripts run and that the
-peers compute the same numbers; it says nothing about speed.
+healthlayer's stickiness views and times each once. It shows that the scripts run and that the
+peers compute the same numbers, and does not measure speed.
 """
 
 from __future__ import annotations
