@@ -262,8 +262,11 @@ def benchmark_duckdb(arguments: argparse.Namespace) -> dict:
             event_rows = connection.execute(f"SELECT COUNT(*) FROM {events}").fetchone()[0]
             for query in queries:
                 if query.kind in ("peer", "metricflow"):
+                    started = time.perf_counter()
                     check_same_rows(connection, query, deployment.schema)
                     query.note = "same rows as " + reference_for(query)[0]
+                    print(f"  checked {query.name}: {query.note} ({time.perf_counter() - started:.1f} s)",
+                          file=sys.stderr)
 
         baseline = run_worker(database, "SELECT 1", 1, arguments.threads)["maxrss_bytes"]
         for query in queries:
@@ -272,8 +275,7 @@ def benchmark_duckdb(arguments: argparse.Namespace) -> dict:
             query.seconds = statistics.median(result["timings"])
             query.rows = result["rows"]
             query.peak_mib = max(0, result["maxrss_bytes"] - baseline) / 2 ** 20
-            if arguments.format == "table":
-                print(f"  {query.name}: {query.seconds:.3f} s", file=sys.stderr)
+            print(f"  timed {query.name}: {query.seconds:.3f} s", file=sys.stderr)
 
     return {
         "engine": "duckdb", "duckdb": duckdb.__version__, "events": event_rows, "deploy_seconds": deploy_seconds,

@@ -111,8 +111,7 @@ def run_spark(arguments: argparse.Namespace) -> dict:
             event_rows = session.sql("SELECT COUNT(*) FROM raw.events").collect()[0][0]
             for query in queries:
                 time_query(session, query)
-                if arguments.format == "table":
-                    print(f"  {query.name}: {query.seconds:.3f} s", file=sys.stderr)
+                print(f"  timed {query.name}: {query.seconds:.3f} s", file=sys.stderr)
         finally:
             session.stop()
     return {
