@@ -16,8 +16,15 @@ EVENTS = internal_name("events")
 EVENT_HISTORY = internal_name("event_history")
 BOUNDS = internal_name("bounds")
 CALENDAR = internal_name("calendar")
+USER_DAYS = internal_name("user_days")
 USER_TIERS = internal_name("user_tiers")
+TIER_SPANS = internal_name("tier_spans")
 TRANSITION_RANKS = internal_name("transition_ranks")
+# Column of the events relation with the source's timestamp, before its local day is taken.
+EVENT_TIMESTAMP = internal_name("timestamp")
+# Every UTC offset of the time zone database lies between -16 and +16 hours, so an event more than
+# 32 hours after the earliest one cannot fall on an earlier local day. The bounds look at 3 days.
+BOUNDS_MARGIN_DAYS = 3
 # The calendar is built from digits 0-9 cross-joined this many times: 10**5 days is about 273 years.
 CALENDAR_DIGITS = 5
 CALENDAR_MAX_DAYS = 10 ** CALENDAR_DIGITS
@@ -52,12 +59,15 @@ def add_event_relations(builder: PlanBuilder) -> None:
 
     has_time_zone = builder.timestamp_has_time_zone(source.name)
     timestamp = sql.user_column(roles["timestamp"])
+    # The instant is cast as local_date casts it, so that it orders events in time.
+    instant = exp.Cast(this=timestamp.copy(), to=exp.DataType.build("TIMESTAMPTZ")) if has_time_zone else timestamp.copy()
     selects = [
         sql.alias(sql.user_column(roles["user"]), "user_id"),
         sql.alias(sql.user_column(roles["account"]), "account_id"),
         sql.alias(local_date(timestamp, project.time_zone, has_time_zone), "activity_date"),
         sql.alias(sql.user_column(roles["event_name"]), "event_name"),
         sql.alias(tier_rank, "tier_rank"),
+        sql.alias(instant, EVENT_TIMESTAMP),
     ]
     for name in source.columns:
         if name not in roles.values():
@@ -76,14 +86,68 @@ def add_event_relations(builder: PlanBuilder) -> None:
     builder.add(EVENTS, query, "internal", "Events of the engagement source with their local day and tier rank.",
                 origin=ENGAGEMENT_ORIGIN)
 
-    builder.add(BOUNDS, exp.select(
-        sql.alias(exp.Min(this=sql.column("activity_date")), "first_date"),
-        sql.alias(exp.Max(this=sql.column("activity_date")), "last_date"),
-    ).from_(event_history(builder)), "internal", "The first and last day of data.", origin=ENGAGEMENT_ORIGIN)
+    builder.add(BOUNDS, bounds_query(event_history(builder), project.time_zone, has_time_zone), "internal",
+                "The first and last day of data.", origin=ENGAGEMENT_ORIGIN)
 
     builder.add(CALENDAR, calendar_query(builder.table(BOUNDS)), "internal",
                 "Every day from the first to the last day of data.", origin=ENGAGEMENT_ORIGIN)
 
+    builder.add(USER_DAYS, _user_days(builder, len(engagement.tiers)), "internal",
+                "Each account user's days with events: the highest tier rank and the events at each rank or above.",
+                origin=ENGAGEMENT_ORIGIN)
+
+
+
+def rank_count_column(level: int) -> str:
+    return f"events_rank_{level}"
+
+
+def _user_days(builder: PlanBuilder, tier_count: int) -> exp.Query:
+    """Return one row per account, user and day with events, which most engagement views start from.
+
+    Reading events once into this relation, instead of once per level or step, keeps the cost of
+    a view close to one pass over the events.
+    """
+    keys = [sql.column("account_id"), sql.column("user_id"), sql.column("activity_date")]
+    # The rank is renamed first: ClickHouse would read tier_rank in the counts as the MAX below.
+    events = exp.select(*[key.copy() for key in keys], sql.alias(sql.column("tier_rank"), "event_rank")).from_(
+        builder.table(EVENTS))
+    counts = [
+        sql.alias(sql.to_bigint(exp.Count(this=sql.case((exp.GTE(this=sql.column("event_rank"), expression=sql.number(level)),
+                                                          sql.number(1))))), rank_count_column(level))
+        for level in range(1, tier_count + 1)
+    ]
+    return (
+        exp.select(*[key.copy() for key in keys], sql.alias(exp.Max(this=sql.column("event_rank")), "tier_rank"), *counts)
+        .from_(exp.Subquery(this=events, alias=exp.TableAlias(this=exp.to_identifier("e"))))
+        .group_by(*keys)
+    )
+
+
+def bounds_query(events: exp.Table, time_zone: str, has_time_zone: bool) -> exp.Query:
+    """Return the first and last local day of the events, converting only events near the extremes.
+
+    The local day never decreases by more than the largest change of UTC offset as time goes on,
+    so the first day is among the events within BOUNDS_MARGIN_DAYS of the earliest timestamp, and
+    the last among those near the latest. Engines can take the extreme timestamps from file or
+    partition statistics, which leaves the day conversion of the few events near them.
+    """
+    stamp = sql.column(EVENT_TIMESTAMP, "e")
+    margin = exp.Interval(this=sql.string(str(BOUNDS_MARGIN_DAYS)), unit=sql.DAY)
+    near_first = exp.LTE(this=stamp.copy(), expression=exp.Add(this=sql.column("earliest", "x"), expression=margin.copy()))
+    near_last = exp.GTE(this=stamp.copy(), expression=exp.Sub(this=sql.column("latest", "x"), expression=margin.copy()))
+    extremes = exp.select(sql.alias(exp.Min(this=sql.column(EVENT_TIMESTAMP)), "earliest"),
+                          sql.alias(exp.Max(this=sql.column(EVENT_TIMESTAMP)), "latest")).from_(events.copy())
+    # The day is taken again from the timestamp instead of read from activity_date, so that engines
+    # convert only the rows near the extremes. It is the same expression on the same instant.
+    day = local_date(stamp.copy(), time_zone, has_time_zone)
+    return (
+        exp.select(sql.alias(exp.Min(this=sql.case((near_first, day.copy()))), "first_date"),
+                   sql.alias(exp.Max(this=sql.case((near_last, day.copy()))), "last_date"))
+        .from_(events.copy().as_("e"))
+        .join(exp.Subquery(this=extremes, alias=exp.TableAlias(this=exp.to_identifier("x"))), join_type="cross")
+        .where(exp.or_(near_first.copy(), near_last.copy()))
+    )
 
 
 def event_history(builder: PlanBuilder) -> exp.Table:
@@ -134,12 +198,15 @@ def is_complete(day: exp.Expr, window_days: int) -> exp.Expr:
 
 def add_tier_relations(builder: PlanBuilder) -> None:
     """Add each user's tier per day, the output views of tiers and transitions."""
-    from healthlayer.compiler.tier_rules import window_tier_ranks
+    from healthlayer.compiler.tier_rules import spans_supported, window_tier_ranks
 
     project = builder.project
     engagement = project.engagement
     assert engagement is not None
     window_days = engagement.tier_window
+    if spans_supported(builder):
+        _add_span_tier_relations(builder, window_days)
+        return
 
     ranked = (
         exp.select("*")
@@ -158,6 +225,11 @@ def add_tier_relations(builder: PlanBuilder) -> None:
                 origin=ENGAGEMENT_ORIGIN)
 
     tier_names = project.tier_names()
+    _add_tiers_view(builder, tier_names, window_days)
+    _add_transitions(builder, tier_names, window_days)
+
+
+def _add_tiers_view(builder: PlanBuilder, tier_names: list[str], window_days: int) -> None:
     tiers_view = (
         exp.select(
             sql.column("activity_date", "t"), sql.column("account_id", "t"), sql.column("user_id", "t"),
@@ -171,7 +243,44 @@ def add_tier_relations(builder: PlanBuilder) -> None:
     builder.add(TIERS_VIEW, tiers_view, "output",
                 f"Engagement tier of every user who is not inactive, per account and day ({window_days}-day window).",
                 origin=ENGAGEMENT_ORIGIN, date_column="activity_date")
-    _add_transitions(builder, tier_names, window_days)
+
+
+def _add_span_tier_relations(builder: PlanBuilder, window_days: int) -> None:
+    """Add the tier relations from tier spans: days are spread from spans, transitions are span starts."""
+    from healthlayer.compiler.tier_rules import offsets, tier_spans
+
+    builder.add(TIER_SPANS, tier_spans(builder, ["account"], window_days), "internal",
+                f"Spans of days over which an account user's tier rank ({window_days}-day window) stays the same.",
+                origin=ENGAGEMENT_ORIGIN)
+    day = sql.add_days(sql.column("start_date", "s"), sql.column("day_offset", "o"))
+    user_tiers = (
+        exp.select(sql.column("account_id", "s"), sql.column("user_id", "s"), sql.alias(day, "activity_date"),
+                   sql.column("tier_rank", "s"))
+        .from_(builder.table(TIER_SPANS).as_("s"))
+        .join(offsets(window_days), join_type="cross")
+        .join(builder.table(BOUNDS).as_("b"), join_type="cross")
+        .where(exp.and_(exp.GT(this=sql.column("tier_rank", "s"), expression=sql.number(0)),
+                        exp.LT(this=day.copy(), expression=sql.column("end_date", "s")),
+                        exp.LTE(this=day.copy(), expression=sql.column("last_date", "b"))))
+    )
+    builder.add(USER_TIERS, user_tiers, "internal",
+                f"Each account user's tier rank per day over the trailing {window_days}-day tier window.",
+                origin=ENGAGEMENT_ORIGIN)
+
+    tier_names = builder.project.tier_names()
+    _add_tiers_view(builder, tier_names, window_days)
+    ranks = (
+        exp.select(sql.alias(sql.column("start_date", "s"), "transition_date"), sql.column("account_id", "s"),
+                   sql.column("user_id", "s"), sql.alias(sql.column("previous_tier_rank", "s"), "from_rank"),
+                   sql.alias(sql.column("tier_rank", "s"), "to_rank"))
+        .from_(builder.table(TIER_SPANS).as_("s"))
+        .join(builder.table(BOUNDS).as_("b"), join_type="cross")
+        .where(exp.and_(exp.NEQ(this=sql.column("previous_tier_rank", "s"), expression=sql.column("tier_rank", "s")),
+                        exp.LTE(this=sql.column("start_date", "s"), expression=sql.column("last_date", "b"))))
+    )
+    builder.add(TRANSITION_RANKS, ranks, "internal", "Every calendar-day change of a user's tier rank.",
+                origin=ENGAGEMENT_ORIGIN)
+    _add_transitions_view(builder, tier_names, window_days)
 
 
 def _add_transitions(builder: PlanBuilder, tier_names: list[str], window_days: int) -> None:
@@ -212,6 +321,10 @@ def _add_transitions(builder: PlanBuilder, tier_names: list[str], window_days: i
     builder.add(TRANSITION_RANKS, ranks, "internal", "Every calendar-day change of a user's tier rank.",
                 origin=ENGAGEMENT_ORIGIN)
 
+    _add_transitions_view(builder, tier_names, window_days)
+
+
+def _add_transitions_view(builder: PlanBuilder, tier_names: list[str], window_days: int) -> None:
     day = sql.column("transition_date", "t")
     view = (
         exp.select(

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from sqlglot import exp
 
 from healthlayer.compiler import sql
-from healthlayer.compiler.engagement import BOUNDS, CALENDAR, calendar_query, event_history
+from healthlayer.compiler.engagement import BOUNDS, CALENDAR, calendar_query
 from healthlayer.compiler.plan import PlanBuilder, internal_name
 from healthlayer.compiler.rolling import window_deltas
+from healthlayer.compiler.spine import first_dates
 from healthlayer.compiler.sources import local_date, source_table
 from healthlayer.definitions import models
 from healthlayer.definitions.project import Project
@@ -76,8 +77,6 @@ def _spine(builder: PlanBuilder, definition: models.HealthScore) -> tuple[str, e
     source = project.sources[definition.population.source]
     engagement_source = project.engagement.source if project.engagement else None
     if source.name == engagement_source:
-        rows: exp.Query = exp.select(sql.column("account_id"), sql.column("activity_date")).from_(event_history(builder))
-        rows = rows.where(sql.not_null(sql.column("account_id")))
         calendar: exp.Expr = builder.table(CALENDAR).as_("c")
         data_bounds: exp.Expr = builder.table(BOUNDS)
     else:
@@ -88,11 +87,15 @@ def _spine(builder: PlanBuilder, definition: models.HealthScore) -> tuple[str, e
         calendar = _subquery(calendar_query(_subquery(bounds, "bq")), "c")
         data_bounds = _subquery(bounds.copy(), "db")
 
-    starts = (
-        exp.select(sql.column("account_id", "r"), sql.alias(exp.Min(this=sql.column("activity_date", "r")), "first_date"))
-        .from_(_subquery(rows, "r"))
-        .group_by(sql.column("account_id", "r"))
-    )
+    if source.name == engagement_source:
+        starts = exp.select(sql.column("account_id", "r"), sql.column("first_date", "r")).from_(
+            _subquery(first_dates(builder, ["account"]), "r"))
+    else:
+        starts = (
+            exp.select(sql.column("account_id", "r"), sql.alias(exp.Min(this=sql.column("activity_date", "r")), "first_date"))
+            .from_(_subquery(rows, "r"))
+            .group_by(sql.column("account_id", "r"))
+        )
     if definition.population.filter is not None:
         population_rows = _source_rows(builder, source, "health_scores", definition.name,
                                        definition.population.filter, None, "population")
@@ -108,6 +111,38 @@ def _spine(builder: PlanBuilder, definition: models.HealthScore) -> tuple[str, e
     builder.add(name, spine, "internal", f"Accounts of the health score {definition.name} and their days.",
                 origin=("health_scores", definition.name))
     return name, data_bounds
+
+
+def _metric_spine(builder: PlanBuilder, spine: str, every_row: exp.Query) -> exp.Query:
+    """Return (account_id, as_of_date) of an account metric whose rows may precede the population spine.
+
+    Each account's days start at the earlier of its first score day and its first metric row,
+    among every row of the metric, not only those that an incremental refresh reads.
+    """
+    members = exp.select(sql.column("account_id")).distinct().from_(builder.table(spine))
+    earliest = exp.union(
+        exp.select(sql.column("account_id"), sql.alias(sql.column("as_of_date"), "activity_date")).from_(builder.table(spine)),
+        exp.select(sql.column("account_id", "r"), sql.column("activity_date", "r")).from_(_subquery(every_row, "r"))
+        .join(_subquery(members, "m"), on=exp.EQ(this=sql.column("account_id", "r"), expression=sql.column("account_id", "m"))),
+        distinct=False,
+    )
+    starts = (
+        exp.select(sql.column("account_id"), sql.alias(exp.Min(this=sql.column("activity_date")), "first_date"))
+        .from_(_subquery(earliest, "e"))
+        .group_by(sql.column("account_id"))
+    )
+    first_day = exp.select(sql.alias(exp.Min(this=sql.column("first_date")), "first_date")).from_(
+        _subquery(starts.copy(), "st"))
+    last_day = exp.select(sql.alias(exp.Max(this=sql.column("as_of_date")), "last_date")).from_(
+        builder.table(spine))
+    bounds = exp.select(sql.column("first_date", "fd"), sql.column("last_date", "ld")).from_(
+        _subquery(first_day, "fd")).join(_subquery(last_day, "ld"), join_type="cross")
+    calendar = _subquery(calendar_query(_subquery(bounds, "bq")), "c")
+    return (
+        exp.select(sql.column("account_id", "g"), sql.alias(sql.column("calendar_date", "c"), "as_of_date"))
+        .from_(_subquery(starts, "g"))
+        .join(calendar, on=exp.GTE(this=sql.column("calendar_date", "c"), expression=sql.column("first_date", "g")))
+    )
 
 
 def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, spine: str, column: str,
@@ -127,35 +162,14 @@ def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, sp
     if recent is not None:
         # An incremental refresh reads only the days that its recomputed days depend on.
         rows = rows.where(recent)
-    members = exp.select(sql.column("account_id")).distinct().from_(builder.table(spine))
-    earliest = exp.union(
-        exp.select(sql.column("account_id"), sql.alias(sql.column("as_of_date"), "activity_date")).from_(builder.table(spine)),
-        exp.select(sql.column("account_id", "r"), sql.column("activity_date", "r")).from_(_subquery(every_row, "r"))
-        .join(_subquery(members, "m"), on=exp.EQ(this=sql.column("account_id", "r"), expression=sql.column("account_id", "m"))),
-        distinct=False,
-    )
-    starts = (
-        exp.select(sql.column("account_id"), sql.alias(exp.Min(this=sql.column("activity_date")), "first_date"))
-        .from_(_subquery(earliest, "e"))
-        .group_by(sql.column("account_id"))
-    )
     engagement = builder.project.engagement
     if engagement is not None and metric.source == engagement.source == definition.population.source:
-        # Rows of the engagement source never precede its first day of data, so its calendar covers them.
-        calendar: exp.Expr = builder.table(CALENDAR).as_("c")
-    else:
-        first_day = exp.select(sql.alias(exp.Min(this=sql.column("first_date")), "first_date")).from_(
-            _subquery(starts.copy(), "st"))
-        last_day = exp.select(sql.alias(exp.Max(this=sql.column("as_of_date")), "last_date")).from_(
+        # Rows of the engagement source never precede their account's first event, where the
+        # population spine starts, so the metric has the days of the population spine.
+        metric_spine: exp.Query = exp.select(sql.column("account_id"), sql.column("as_of_date")).from_(
             builder.table(spine))
-        bounds = exp.select(sql.column("first_date", "fd"), sql.column("last_date", "ld")).from_(
-            _subquery(first_day, "fd")).join(_subquery(last_day, "ld"), join_type="cross")
-        calendar = _subquery(calendar_query(_subquery(bounds, "bq")), "c")
-    metric_spine = (
-        exp.select(sql.column("account_id", "g"), sql.alias(sql.column("calendar_date", "c"), "as_of_date"))
-        .from_(_subquery(starts, "g"))
-        .join(calendar, on=exp.GTE(this=sql.column("calendar_date", "c"), expression=sql.column("first_date", "g")))
-    )
+    else:
+        metric_spine = _metric_spine(builder, spine, every_row)
 
     alias = "j"
     on = exp.and_(exp.EQ(this=sql.column("account_id", "sp"), expression=sql.column("account_id", alias)),

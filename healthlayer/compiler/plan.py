@@ -130,6 +130,10 @@ class PlanBuilder:
         if kind == "output":
             query = self._with_complete_through(query, bounds)
             materialized, lookback = self._storage(name, origin)
+        from healthlayer.compiler.sharing import share_repeated_relations
+
+        # Event relations have a row per event, too many to store for one query.
+        query = share_repeated_relations(query, frozenset({internal_name("events"), internal_name("event_history")}))
         if any(relation.name == name for relation in self.plan.relations):
             location = self.project.location(*origin) if origin else self.project.location("engagement", "engagement")
             self.issues.append(Issue("duplicate-name", f"two views of the project would be named '{name}'", location,

@@ -1,8 +1,8 @@
 """Trailing-window distinct counts in time linear in the facts, not in facts times window length.
 
 For one member (a user, or a value) with active days a1 < a2 < ..., the key is inside the trailing
-N-day window at day d exactly when some ai <= d < ai + N. Each active day therefore opens a span
-that closes at min(ai + N, a(i+1)). Adding +1 at each opening and -1 at each closing, and summing
+N-day window at day d exactly when some ai <= d < ai + N. The spans [ai, ai + N) that overlap or
+touch merge into intervals. Adding +1 where an interval opens and -1 where it closes, and summing
 those deltas per group over the calendar, gives the number of distinct keys in the window.
 """
 
@@ -25,30 +25,42 @@ def window_deltas(facts: exp.Query, group_columns: list[str], windows: dict[str,
     """Return (group columns, delta_date, one delta column per window) for facts of (group, key, day).
 
     `facts` must have the group columns, `member_key` and `activity_date`, one row per group, key and day.
+    Spans of one key that touch or overlap form one interval, so a delta is written only where an
+    interval opens (no active day in the N days before) or closes (none in the N - 1 days after).
+    The running sum is the same as with a delta for every span, with fewer rows to sort and sum.
     """
     partition = [_group(name) for name in group_columns] + [sql.column("member_key")]
+    order = [sql.column("activity_date")]
     spans = exp.select(
         *[_group(name) for name in group_columns],
         sql.column("activity_date"),
-        sql.alias(sql.window(exp.Lead(this=sql.column("activity_date")), partition, [sql.column("activity_date")]),
-                  "next_date"),
+        sql.alias(sql.window(exp.Lag(this=sql.column("activity_date")), partition, order), "previous_date"),
+        sql.alias(sql.window(exp.Lead(this=sql.column("activity_date")), [item.copy() for item in partition],
+                             [item.copy() for item in order]), "next_date"),
     ).from_(exp.Subquery(this=facts, alias=exp.TableAlias(this=exp.to_identifier("f"))))
 
     groups = [_group(name, "s") for name in group_columns]
-    parts = [
-        exp.select(*groups, sql.alias(sql.column("activity_date", "s"), "delta_date"),
-                   *[sql.alias(sql.number(1), f"{name}_delta") for name in windows])
-        .from_(exp.to_table("spans").as_("s"))
-    ]
-    for closing_window, length in windows.items():
-        span_end = sql.add_days(sql.column("activity_date", "s"), length)
+    day = sql.column("activity_date", "s")
+    parts = []
+    for window_name, length in windows.items():
+        opened = [sql.alias(sql.number(1 if name == window_name else 0), f"{name}_delta") for name in windows]
+        closed = [sql.alias(sql.number(-1 if name == window_name else 0), f"{name}_delta") for name in windows]
+        previous_date = sql.column("previous_date", "s")
         next_date = sql.column("next_date", "s")
-        # The span closes N days after it opens, or earlier where the next active day opens another.
-        closing = sql.case((exp.LT(this=next_date, expression=span_end), next_date.copy()), default=span_end.copy())
-        deltas = [sql.alias(sql.number(-1 if name == closing_window else 0), f"{name}_delta") for name in windows]
+        opens = exp.or_(sql.is_null(previous_date),
+                        exp.LTE(this=sql.add_days(previous_date.copy(), length), expression=day.copy()))
+        closes = exp.or_(sql.is_null(next_date),
+                         exp.GTE(this=next_date.copy(), expression=sql.add_days(day.copy(), length)))
         parts.append(
-            exp.select(*[group.copy() for group in groups], sql.alias(closing, "delta_date"), *deltas)
+            exp.select(*[group.copy() for group in groups], sql.alias(day.copy(), "delta_date"), *opened)
             .from_(exp.to_table("spans").as_("s"))
+            .where(opens)
+        )
+        parts.append(
+            exp.select(*[group.copy() for group in groups], sql.alias(sql.add_days(day.copy(), length), "delta_date"),
+                       *closed)
+            .from_(exp.to_table("spans").as_("s"))
+            .where(closes)
         )
     all_deltas = exp.union(*parts, distinct=False)
     group_by = [_group(name) for name in group_columns] + [sql.column("delta_date")]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlglot import exp
 
 from healthlayer.compiler import sql
-from healthlayer.compiler.engagement import BOUNDS, EVENTS, is_complete
+from healthlayer.compiler.engagement import BOUNDS, EVENTS, USER_DAYS, is_complete
 from healthlayer.compiler.plan import PlanBuilder
 from healthlayer.compiler.rolling import join_deltas, running_counts, window_deltas
-from healthlayer.compiler.spine import column_of, events_not_null, group_column_name, group_expression, group_spine
-from healthlayer.compiler.tier_rules import window_tier_ranks
+from healthlayer.compiler.spine import by_account_only, column_of, events_not_null, group_column_name, group_expression, group_spine
+from healthlayer.compiler.tier_rules import spans_supported, tier_spans, window_tier_ranks
 from healthlayer.definitions.models import TierMix
 
 
@@ -63,15 +63,19 @@ def _rolling_counts(builder: PlanBuilder, definition: TierMix, groups: list[str]
     in the window is of that tier or higher, so each level is a trailing distinct count.
     """
     level_selects = []
+    # Every level reads the user days when they serve the groups, which engines read once.
+    source = USER_DAYS if by_account_only(definition.by) else EVENTS
     for level in range(0, tier_count + 1):
         query = (
             exp.select(*[sql.alias(group_expression(item), group_column_name(item), quoted=item != "account")
                          for item in definition.by],
                        sql.alias(sql.number(level), "tier_level"), sql.alias(sql.column("user_id"), "member_key"),
                        sql.column("activity_date"))
-            .distinct()
-            .from_(builder.table(EVENTS))
+            .from_(builder.table(source))
         )
+        if definition.by != ["account"]:
+            # User days have one row per account, user and day, so only other groups need DISTINCT.
+            query = query.distinct()
         condition = events_not_null(definition.by)
         if level > 0:
             condition = sql.and_(condition, exp.GTE(this=sql.column("tier_rank"), expression=sql.number(level)))
@@ -97,8 +101,37 @@ def _rolling_counts(builder: PlanBuilder, definition: TierMix, groups: list[str]
     return join_deltas(counts, pivoted, "sp", groups)
 
 
+def _span_counts(builder: PlanBuilder, definition: TierMix, groups: list[str], tier_count: int) -> exp.Query:
+    """Count users at or above each level from tier spans: +1 where a user's span reaches a level, -1 where it drops."""
+    spans = tier_spans(builder, definition.by, definition.window)
+
+    def reached(level: int, prefix: str) -> exp.Expr:
+        if level == 0:
+            return sql.column(f"{prefix}in_window", "s")
+        return sql.case((exp.GTE(this=sql.column(f"{prefix}tier_rank", "s"), expression=sql.number(level)), sql.number(1)),
+                        default=sql.number(0))
+
+    deltas = (
+        exp.select(*[column_of(name, "s") for name in groups], sql.alias(sql.column("start_date", "s"), "delta_date"),
+                   *[sql.alias(exp.Sum(this=exp.Sub(this=reached(level, ""), expression=reached(level, "previous_"))),
+                               f"{_count_column(level)}_delta")
+                     for level in range(0, tier_count + 1)])
+        .from_(exp.Subquery(this=spans, alias=exp.TableAlias(this=exp.to_identifier("s"))))
+        .group_by(*[column_of(name, "s") for name in groups], sql.column("start_date", "s"))
+    )
+    spine = group_spine(builder, definition.by)
+    counts = exp.select(
+        *[column_of(name, "sp") for name in groups],
+        sql.column("activity_date", "sp"),
+        *running_counts("sp", groups, [_count_column(level) for level in range(0, tier_count + 1)]),
+    ).from_(exp.Subquery(this=spine, alias=exp.TableAlias(this=exp.to_identifier("sp"))))
+    return join_deltas(counts, deltas, "sp", groups)
+
+
 def _threshold_counts(builder: PlanBuilder, definition: TierMix, groups: list[str], tier_count: int) -> exp.Query:
     """Evaluate each tier's rule over the whole window per user and day, then count users per group and day."""
+    if spans_supported(builder):
+        return _span_counts(builder, definition, groups, tier_count)
     ranks = window_tier_ranks(builder, definition.by, definition.window)
     per_day = (
         exp.select(*[column_of(name, "r") for name in groups], sql.column("activity_date", "r"),

@@ -17,44 +17,9 @@ FROM (
     ) AS INT64) AS metric_value
   FROM (
     SELECT
-      g.account_id,
-      c.calendar_date AS as_of_date
-    FROM (
-      SELECT
-        account_id,
-        MIN(activity_date) AS first_date
-      FROM (
-        SELECT
-          account_id,
-          as_of_date AS activity_date
-        FROM analytics._hl_account_health_accounts
-        UNION ALL
-        SELECT
-          r.account_id,
-          r.activity_date
-        FROM (
-          SELECT
-            account_id AS account_id,
-            DATE(TIMESTAMP(CAST(event_ts AS DATETIME), 'UTC'), 'Europe/Berlin') AS activity_date,
-            area AS metric_value
-          FROM raw.events
-          WHERE
-            (
-              NOT account_id IS NULL AND NOT event_ts IS NULL
-            ) AND NOT user_id IS NULL
-        ) AS r
-        JOIN (
-          SELECT DISTINCT
-            account_id
-          FROM analytics._hl_account_health_accounts
-        ) AS m
-          ON r.account_id = m.account_id
-      ) AS e
-      GROUP BY
-        account_id
-    ) AS g
-    JOIN analytics._hl_calendar AS c
-      ON c.calendar_date >= g.first_date
+      account_id,
+      as_of_date
+    FROM analytics._hl_account_health_accounts
   ) AS sp
   LEFT JOIN (
     SELECT
@@ -66,6 +31,7 @@ FROM (
         SELECT
           account_id,
           activity_date,
+          LAG(activity_date) OVER (PARTITION BY account_id, member_key ORDER BY activity_date) AS previous_date,
           LEAD(activity_date) OVER (PARTITION BY account_id, member_key ORDER BY activity_date) AS next_date
         FROM (
           SELECT DISTINCT
@@ -97,16 +63,18 @@ FROM (
           s.activity_date AS delta_date,
           1 AS distinct_values_delta
         FROM spans AS s
+        WHERE
+          s.previous_date IS NULL
+          OR CAST(DATE_ADD(s.previous_date, INTERVAL 30 DAY) AS DATE) <= s.activity_date
         UNION ALL
         SELECT
           s.account_id,
-          CASE
-            WHEN s.next_date < CAST(DATE_ADD(s.activity_date, INTERVAL 30 DAY) AS DATE)
-            THEN s.next_date
-            ELSE CAST(DATE_ADD(s.activity_date, INTERVAL 30 DAY) AS DATE)
-          END AS delta_date,
+          CAST(DATE_ADD(s.activity_date, INTERVAL 30 DAY) AS DATE) AS delta_date,
           -1 AS distinct_values_delta
         FROM spans AS s
+        WHERE
+          s.next_date IS NULL
+          OR s.next_date >= CAST(DATE_ADD(s.activity_date, INTERVAL 30 DAY) AS DATE)
       ) AS d
       GROUP BY
         account_id,

@@ -17,51 +17,9 @@ FROM (
     ) AS Nullable(Int64)) AS metric_value
   FROM (
     SELECT
-      g.account_id AS account_id,
-      c.calendar_date AS as_of_date
-    FROM (
-      SELECT
-        account_id AS account_id,
-        MIN(activity_date) AS first_date
-      FROM (
-        SELECT
-          account_id AS account_id,
-          as_of_date AS activity_date
-        FROM analytics._hl_account_health_accounts
-        UNION ALL
-        SELECT
-          r.account_id AS account_id,
-          r.activity_date AS activity_date
-        FROM (
-          SELECT
-            account_id AS account_id,
-            CAST(toTimeZone(toDateTime64(event_ts, 6, 'UTC'), 'Europe/Berlin') AS Nullable(Date32)) AS activity_date,
-            area AS metric_value
-          FROM raw.events
-          WHERE
-            (
-              NOT (
-                account_id IS NULL
-              ) AND NOT (
-                event_ts IS NULL
-              )
-            )
-            AND NOT (
-              user_id IS NULL
-            )
-        ) AS r
-        JOIN (
-          SELECT DISTINCT
-            account_id AS account_id
-          FROM analytics._hl_account_health_accounts
-        ) AS m
-          ON r.account_id = m.account_id
-      ) AS e
-      GROUP BY
-        account_id
-    ) AS g
-    JOIN analytics._hl_calendar AS c
-      ON c.calendar_date >= g.first_date
+      account_id AS account_id,
+      as_of_date AS as_of_date
+    FROM analytics._hl_account_health_accounts
   ) AS sp
   LEFT JOIN (
     SELECT
@@ -74,6 +32,11 @@ FROM (
         SELECT
           account_id AS account_id,
           activity_date AS activity_date,
+          lagInFrame(toNullable(activity_date)) OVER (
+            PARTITION BY account_id, member_key
+            ORDER BY activity_date
+            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+          ) AS previous_date,
           leadInFrame(toNullable(activity_date)) OVER (
             PARTITION BY account_id, member_key
             ORDER BY activity_date
@@ -118,16 +81,18 @@ FROM (
           s.activity_date AS delta_date,
           1 AS distinct_values_delta
         FROM spans AS s
+        WHERE
+          s.previous_date IS NULL
+          OR CAST(DATE_ADD(DAY, 30, s.previous_date) AS Nullable(Date32)) <= s.activity_date
         UNION ALL
         SELECT
           s.account_id AS account_id,
-          CASE
-            WHEN s.next_date < CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(Date32))
-            THEN s.next_date
-            ELSE CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(Date32))
-          END AS delta_date,
+          CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(Date32)) AS delta_date,
           -1 AS distinct_values_delta
         FROM spans AS s
+        WHERE
+          s.next_date IS NULL
+          OR s.next_date >= CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(Date32))
       ) AS d
       GROUP BY
         account_id,

@@ -38,18 +38,14 @@ FROM (
           account_id AS account_id,
           user_id AS user_id,
           activity_date AS activity_date,
-          CAST(COUNT(CASE WHEN tier_rank >= 1 THEN 1 END) AS Nullable(Int64)) AS events_rank_1,
-          CAST(COUNT(CASE WHEN tier_rank >= 2 THEN 1 END) AS Nullable(Int64)) AS events_rank_2,
-          CAST(COUNT(CASE WHEN tier_rank >= 3 THEN 1 END) AS Nullable(Int64)) AS events_rank_3
-        FROM analytics._hl_events
+          events_rank_1 AS events_rank_1,
+          events_rank_2 AS events_rank_2,
+          events_rank_3 AS events_rank_3
+        FROM analytics._hl_user_days
         WHERE
           NOT (
             account_id IS NULL
           )
-        GROUP BY
-          account_id,
-          user_id,
-          activity_date
       ) AS u
       CROSS JOIN (
         SELECT

@@ -2,6 +2,11 @@
 -- dialect: clickhouse, view: stickiness_daily, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics.stickiness_daily AS
+WITH shared_hl_bounds AS (
+  SELECT
+    *
+  FROM analytics._hl_bounds
+)
 SELECT
   o.activity_date AS activity_date,
   o.dau AS dau,
@@ -46,6 +51,11 @@ FROM (
       WITH spans AS (
         SELECT
           activity_date AS activity_date,
+          lagInFrame(toNullable(activity_date)) OVER (
+            PARTITION BY member_key
+            ORDER BY activity_date
+            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+          ) AS previous_date,
           leadInFrame(toNullable(activity_date)) OVER (
             PARTITION BY member_key
             ORDER BY activity_date
@@ -70,48 +80,68 @@ FROM (
         SELECT
           s.activity_date AS delta_date,
           1 AS dau_delta,
-          1 AS wau_delta,
-          1 AS mau_delta
+          0 AS wau_delta,
+          0 AS mau_delta
         FROM spans AS s
+        WHERE
+          s.previous_date IS NULL
+          OR CAST(DATE_ADD(DAY, 1, s.previous_date) AS Nullable(Date32)) <= s.activity_date
         UNION ALL
         SELECT
-          CASE
-            WHEN s.next_date < CAST(DATE_ADD(DAY, 1, s.activity_date) AS Nullable(Date32))
-            THEN s.next_date
-            ELSE CAST(DATE_ADD(DAY, 1, s.activity_date) AS Nullable(Date32))
-          END AS delta_date,
+          CAST(DATE_ADD(DAY, 1, s.activity_date) AS Nullable(Date32)) AS delta_date,
           -1 AS dau_delta,
           0 AS wau_delta,
           0 AS mau_delta
         FROM spans AS s
+        WHERE
+          s.next_date IS NULL
+          OR s.next_date >= CAST(DATE_ADD(DAY, 1, s.activity_date) AS Nullable(Date32))
         UNION ALL
         SELECT
-          CASE
-            WHEN s.next_date < CAST(DATE_ADD(DAY, 7, s.activity_date) AS Nullable(Date32))
-            THEN s.next_date
-            ELSE CAST(DATE_ADD(DAY, 7, s.activity_date) AS Nullable(Date32))
-          END AS delta_date,
+          s.activity_date AS delta_date,
+          0 AS dau_delta,
+          1 AS wau_delta,
+          0 AS mau_delta
+        FROM spans AS s
+        WHERE
+          s.previous_date IS NULL
+          OR CAST(DATE_ADD(DAY, 7, s.previous_date) AS Nullable(Date32)) <= s.activity_date
+        UNION ALL
+        SELECT
+          CAST(DATE_ADD(DAY, 7, s.activity_date) AS Nullable(Date32)) AS delta_date,
           0 AS dau_delta,
           -1 AS wau_delta,
           0 AS mau_delta
         FROM spans AS s
+        WHERE
+          s.next_date IS NULL
+          OR s.next_date >= CAST(DATE_ADD(DAY, 7, s.activity_date) AS Nullable(Date32))
         UNION ALL
         SELECT
-          CASE
-            WHEN s.next_date < CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(Date32))
-            THEN s.next_date
-            ELSE CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(Date32))
-          END AS delta_date,
+          s.activity_date AS delta_date,
+          0 AS dau_delta,
+          0 AS wau_delta,
+          1 AS mau_delta
+        FROM spans AS s
+        WHERE
+          s.previous_date IS NULL
+          OR CAST(DATE_ADD(DAY, 30, s.previous_date) AS Nullable(Date32)) <= s.activity_date
+        UNION ALL
+        SELECT
+          CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(Date32)) AS delta_date,
           0 AS dau_delta,
           0 AS wau_delta,
           -1 AS mau_delta
         FROM spans AS s
+        WHERE
+          s.next_date IS NULL
+          OR s.next_date >= CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(Date32))
       ) AS d
       GROUP BY
         delta_date
     ) AS dl
       ON sp.activity_date = dl.delta_date
   ) AS k
-  CROSS JOIN analytics._hl_bounds AS b
+  CROSS JOIN shared_hl_bounds AS b
 ) AS o
-CROSS JOIN analytics._hl_bounds AS cb
+CROSS JOIN shared_hl_bounds AS cb

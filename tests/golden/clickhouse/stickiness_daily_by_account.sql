@@ -2,6 +2,11 @@
 -- dialect: clickhouse, view: stickiness_daily_by_account, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics.stickiness_daily_by_account AS
+WITH shared_hl_bounds AS (
+  SELECT
+    *
+  FROM analytics._hl_bounds
+)
 SELECT
   o.activity_date AS activity_date,
   o.account_id AS account_id,
@@ -53,15 +58,26 @@ FROM (
         c.calendar_date AS activity_date
       FROM (
         SELECT
-          account_id AS account_id,
-          MIN(activity_date) AS first_date
-        FROM analytics._hl_events
-        WHERE
-          NOT (
-            account_id IS NULL
-          )
+          x.account_id AS account_id,
+          MIN(
+            CAST(toTimeZone(toDateTime64(e._hl_timestamp, 6, 'UTC'), 'Europe/Berlin') AS Nullable(Date32))
+          ) AS first_date
+        FROM analytics._hl_events AS e
+        JOIN (
+          SELECT
+            account_id AS account_id,
+            MIN(_hl_timestamp) AS earliest
+          FROM analytics._hl_events
+          WHERE
+            NOT (
+              account_id IS NULL
+            )
+          GROUP BY
+            account_id
+        ) AS x
+          ON e.account_id = x.account_id AND e._hl_timestamp <= x.earliest + INTERVAL '3' DAY
         GROUP BY
-          account_id
+          x.account_id
       ) AS g
       JOIN analytics._hl_calendar AS c
         ON c.calendar_date >= g.first_date
@@ -71,17 +87,22 @@ FROM (
         SELECT
           account_id AS account_id,
           activity_date AS activity_date,
+          lagInFrame(toNullable(activity_date)) OVER (
+            PARTITION BY account_id, member_key
+            ORDER BY activity_date
+            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+          ) AS previous_date,
           leadInFrame(toNullable(activity_date)) OVER (
             PARTITION BY account_id, member_key
             ORDER BY activity_date
             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
           ) AS next_date
         FROM (
-          SELECT DISTINCT
+          SELECT
             account_id AS account_id,
             user_id AS member_key,
             activity_date AS activity_date
-          FROM analytics._hl_events
+          FROM analytics._hl_user_days
           WHERE
             NOT (
               account_id IS NULL
@@ -100,45 +121,67 @@ FROM (
           s.account_id AS account_id,
           s.activity_date AS delta_date,
           1 AS dau_delta,
-          1 AS wau_delta,
-          1 AS mau_delta
+          0 AS wau_delta,
+          0 AS mau_delta
         FROM spans AS s
+        WHERE
+          s.previous_date IS NULL
+          OR CAST(DATE_ADD(DAY, 1, s.previous_date) AS Nullable(Date32)) <= s.activity_date
         UNION ALL
         SELECT
           s.account_id AS account_id,
-          CASE
-            WHEN s.next_date < CAST(DATE_ADD(DAY, 1, s.activity_date) AS Nullable(Date32))
-            THEN s.next_date
-            ELSE CAST(DATE_ADD(DAY, 1, s.activity_date) AS Nullable(Date32))
-          END AS delta_date,
+          CAST(DATE_ADD(DAY, 1, s.activity_date) AS Nullable(Date32)) AS delta_date,
           -1 AS dau_delta,
           0 AS wau_delta,
           0 AS mau_delta
         FROM spans AS s
+        WHERE
+          s.next_date IS NULL
+          OR s.next_date >= CAST(DATE_ADD(DAY, 1, s.activity_date) AS Nullable(Date32))
         UNION ALL
         SELECT
           s.account_id AS account_id,
-          CASE
-            WHEN s.next_date < CAST(DATE_ADD(DAY, 7, s.activity_date) AS Nullable(Date32))
-            THEN s.next_date
-            ELSE CAST(DATE_ADD(DAY, 7, s.activity_date) AS Nullable(Date32))
-          END AS delta_date,
+          s.activity_date AS delta_date,
+          0 AS dau_delta,
+          1 AS wau_delta,
+          0 AS mau_delta
+        FROM spans AS s
+        WHERE
+          s.previous_date IS NULL
+          OR CAST(DATE_ADD(DAY, 7, s.previous_date) AS Nullable(Date32)) <= s.activity_date
+        UNION ALL
+        SELECT
+          s.account_id AS account_id,
+          CAST(DATE_ADD(DAY, 7, s.activity_date) AS Nullable(Date32)) AS delta_date,
           0 AS dau_delta,
           -1 AS wau_delta,
           0 AS mau_delta
         FROM spans AS s
+        WHERE
+          s.next_date IS NULL
+          OR s.next_date >= CAST(DATE_ADD(DAY, 7, s.activity_date) AS Nullable(Date32))
         UNION ALL
         SELECT
           s.account_id AS account_id,
-          CASE
-            WHEN s.next_date < CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(Date32))
-            THEN s.next_date
-            ELSE CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(Date32))
-          END AS delta_date,
+          s.activity_date AS delta_date,
+          0 AS dau_delta,
+          0 AS wau_delta,
+          1 AS mau_delta
+        FROM spans AS s
+        WHERE
+          s.previous_date IS NULL
+          OR CAST(DATE_ADD(DAY, 30, s.previous_date) AS Nullable(Date32)) <= s.activity_date
+        UNION ALL
+        SELECT
+          s.account_id AS account_id,
+          CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(Date32)) AS delta_date,
           0 AS dau_delta,
           0 AS wau_delta,
           -1 AS mau_delta
         FROM spans AS s
+        WHERE
+          s.next_date IS NULL
+          OR s.next_date >= CAST(DATE_ADD(DAY, 30, s.activity_date) AS Nullable(Date32))
       ) AS d
       GROUP BY
         account_id,
@@ -146,6 +189,6 @@ FROM (
     ) AS dl
       ON sp.account_id = dl.account_id AND sp.activity_date = dl.delta_date
   ) AS k
-  CROSS JOIN analytics._hl_bounds AS b
+  CROSS JOIN shared_hl_bounds AS b
 ) AS o
-CROSS JOIN analytics._hl_bounds AS cb
+CROSS JOIN shared_hl_bounds AS cb

@@ -21,49 +21,9 @@ FROM (
     ) AS BIGINT) AS metric_value
   FROM (
     SELECT
-      g.account_id,
-      c.calendar_date AS as_of_date
-    FROM (
-      SELECT
-        account_id,
-        MIN(activity_date) AS first_date
-      FROM (
-        SELECT
-          account_id,
-          as_of_date AS activity_date
-        FROM analytics._hl_account_health_accounts
-        UNION ALL
-        SELECT
-          r.account_id,
-          r.activity_date
-        FROM (
-          SELECT
-            account_id AS account_id,
-            CAST(CAST(event_ts AS TIMESTAMP) AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin' AS DATE) AS activity_date,
-            NULL AS metric_value
-          FROM raw.events
-          WHERE
-            (
-              (
-                NOT account_id IS NULL AND NOT event_ts IS NULL
-              ) AND NOT user_id IS NULL
-            )
-            AND (
-              event_type = 'checkout'
-            )
-        ) AS r
-        JOIN (
-          SELECT DISTINCT
-            account_id
-          FROM analytics._hl_account_health_accounts
-        ) AS m
-          ON r.account_id = m.account_id
-      ) AS e
-      GROUP BY
-        account_id
-    ) AS g
-    JOIN analytics._hl_calendar AS c
-      ON c.calendar_date >= g.first_date
+      account_id,
+      as_of_date
+    FROM analytics._hl_account_health_accounts
   ) AS sp
   LEFT JOIN (
     SELECT

@@ -18,6 +18,7 @@ SELECT
     THEN 1
     ELSE 0
   END AS tier_rank,
+  event_ts AS _hl_timestamp,
   area AS area,
   order_id AS order_id,
   amount AS amount,

@@ -2,6 +2,11 @@
 -- dialect: duckdb, view: engagement_tiers_daily, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics.engagement_tiers_daily AS
+WITH shared_hl_bounds AS (
+  SELECT
+    *
+  FROM analytics._hl_bounds
+)
 SELECT
   o.activity_date,
   o.account_id,
@@ -28,6 +33,6 @@ FROM (
     t.tier_rank,
     CAST(t.activity_date + INTERVAL (-6) DAY AS DATE) >= b.first_date AS is_complete
   FROM analytics._hl_user_tiers AS t
-  CROSS JOIN analytics._hl_bounds AS b
+  CROSS JOIN shared_hl_bounds AS b
 ) AS o
-CROSS JOIN analytics._hl_bounds AS cb
+CROSS JOIN shared_hl_bounds AS cb

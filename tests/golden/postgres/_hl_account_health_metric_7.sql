@@ -2,6 +2,11 @@
 -- dialect: postgres, view: _hl_account_health_metric_7, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics._hl_account_health_metric_7 AS
+WITH shared_hl_account_health_accounts AS (
+  SELECT
+    *
+  FROM analytics._hl_account_health_accounts
+)
 SELECT
   account_id,
   as_of_date,
@@ -44,7 +49,7 @@ FROM (
         SELECT
           account_id,
           as_of_date AS activity_date
-        FROM analytics._hl_account_health_accounts
+        FROM shared_hl_account_health_accounts AS _hl_account_health_accounts
         UNION ALL
         SELECT
           r.account_id,
@@ -61,7 +66,7 @@ FROM (
         JOIN (
           SELECT DISTINCT
             account_id
-          FROM analytics._hl_account_health_accounts
+          FROM shared_hl_account_health_accounts AS _hl_account_health_accounts
         ) AS m
           ON r.account_id = m.account_id
       ) AS e
@@ -248,7 +253,7 @@ FROM (
                 SELECT
                   account_id,
                   as_of_date AS activity_date
-                FROM analytics._hl_account_health_accounts
+                FROM shared_hl_account_health_accounts AS _hl_account_health_accounts
                 UNION ALL
                 SELECT
                   r.account_id,
@@ -265,7 +270,7 @@ FROM (
                 JOIN (
                   SELECT DISTINCT
                     account_id
-                  FROM analytics._hl_account_health_accounts
+                  FROM shared_hl_account_health_accounts AS _hl_account_health_accounts
                 ) AS m
                   ON r.account_id = m.account_id
               ) AS e
@@ -276,7 +281,7 @@ FROM (
           CROSS JOIN (
             SELECT
               MAX(as_of_date) AS last_date
-            FROM analytics._hl_account_health_accounts
+            FROM shared_hl_account_health_accounts AS _hl_account_health_accounts
           ) AS ld
         ) AS bq
       ) AS b

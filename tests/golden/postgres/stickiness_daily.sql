@@ -2,6 +2,11 @@
 -- dialect: postgres, view: stickiness_daily, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics.stickiness_daily AS
+WITH shared_hl_bounds AS (
+  SELECT
+    *
+  FROM analytics._hl_bounds
+)
 SELECT
   o.activity_date,
   o.dau,
@@ -46,6 +51,7 @@ FROM (
       WITH spans AS (
         SELECT
           activity_date,
+          LAG(activity_date) OVER (PARTITION BY member_key ORDER BY activity_date) AS previous_date,
           LEAD(activity_date) OVER (PARTITION BY member_key ORDER BY activity_date) AS next_date
         FROM (
           SELECT DISTINCT
@@ -65,48 +71,68 @@ FROM (
         SELECT
           s.activity_date AS delta_date,
           1 AS dau_delta,
-          1 AS wau_delta,
-          1 AS mau_delta
+          0 AS wau_delta,
+          0 AS mau_delta
         FROM spans AS s
+        WHERE
+          s.previous_date IS NULL
+          OR CAST(s.previous_date + INTERVAL '1 DAY' AS DATE) <= s.activity_date
         UNION ALL
         SELECT
-          CASE
-            WHEN s.next_date < CAST(s.activity_date + INTERVAL '1 DAY' AS DATE)
-            THEN s.next_date
-            ELSE CAST(s.activity_date + INTERVAL '1 DAY' AS DATE)
-          END AS delta_date,
+          CAST(s.activity_date + INTERVAL '1 DAY' AS DATE) AS delta_date,
           -1 AS dau_delta,
           0 AS wau_delta,
           0 AS mau_delta
         FROM spans AS s
+        WHERE
+          s.next_date IS NULL
+          OR s.next_date >= CAST(s.activity_date + INTERVAL '1 DAY' AS DATE)
         UNION ALL
         SELECT
-          CASE
-            WHEN s.next_date < CAST(s.activity_date + INTERVAL '7 DAY' AS DATE)
-            THEN s.next_date
-            ELSE CAST(s.activity_date + INTERVAL '7 DAY' AS DATE)
-          END AS delta_date,
+          s.activity_date AS delta_date,
+          0 AS dau_delta,
+          1 AS wau_delta,
+          0 AS mau_delta
+        FROM spans AS s
+        WHERE
+          s.previous_date IS NULL
+          OR CAST(s.previous_date + INTERVAL '7 DAY' AS DATE) <= s.activity_date
+        UNION ALL
+        SELECT
+          CAST(s.activity_date + INTERVAL '7 DAY' AS DATE) AS delta_date,
           0 AS dau_delta,
           -1 AS wau_delta,
           0 AS mau_delta
         FROM spans AS s
+        WHERE
+          s.next_date IS NULL
+          OR s.next_date >= CAST(s.activity_date + INTERVAL '7 DAY' AS DATE)
         UNION ALL
         SELECT
-          CASE
-            WHEN s.next_date < CAST(s.activity_date + INTERVAL '30 DAY' AS DATE)
-            THEN s.next_date
-            ELSE CAST(s.activity_date + INTERVAL '30 DAY' AS DATE)
-          END AS delta_date,
+          s.activity_date AS delta_date,
+          0 AS dau_delta,
+          0 AS wau_delta,
+          1 AS mau_delta
+        FROM spans AS s
+        WHERE
+          s.previous_date IS NULL
+          OR CAST(s.previous_date + INTERVAL '30 DAY' AS DATE) <= s.activity_date
+        UNION ALL
+        SELECT
+          CAST(s.activity_date + INTERVAL '30 DAY' AS DATE) AS delta_date,
           0 AS dau_delta,
           0 AS wau_delta,
           -1 AS mau_delta
         FROM spans AS s
+        WHERE
+          s.next_date IS NULL
+          OR s.next_date >= CAST(s.activity_date + INTERVAL '30 DAY' AS DATE)
       ) AS d
       GROUP BY
         delta_date
     ) AS dl
       ON sp.activity_date = dl.delta_date
   ) AS k
-  CROSS JOIN analytics._hl_bounds AS b
+  CROSS JOIN shared_hl_bounds AS b
 ) AS o
-CROSS JOIN analytics._hl_bounds AS cb
+CROSS JOIN shared_hl_bounds AS cb

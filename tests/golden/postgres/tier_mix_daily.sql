@@ -2,6 +2,11 @@
 -- dialect: postgres, view: tier_mix_daily, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics.tier_mix_daily AS
+WITH shared_hl_bounds AS (
+  SELECT
+    *
+  FROM analytics._hl_bounds
+)
 SELECT
   o.activity_date,
   o.account_id,
@@ -63,13 +68,24 @@ FROM (
         c.calendar_date AS activity_date
       FROM (
         SELECT
-          account_id AS account_id,
-          MIN(activity_date) AS first_date
-        FROM analytics._hl_events
-        WHERE
-          NOT account_id IS NULL
+          x.account_id,
+          MIN(
+            CAST(CAST(e._hl_timestamp AS TIMESTAMP) AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin' AS DATE)
+          ) AS first_date
+        FROM analytics._hl_events AS e
+        JOIN (
+          SELECT
+            account_id AS account_id,
+            MIN(_hl_timestamp) AS earliest
+          FROM analytics._hl_events
+          WHERE
+            NOT account_id IS NULL
+          GROUP BY
+            account_id
+        ) AS x
+          ON e.account_id = x.account_id AND e._hl_timestamp <= x.earliest + INTERVAL '3 DAY'
         GROUP BY
-          account_id
+          x.account_id
       ) AS g
       JOIN analytics._hl_calendar AS c
         ON c.calendar_date >= g.first_date
@@ -109,16 +125,12 @@ FROM (
               account_id AS account_id,
               user_id,
               activity_date,
-              CAST(COUNT(CASE WHEN tier_rank >= 1 THEN 1 END) AS BIGINT) AS events_rank_1,
-              CAST(COUNT(CASE WHEN tier_rank >= 2 THEN 1 END) AS BIGINT) AS events_rank_2,
-              CAST(COUNT(CASE WHEN tier_rank >= 3 THEN 1 END) AS BIGINT) AS events_rank_3
-            FROM analytics._hl_events
+              events_rank_1,
+              events_rank_2,
+              events_rank_3
+            FROM analytics._hl_user_days
             WHERE
               NOT account_id IS NULL
-            GROUP BY
-              account_id,
-              user_id,
-              activity_date
           ) AS u
           CROSS JOIN (
             SELECT
@@ -326,6 +338,6 @@ FROM (
     ) AS pd
       ON sp.account_id = pd.account_id AND sp.activity_date = pd.activity_date
   ) AS k
-  CROSS JOIN analytics._hl_bounds AS b
+  CROSS JOIN shared_hl_bounds AS b
 ) AS o
-CROSS JOIN analytics._hl_bounds AS cb
+CROSS JOIN shared_hl_bounds AS cb

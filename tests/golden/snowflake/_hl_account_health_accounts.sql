@@ -8,14 +8,25 @@ SELECT
 FROM (
   SELECT
     r.account_id,
-    MIN(r.activity_date) AS first_date
+    r.first_date
   FROM (
     SELECT
-      account_id,
-      activity_date
-    FROM _hl_events
-    WHERE
-      NOT account_id IS NULL
+      x.account_id,
+      MIN(CAST(CONVERT_TIMEZONE('UTC', 'Europe/Berlin', e._hl_timestamp) AS DATE)) AS first_date
+    FROM _hl_events AS e
+    JOIN (
+      SELECT
+        account_id AS account_id,
+        MIN(_hl_timestamp) AS earliest
+      FROM _hl_events
+      WHERE
+        NOT account_id IS NULL
+      GROUP BY
+        account_id
+    ) AS x
+      ON e.account_id = x.account_id AND e._hl_timestamp <= x.earliest + INTERVAL '3 DAY'
+    GROUP BY
+      x.account_id
   ) AS r
   JOIN (
     SELECT DISTINCT
@@ -38,8 +49,6 @@ FROM (
     ) AS p
   ) AS m
     ON r.account_id = m.account_id
-  GROUP BY
-    r.account_id
 ) AS g
 JOIN _hl_calendar AS c
   ON c.calendar_date >= g.first_date

@@ -2,6 +2,11 @@
 -- dialect: snowflake, view: tier_transitions, project: tests/fixtures/shop, schema: analytics
 -- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py
 CREATE OR REPLACE VIEW analytics.tier_transitions AS
+WITH shared_hl_bounds AS (
+  SELECT
+    *
+  FROM _hl_bounds
+)
 SELECT
   o.transition_date,
   o.account_id,
@@ -39,6 +44,6 @@ FROM (
     CASE WHEN t.to_rank > t.from_rank THEN 'up' ELSE 'down' END AS direction,
     CAST(DATEADD(DAY, -7, t.transition_date) AS DATE) >= b.first_date AS is_complete
   FROM _hl_transition_ranks AS t
-  CROSS JOIN _hl_bounds AS b
+  CROSS JOIN shared_hl_bounds AS b
 ) AS o
-CROSS JOIN _hl_bounds AS cb
+CROSS JOIN shared_hl_bounds AS cb
