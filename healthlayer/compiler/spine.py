@@ -45,8 +45,8 @@ def first_dates(builder: PlanBuilder, by: list[str]) -> exp.Query:
         .group_by(*[group_expression(item) for item in by])
     )
     margin = exp.Interval(this=sql.string(str(BOUNDS_MARGIN_DAYS)), unit=sql.DAY)
-    conditions = [exp.EQ(this=group_expression(item, "e"), expression=column_of(group_column_name(item), "x"))
-                  for item in by]
+    conditions: list[exp.Expr] = [
+        exp.EQ(this=group_expression(item, "e"), expression=column_of(group_column_name(item), "x")) for item in by]
     conditions.append(exp.LTE(this=sql.column(EVENT_TIMESTAMP, "e"),
                               expression=exp.Add(this=sql.column("earliest", "x"), expression=margin)))
     day = local_date(sql.column(EVENT_TIMESTAMP, "e"), project.time_zone, has_time_zone)
