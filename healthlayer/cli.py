@@ -198,7 +198,8 @@ def refresh(project_dir: Path, variables: tuple[str, ...], target: str | None, f
         return
     rows = sum(step.rows or 0 for step in steps)
     seconds = sum(step.seconds for step in steps)
-    click.echo(f"Refreshed {len(steps)} tables: {rows:,} rows written in {seconds:.1f} s.")
+    tables = "1 table" if len(steps) == 1 else f"{len(steps)} tables"
+    click.echo(f"Refreshed {tables}: {rows:,} rows written in {seconds:.1f} s.")
 
 
 @cli.command()

@@ -484,6 +484,18 @@ def _check_outputs(project: Project) -> list[Issue]:
                                 f"of '{name}' stores it as a {_defined_storage(project, name)}",
                                 project.config_file.location(("outputs", name, "lookback")),
                                 "Add 'materialized: incremental' here, or remove 'lookback'."))
+    for name, score in project.health_scores.items():
+        override = project.config.outputs.get(name)
+        overridden = override is not None and "materialized" in override.model_fields_set
+        materialized = override.materialized if override is not None and overridden else score.materialized
+        if materialized == "incremental" and score.population.filter is not None:
+            location = (project.config_file.location(("outputs", name, "materialized")) if overridden
+                        else project.location("health_scores", name, "materialized"))
+            issues.append(Issue(
+                "incremental-population-filter", f"health score '{name}' cannot be an incremental table, because its "
+                "population has a filter: an account that matches it in new events gets rows for its earlier days too, "
+                "which a refresh of the recent days does not write", location,
+                "Store it as 'materialized: table', which refresh rebuilds, or drop the population filter."))
     return issues
 
 
