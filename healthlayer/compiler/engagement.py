@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from sqlglot import exp
 
 from healthlayer.compiler import sql
@@ -89,7 +91,7 @@ def add_event_relations(builder: PlanBuilder) -> None:
     builder.add(BOUNDS, bounds_query(event_history(builder), project.time_zone, has_time_zone), "internal",
                 "The first and last day of data.", origin=ENGAGEMENT_ORIGIN)
 
-    builder.add(CALENDAR, calendar_query(builder.table(BOUNDS)), "internal",
+    builder.add(CALENDAR, calendar_query(_calendar_bounds(builder)), "internal",
                 "Every day from the first to the last day of data.", origin=ENGAGEMENT_ORIGIN)
 
     builder.add(USER_DAYS, _user_days(builder, len(engagement.tiers)), "internal",
@@ -148,6 +150,24 @@ def bounds_query(events: exp.Table, time_zone: str, has_time_zone: bool) -> exp.
         .join(exp.Subquery(this=extremes, alias=exp.TableAlias(this=exp.to_identifier("x"))), join_type="cross")
         .where(exp.or_(near_first.copy(), near_last.copy()))
     )
+
+
+def _calendar_bounds(builder: PlanBuilder) -> exp.Expr:
+    """Return the days the calendar covers: the data range, or during a refresh its recent part.
+
+    A refresh reads no event of the engagement source before its history days, so earlier days
+    would only give rows that it leaves out. Spines and running sums start at that day instead.
+    """
+    bounds = builder.table(BOUNDS)
+    if builder.refresh_from is None:
+        return bounds
+    assert builder.project.engagement is not None
+    days = builder.history_days.get(builder.project.engagement.source, 0)
+    start = sql.date_literal(builder.refresh_from - datetime.timedelta(days=days))
+    first = sql.column("first_date", "rb")
+    later = sql.case((exp.LT(this=first, expression=start), start.copy()), default=first.copy())
+    recent = exp.select(sql.alias(later, "first_date"), sql.column("last_date", "rb")).from_(bounds.as_("rb"))
+    return exp.Subquery(this=recent, alias=exp.TableAlias(this=exp.to_identifier("rc")))
 
 
 def event_history(builder: PlanBuilder) -> exp.Table:

@@ -17,12 +17,10 @@ from healthlayer.definitions.project import Project
 def history_days(project: Project) -> dict[str, int]:
     """Return, per source, how many days before a recomputed day its values can read.
 
-    The figures are upper bounds: windows of chained definitions are added, and a trend's days
-    count for every source, whichever metric it follows.
+    The figures are upper bounds: the windows of the engagement views are taken together, and a
+    trend adds its days to the source of the metric it follows (the engagement source for a
+    stickiness or tier-mix column).
     """
-    trend_days = max((component.trend.days for score in project.health_scores.values()
-                      for category in score.categories for component in category.components
-                      if component.trend is not None), default=0)
     days: dict[str, int] = {}
     engagement = project.engagement
     if engagement is not None:
@@ -34,7 +32,17 @@ def history_days(project: Project) -> dict[str, int]:
         days[engagement.source] = max(spans)
     for metric in project.account_metrics.values():
         days[metric.source] = max(days.get(metric.source, 0), metric.window)
-    return {source: span + trend_days + 1 for source, span in days.items()}
+    trends: dict[str, int] = {}
+    for score in project.health_scores.values():
+        for category in score.categories:
+            for component in category.components:
+                if component.trend is None:
+                    continue
+                followed = project.account_metrics.get(component.trend.metric)
+                source = followed.source if followed is not None else (engagement.source if engagement else None)
+                if source is not None:
+                    trends[source] = max(trends.get(source, 0), component.trend.days)
+    return {source: span + trends.get(source, 0) + 1 for source, span in days.items()}
 
 
 def build_refresh_plan(project: Project, schema: str, refresh_from: datetime.date,
