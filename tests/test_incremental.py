@@ -240,7 +240,9 @@ def test_project_outputs_setting(tmp_path, run):
                             "  tier_mix_dayly: {materialized: table}\n")
     result = run("validate", "--project", str(folder))
     assert result.exit_code == 1
-    assert "unknown-output" in result.stdout + result.stderr and "tier_mix_daily" in result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert "unknown-output" in output
+    assert "tier_mix_daily" in output
 
     project_file.write_text(project_file.read_text().replace("  tier_mix_dayly: {materialized: table}\n", ""))
     result = run("deploy", "--project", str(folder))

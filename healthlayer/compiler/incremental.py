@@ -1,4 +1,4 @@
-"""What an incremental refresh recomputes: the days of history each source's recent rows depend on.
+"""The history of an incremental refresh: the days before the recomputed ones that each source's rows reach.
 
 A refresh recomputes the days from a first day to the last day of data. Every value on those days
 reads a bounded stretch of earlier days: trailing windows, the tier window, the day before for a
@@ -39,7 +39,10 @@ def history_days(project: Project) -> dict[str, int]:
                 if component.trend is None:
                     continue
                 followed = project.account_metrics.get(component.trend.metric)
-                source = followed.source if followed is not None else (engagement.source if engagement else None)
+                # A trend that follows a stickiness or tier-mix column reads the engagement source.
+                source = engagement.source if engagement is not None else None
+                if followed is not None:
+                    source = followed.source
                 if source is not None:
                     trends[source] = max(trends.get(source, 0), component.trend.days)
     return {source: span + trends.get(source, 0) + 1 for source, span in days.items()}

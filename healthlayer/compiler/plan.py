@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Literal
 
 from sqlglot import exp
 
@@ -14,6 +14,7 @@ from healthlayer.compiler.expressions import ExpressionError, parse_expression
 from healthlayer.definitions.issues import Issue
 from healthlayer.definitions.models import Source
 from healthlayer.definitions.project import Project, redact_issues
+from healthlayer.definitions.references import output_storage
 from healthlayer.errors import DefinitionError
 
 INTERNAL_PREFIX = "_hl_"
@@ -129,7 +130,7 @@ class PlanBuilder:
         materialized, lookback = "view", 0
         if kind == "output":
             query = self._with_complete_through(query, bounds)
-            materialized, lookback = self._storage(name, origin)
+            materialized, lookback = output_storage(self.project, name)
         from healthlayer.compiler.sharing import share_repeated_relations
 
         # Event relations have a row per event, too many to store for one query.
@@ -153,28 +154,6 @@ class PlanBuilder:
         self.plan.relations.append(Relation(name, query, kind, description, columns, origin, materialized, lookback,
                                             date_column))
         return name
-
-    def _storage(self, name: str, origin: tuple[str, str] | None) -> tuple[str, int]:
-        """Return how an output is stored: the project file's keys for it over its definition's."""
-        definition = self._definition(origin)
-        materialized = getattr(definition, "materialized", "view")
-        lookback = getattr(definition, "lookback", 0)
-        setting = self.project.config.outputs.get(name)
-        if setting is not None:
-            materialized = setting.materialized if "materialized" in setting.model_fields_set else materialized
-            lookback = setting.lookback if "lookback" in setting.model_fields_set else lookback
-        return materialized, lookback if materialized == "incremental" else 0
-
-    def _definition(self, origin: tuple[str, str] | None) -> object:
-        """Return the definition an output is built from; the alerts view follows the engagement settings."""
-        if origin is None:
-            return None
-        kind, name = origin
-        if kind in ("engagement", "alerts"):
-            return self.project.engagement
-        definitions: dict[str, dict[str, Any]] = {"stickiness": self.project.stickiness, "tier_mix": self.project.tier_mix,
-                                                  "health_scores": self.project.health_scores}
-        return definitions.get(kind, {}).get(name)
 
     def _with_complete_through(self, query: exp.Query, bounds: exp.Expr | None) -> exp.Query:
         columns = [select.alias_or_name for select in query.selects]
@@ -229,7 +208,7 @@ def as_views(plan: Plan) -> Plan:
 
 
 def fingerprint(text: str) -> str:
-    """Return a short hash of a relation's compiled SQL, which tells whether a stored table is still current."""
+    """Return a short hash of a relation's compiled SQL, to check whether a stored table is still current."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 

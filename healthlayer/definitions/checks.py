@@ -16,6 +16,8 @@ from healthlayer.definitions.references import (
     FIXED_VIEWS,
     TIERS_VIEW,
     TRANSITIONS_VIEW,
+    defined_storage,
+    output_storage,
     attribute_candidates,
     metric_candidates,
     resolve_attribute,
@@ -479,32 +481,21 @@ def _check_outputs(project: Project) -> list[Issue]:
             issues.append(Issue("unknown-output", f"the project has no output view named '{name}'",
                                 project.config_file.location(("outputs", name)), did_you_mean(name, known)))
         elif "lookback" in setting.model_fields_set and "materialized" not in setting.model_fields_set \
-                and _defined_storage(project, name) != "incremental":
+                and defined_storage(project, name)[0] != "incremental":
             issues.append(Issue("invalid-value", f"'lookback' applies only to incremental tables, and the definition "
-                                f"of '{name}' stores it as a {_defined_storage(project, name)}",
+                                f"of '{name}' stores it as a {defined_storage(project, name)[0]}",
                                 project.config_file.location(("outputs", name, "lookback")),
                                 "Add 'materialized: incremental' here, or remove 'lookback'."))
     for name, score in project.health_scores.items():
-        override = project.config.outputs.get(name)
-        overridden = override is not None and "materialized" in override.model_fields_set
-        materialized = override.materialized if override is not None and overridden else score.materialized
-        if materialized == "incremental" and score.population.filter is not None:
-            location = (project.config_file.location(("outputs", name, "materialized")) if overridden
-                        else project.location("health_scores", name, "materialized"))
+        if output_storage(project, name)[0] == "incremental" and score.population.filter is not None:
+            override = project.config.outputs.get(name)
+            if override is not None and "materialized" in override.model_fields_set:
+                location = project.config_file.location(("outputs", name, "materialized"))
+            else:
+                location = project.location("health_scores", name, "materialized")
             issues.append(Issue(
                 "incremental-population-filter", f"health score '{name}' cannot be an incremental table, because its "
                 "population has a filter: an account that matches it in new events gets rows for its earlier days too, "
                 "which a refresh of the recent days does not write", location,
                 "Store it as 'materialized: table', which refresh rebuilds, or drop the population filter."))
     return issues
-
-
-def _defined_storage(project: Project, name: str) -> str:
-    """Return the materialization that an output's definition sets."""
-    if name in (TIERS_VIEW, TRANSITIONS_VIEW, ALERTS_VIEW):
-        return project.engagement.materialized if project.engagement else "view"
-    for kind in ("stickiness", "tier_mix", "health_scores"):
-        definition = getattr(project, kind).get(name)
-        if definition is not None:
-            return str(definition.materialized)
-    return "view"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from healthlayer.definitions.models import Stickiness, split_ratio
 
@@ -86,3 +86,27 @@ def resolve_attribute(project: Project, reference: str) -> tuple[str, str] | Non
 def attribute_candidates(project: Project) -> list[str]:
     return [f"{name}.{column}" for name, source in project.sources.items()
             if source.is_attribute_source for column in source.columns]
+
+
+def defined_storage(project: Project, name: str) -> tuple[str, int]:
+    """Return (materialized, lookback) that the definition of an output sets; the engagement block sets its views'."""
+    definition: Any = project.engagement if name in FIXED_VIEWS else None
+    for kind in ("stickiness", "tier_mix", "health_scores"):
+        definition = definition or getattr(project, kind).get(name)
+    if definition is None:
+        return "view", 0
+    return definition.materialized, definition.lookback
+
+
+def output_storage(project: Project, name: str) -> tuple[str, int]:
+    """Return (materialized, lookback) of an output: the keys set under `outputs:` over its definition's.
+
+    The lookback is 0 unless the output is incremental.
+    """
+    materialized, lookback = defined_storage(project, name)
+    setting = project.config.outputs.get(name)
+    if setting is not None and "materialized" in setting.model_fields_set:
+        materialized = setting.materialized
+    if setting is not None and "lookback" in setting.model_fields_set:
+        lookback = setting.lookback
+    return materialized, lookback if materialized == "incremental" else 0
