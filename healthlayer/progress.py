@@ -22,9 +22,9 @@ def describe_step(step: BuildStep) -> str:
 
 
 class BuildReporter:
-    """Reports each view and table of a deploy or refresh to the error stream.
+    """Reporter of each view and table of a deploy or refresh, on the error stream.
 
-    On a terminal a progress bar shows the view being built and how many are done; elsewhere,
+    On a terminal, a progress bar shows the view being built and how many are done. Elsewhere,
     such as in CI logs, each finished view is one plain line.
     """
 

@@ -133,8 +133,8 @@ class Adapter(abc.ABC):
                 names: set[str] | None = None) -> list[BuildStep]:
         """Bring the stored outputs of a deployed plan up to date with the events.
 
-        A table is rebuilt; an incremental table has the days from its last stored day minus its
-        lookback recomputed with the plan `refresh_plan` returns for the first such day. `full`
+        A table is rebuilt. An incremental table has its days from the last stored day minus its
+        lookback recomputed, with the plan that `refresh_plan` returns for the first such day. `full`
         rebuilds incremental tables too, and `names` limits the refresh to those outputs.
         """
         raise UnsupportedError(f"the {type(self).__name__} adapter cannot refresh stored tables")
