@@ -18,7 +18,9 @@ from healthlayer.compiler import sql
 from healthlayer.compiler.engagement import BOUNDS, CALENDAR_MAX_DAYS
 from healthlayer.compiler.plan import Plan, Relation, fingerprint
 from healthlayer.compiler.quoting import quote_keywords
-from healthlayer.errors import OwnershipError, UnsupportedError, WarehouseError
+from healthlayer.compiler.render import prepare_query
+from healthlayer.compiler.standalone import standalone_query
+from healthlayer.errors import HealthlayerError, OwnershipError, UnsupportedError, WarehouseError
 
 
 @dataclass(frozen=True)
@@ -129,15 +131,125 @@ class Adapter(abc.ABC):
                 f"the {type(self).__name__} adapter stores outputs only as {kinds}, not {', '.join(unsupported)}; "
                 "change 'materialized' of those definitions for this target")
 
+    def existing_objects(self) -> dict[str, tuple[str, str | None]]:
+        """Return the deploy schema's tables and views as {lower-cased name: (kind, comment)}.
+
+        Kind is 'VIEW' or 'TABLE'. Adapters that store outputs implement it for `refresh`.
+        """
+        raise UnsupportedError(f"the {type(self).__name__} adapter cannot list the objects of its schema")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the statements of the block in one transaction, rolled back when the block raises.
+
+        Adapters that store outputs implement it for `refresh`.
+        """
+        raise UnsupportedError(f"the {type(self).__name__} adapter cannot run statements in a transaction")
+        yield  # pragma: no cover
+
     def refresh(self, plan: Plan, refresh_plan: Callable[[datetime.date], Plan], full: bool = False,
                 names: set[str] | None = None) -> list[BuildStep]:
-        """Bring the stored outputs of a deployed plan up to date with the events.
+        """Bring the stored outputs of a deployed plan up to date with the events, in one transaction.
 
-        A table is rebuilt. An incremental table has its days from the last stored day minus its
-        lookback recomputed, with the plan that `refresh_plan` returns for the first such day. `full`
-        rebuilds incremental tables too, and `names` limits the refresh to those outputs.
+        A table has all its rows replaced. An incremental table has its rows from the last stored
+        day minus its lookback replaced, computed by the plan that `refresh_plan` returns for the
+        first such day. `full` replaces every row of incremental tables too, and `names` limits the
+        refresh to those outputs. Before any change, every chosen table must have been deployed
+        from the current definitions, and the engagement source must have events.
         """
-        raise UnsupportedError(f"the {type(self).__name__} adapter cannot refresh stored tables")
+        if "table" not in self.materializations:
+            raise UnsupportedError(f"the {type(self).__name__} adapter cannot refresh stored tables")
+        self.check_materializations(plan)
+        existing = self.existing_objects()
+        owned = self.owned_views(plan, existing)
+        for relation in plan.outputs():
+            key = relation.name.lower()
+            if not relation.stored and key in owned and existing[key][0] == "TABLE":
+                raise HealthlayerError(f"'{relation.name}' is deployed as a table, but its definition now makes it a "
+                                       "view; run 'healthlayer deploy' to replace the table")
+        stored = [relation for relation in plan.outputs() if relation.stored]
+        chosen = [relation for relation in stored if names is None or relation.name in names]
+        for relation in chosen:
+            self._check_stored(plan, relation, existing, owned)
+        _, last_day = self.data_range(plan)
+        if last_day is None and BOUNDS in {relation.name for relation in plan.relations}:
+            raise HealthlayerError("the engagement source has no events, so a refresh would empty the stored tables; "
+                                   "check that the source was loaded, or run 'healthlayer deploy' to rebuild the "
+                                   "tables from the source as it is")
+        steps_before = len(self.steps)
+        if self.progress is not None:
+            self.progress.planned(len(chosen))
+        with self.transaction():
+            self.check_data_range(plan)
+            for relation in chosen:
+                first_day = None
+                if not full and relation.materialized == "incremental":
+                    first_day = self._first_refreshed_day(relation, last_day)
+                if first_day is None:
+                    self._replace_rows(plan, relation)
+                    continue
+                earlier = frozenset(item.name for item in stored if item.name != relation.name)
+                self._replace_rows(refresh_plan(first_day), relation, first_day, earlier)
+        return self.steps[steps_before:]
+
+    def _check_stored(self, plan: Plan, relation: Relation, existing: dict[str, tuple[str, str | None]],
+                      owned: set[str]) -> None:
+        """Raise unless a stored output was deployed as a table from the current definitions."""
+        key = relation.name.lower()
+        if key not in owned or existing[key][0] != "TABLE":
+            raise HealthlayerError(f"'{relation.name}' is not deployed as a table in schema '{self.schema}'; "
+                                   "run 'healthlayer deploy' after changing 'materialized'")
+        comment = existing[key][1] or ""
+        if not comment.endswith(f"{FINGERPRINT_MARK}{self.fingerprint(plan, relation)}]"):
+            raise HealthlayerError(f"the definitions of '{relation.name}' changed since it was deployed, so a refresh "
+                                   "would mix rows of the old and new definitions; run 'healthlayer deploy', which "
+                                   "rebuilds it")
+
+    def _first_refreshed_day(self, relation: Relation, last_day: datetime.date | None) -> datetime.date | None:
+        """Return the first day to recompute, or None when the table is empty and needs all its rows.
+
+        The recomputed days start `lookback` days before the table's last day, or before the last
+        day of data where that is earlier, so that rows of days whose events were removed go too.
+        """
+        statement = exp.select(exp.Max(this=exp.column("complete_through"))).from_(sql.table(relation.name, self.schema))
+        _, rows = self.fetch(quote_keywords(statement, self.dialect).sql(dialect=self.dialect))
+        last = rows[0][0]
+        if last is None:
+            return None
+        if isinstance(last, datetime.datetime):
+            last = last.date()
+        if last_day is not None and last_day < last:
+            last = last_day
+        return last - datetime.timedelta(days=relation.lookback - 1)
+
+    def _replace_rows(self, plan: Plan, relation: Relation, first_day: datetime.date | None = None,
+                      stored: frozenset[str] = frozenset()) -> None:
+        """Replace the rows of a stored table from `first_day` on, or all of them, with rows of `plan`.
+
+        All rows come from the deployed relation's query. Recent rows come from the relation of the
+        refresh plan with every relation it reads inlined, except the stored tables in `stored`.
+        """
+        target = self.qualified(relation.name)
+        with self.step(relation.name, "table" if first_day is None else "incremental", first_day) as rows:
+            if first_day is None:
+                self.execute(f"DELETE FROM {target}")
+                self.execute(f"INSERT INTO {target} {prepare_query(relation, self.dialect).sql(dialect=self.dialect)}")
+                rows.append(self._count(relation.name))
+                return
+            assert relation.date_column is not None
+            query = standalone_query(plan, plan.get(relation.name), self.dialect, keep=stored)
+            recent = exp.GTE(this=sql.column(relation.date_column, "r"), expression=sql.date_literal(first_day))
+            select = exp.select(*[sql.column(column, "r", quoted=True) for column in relation.columns]).from_(
+                exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier("r")))).where(recent)
+            day = sql.date_literal(first_day).sql(dialect=self.dialect)
+            self.execute(f"DELETE FROM {target} WHERE {relation.date_column} >= {day}")
+            before = self._count(relation.name)
+            self.execute(f"INSERT INTO {target} {select.sql(dialect=self.dialect)}")
+            rows.append(self._count(relation.name) - before)
+
+    def _count(self, name: str) -> int:
+        _, rows = self.fetch(f"SELECT COUNT(*) FROM {self.qualified(name)}")
+        return int(rows[0][0])
 
     @contextmanager
     def step(self, name: str, action: Literal["view", "table", "incremental"],
@@ -193,8 +305,6 @@ class Adapter(abc.ABC):
 
     def fingerprint(self, plan: Plan, relation: Relation) -> str:
         """Return the fingerprint of a relation's SQL with every relation it reads inlined."""
-        from healthlayer.compiler.standalone import standalone_query
-
         return fingerprint(standalone_query(plan, relation, self.dialect).sql(dialect=self.dialect))
 
     def owned_views(self, plan: Plan, existing: dict[str, tuple[str, str | None]]) -> set[str]:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import datetime
 import logging
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlglot import exp
 
-from healthlayer.adapters.base import FINGERPRINT_MARK, Adapter, BuildStep, DeployedView, DeployResult, summarise_error
-from healthlayer.compiler import sql
-from healthlayer.compiler.engagement import BOUNDS as BOUNDS_NAME
+from healthlayer.adapters.base import Adapter, DeployedView, DeployResult, summarise_error
 from healthlayer.compiler.plan import Plan, Relation
 from healthlayer.compiler.render import prepare_query, render_create_table, render_create_view
-from healthlayer.compiler.standalone import standalone_query
 from healthlayer.errors import HealthlayerError, RelationNotFound, WarehouseError
 
 logger = logging.getLogger(__name__)
@@ -122,14 +119,6 @@ class DuckDBAdapter(Adapter):
         except self._duckdb.Error as error:
             raise WarehouseError(summarise_error(str(error))) from None
 
-    def _existing_objects(self) -> dict[str, tuple[str, str | None]]:
-        """Return the schema's tables and views by lower-cased name, since DuckDB names ignore case."""
-        _, rows = self.fetch(
-            "SELECT view_name, 'VIEW', comment FROM duckdb_views() WHERE lower(schema_name) = ? AND NOT internal "
-            "UNION ALL SELECT table_name, 'TABLE', comment FROM duckdb_tables() WHERE lower(schema_name) = ?",
-            [self.schema, self.schema])
-        return {name.lower(): (kind, comment) for name, kind, comment in rows}
-
     def deploy(self, plan: Plan) -> DeployResult:
         """Create or replace every view and stored table of the plan in one transaction.
 
@@ -138,14 +127,13 @@ class DuckDBAdapter(Adapter):
         """
         self.check_materializations(plan)
         self.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-        existing = self._existing_objects()
+        existing = self.existing_objects()
         owned = self.owned_views(plan, existing)
         stale = sorted(owned - {relation.name for relation in plan.relations})
         if self.progress is not None:
             self.progress.planned(len(plan.relations))
 
-        self.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             range_checked = False
             for relation in plan.relations:
                 kind = existing.get(relation.name.lower(), ("", None))[0]
@@ -166,10 +154,6 @@ class DuckDBAdapter(Adapter):
                 self.execute(f"DROP {existing[name][0]} IF EXISTS {self.qualified(name)}")
             if not range_checked:
                 self.check_data_range(plan)
-        except HealthlayerError:
-            self.connection.execute("ROLLBACK")
-            raise
-        self.execute("COMMIT")
         views = tuple(DeployedView(relation.name, relation.kind) for relation in plan.relations)
         return DeployResult(self.schema, views, tuple(stale), self.database)
 
@@ -185,92 +169,23 @@ class DuckDBAdapter(Adapter):
             self._comment(plan, relation, "TABLE")
             rows.append(self._count(relation.name))
 
-    def _count(self, name: str) -> int:
-        _, rows = self.fetch(f"SELECT COUNT(*) FROM {self.qualified(name)}")
-        return int(rows[0][0])
+    def existing_objects(self) -> dict[str, tuple[str, str | None]]:
+        """Return the schema's tables and views by lower-cased name, since DuckDB names ignore case."""
+        _, rows = self.fetch(
+            "SELECT view_name, 'VIEW', comment FROM duckdb_views() WHERE lower(schema_name) = ? AND NOT internal "
+            "UNION ALL SELECT table_name, 'TABLE', comment FROM duckdb_tables() WHERE lower(schema_name) = ?",
+            [self.schema, self.schema])
+        return {name.lower(): (kind, comment) for name, kind, comment in rows}
 
-    def refresh(self, plan: Plan, refresh_plan: Callable[[datetime.date], Plan], full: bool = False,
-                names: set[str] | None = None) -> list[BuildStep]:
-        """Rebuild tables and recompute the recent days of incremental tables, in one transaction."""
-        self.check_materializations(plan)
-        existing = self._existing_objects()
-        owned = self.owned_views(plan, existing)
-        for relation in plan.outputs():
-            key = relation.name.lower()
-            if not relation.stored and key in owned and existing[key][0] == "TABLE":
-                raise HealthlayerError(f"'{relation.name}' is deployed as a table, but its definition now makes it a "
-                                       "view; run 'healthlayer deploy' to replace the table")
-        stored = [relation for relation in plan.outputs() if relation.stored]
-        chosen = [relation for relation in stored if names is None or relation.name in names]
-        for relation in chosen:
-            self._check_stored(plan, relation, existing, owned)
-        _, last_day = self.data_range(plan)
-        if last_day is None and BOUNDS_NAME in {relation.name for relation in plan.relations}:
-            raise HealthlayerError("the engagement source has no events, so a refresh would empty the stored tables; "
-                                   "check that the source was loaded, or run 'healthlayer deploy' to rebuild the "
-                                   "tables from the source as it is")
-        steps_before = len(self.steps)
-        if self.progress is not None:
-            self.progress.planned(len(chosen))
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
         self.execute("BEGIN TRANSACTION")
         try:
-            self.check_data_range(plan)
-            for relation in chosen:
-                first_day = None
-                if not full and relation.materialized == "incremental":
-                    first_day = self._first_refreshed_day(relation, last_day)
-                if first_day is None:
-                    self._build_table(plan, relation)
-                    continue
-                earlier = frozenset(item.name for item in stored if item.name != relation.name)
-                self._recompute(refresh_plan(first_day), relation, first_day, earlier)
+            yield
         except HealthlayerError:
             self.connection.execute("ROLLBACK")
             raise
         self.execute("COMMIT")
-        return self.steps[steps_before:]
-
-    def _check_stored(self, plan: Plan, relation: Relation, existing: dict[str, tuple[str, str | None]],
-                      owned: set[str]) -> None:
-        """Raise unless a stored output was deployed as a table from the current definitions."""
-        key = relation.name.lower()
-        if key not in owned or existing[key][0] != "TABLE":
-            raise HealthlayerError(f"'{relation.name}' is not deployed as a table in schema '{self.schema}'; "
-                                   "run 'healthlayer deploy' after changing 'materialized'")
-        comment = existing[key][1] or ""
-        if not comment.endswith(f"{FINGERPRINT_MARK}{self.fingerprint(plan, relation)}]"):
-            raise HealthlayerError(f"the definitions of '{relation.name}' changed since it was deployed, so a refresh "
-                                   "would mix rows of the old and new definitions; run 'healthlayer deploy', which "
-                                   "rebuilds it")
-
-    def _first_refreshed_day(self, relation: Relation, last_day: datetime.date | None) -> datetime.date | None:
-        """Return the first day to recompute, or None when the table is empty and needs a full build.
-
-        The recomputed days start `lookback` days before the table's last day, or before the last
-        day of data where that is earlier, so that rows of days whose events were removed go too.
-        """
-        _, rows = self.fetch(f"SELECT MAX(complete_through) FROM {self.qualified(relation.name)}")
-        last = rows[0][0]
-        if last is None:
-            return None
-        if last_day is not None and last_day < last:
-            last = last_day
-        return last - datetime.timedelta(days=relation.lookback - 1)
-
-    def _recompute(self, plan: Plan, relation: Relation, first_day: datetime.date, stored: frozenset[str]) -> None:
-        """Replace the rows of an incremental table from `first_day` on with rows of the refresh plan."""
-        assert relation.date_column is not None
-        with self.step(relation.name, "incremental", first_day) as rows:
-            query = standalone_query(plan, plan.get(relation.name), self.dialect, keep=stored)
-            recent = exp.GTE(this=sql.column(relation.date_column, "r"), expression=sql.date_literal(first_day))
-            select = exp.select(*[sql.column(column, "r", quoted=True) for column in relation.columns]).from_(
-                exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier("r")))).where(recent)
-            target = self.qualified(relation.name)
-            day = sql.date_literal(first_day).sql(dialect=self.dialect)
-            self.execute(f"DELETE FROM {target} WHERE {relation.date_column} >= {day}")
-            before = self._count(relation.name)
-            self.execute(f"INSERT INTO {target} {select.sql(dialect=self.dialect)}")
-            rows.append(self._count(relation.name) - before)
 
     def close(self) -> None:
         self.connection.close()

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from sqlglot import exp
 
 from healthlayer.adapters.base import MAX_MESSAGE, Adapter, DeployedView, DeployResult
 from healthlayer.compiler.dialects.postgres import check_identifier
 from healthlayer.compiler.plan import Plan, Relation
-from healthlayer.compiler.render import render_create_view
+from healthlayer.compiler.render import prepare_query, render_create_table, render_create_view
 from healthlayer.definitions.project import MIN_REDACTED_LENGTH
 from healthlayer.errors import HealthlayerError, RelationNotFound, WarehouseError
 
@@ -97,6 +98,7 @@ class PostgresAdapter(Adapter):
     settings_model = PostgresSettings
     creates_on_connect = False
     identifier_case = "lower"
+    materializations = frozenset({"view", "table", "incremental"})
 
     def __init__(self, settings: dict[str, Any], project_root: Path, must_exist: bool = False) -> None:
         self.config = parse_settings(settings)
@@ -226,7 +228,7 @@ class PostgresAdapter(Adapter):
         _, rows = self.fetch("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ?", [self.schema])
         return bool(rows)
 
-    def _existing_objects(self) -> dict[str, tuple[str, str | None]]:
+    def existing_objects(self) -> dict[str, tuple[str, str | None]]:
         """Return the schema's relations by name: views as 'VIEW', everything else as 'TABLE'.
 
         Names are compared exactly, since PostgreSQL names are case-sensitive and every name
@@ -276,24 +278,25 @@ class PostgresAdapter(Adapter):
             """, [self.schema, name])
         return [(schema, relation) for schema, relation in rows]
 
-    def _drop_owned_view(self, name: str, owned: set[str], reason: str) -> list[str]:
-        """Drop an owned view and the owned views built on it, and return the names dropped, dependents first.
+    def _drop_owned(self, name: str, kind: str, owned: set[str], reason: str) -> list[str]:
+        """Drop an owned view or table and the owned views built on it; return the names dropped, dependents first.
 
         Raise WarehouseError, without dropping anything, when a view that this project did not
-        create is built on it, since DROP ... CASCADE would drop that view too.
+        create is built on it, since DROP ... CASCADE would drop that view too. The grants of every
+        dropped object are kept for `deploy` to give again.
         """
         dependents = self._dependent_views(name)
         foreign = [f"{schema}.{view}" for schema, view in dependents if schema != self.schema or view not in owned]
         if foreign:
             raise WarehouseError(
-                f"cannot drop view {self.schema}.{name}, because {reason}, and views that this project did not "
-                f"create depend on it: {', '.join(foreign)}; drop those views, deploy, then create them again. "
+                f"cannot drop {kind.lower()} {self.schema}.{name}, because {reason}, and views that this project did "
+                f"not create depend on it: {', '.join(foreign)}; drop those views, deploy, then create them again. "
                 "The deploy was rolled back, so the previous views are unchanged")
-        dropped = [view for _, view in dependents] + [name]
-        for view in dropped:
-            self._saved_grants.setdefault(view, []).extend(self._grants(view))
-            self._run(f"DROP VIEW {self.qualified(view)}")
-        return dropped
+        dropped = [(view, "VIEW") for _, view in dependents] + [(name, kind)]
+        for relation, relation_kind in dropped:
+            self._saved_grants.setdefault(relation, []).extend(self._grants(relation))
+            self._run(f"DROP {relation_kind} {self.qualified(relation)}")
+        return [relation for relation, _ in dropped]
 
     def _grants(self, name: str) -> list[str]:
         """Return GRANT statements that give other roles the privileges they have on a view of the deploy schema."""
@@ -324,7 +327,7 @@ class PostgresAdapter(Adapter):
         except psycopg.errors.InvalidTableDefinition as error:
             logger.info("postgres: view %s changes its columns (%s); dropping and recreating it",
                         relation.name, error.diag.message_primary)
-        dropped = self._drop_owned_view(relation.name, owned, "its columns change")
+        dropped = self._drop_owned(relation.name, "VIEW", owned, "its columns change")
         self._run(statement)
         return set(dropped)
 
@@ -335,44 +338,66 @@ class PostgresAdapter(Adapter):
                 check_identifier(column, f"the column name of view '{relation.name}'")
 
     def deploy(self, plan: Plan) -> DeployResult:
-        """Create or replace every view of the plan and drop the owned views it no longer has, in one transaction.
+        """Create or replace every view and stored table of the plan and drop the owned ones it no longer has.
 
-        PostgreSQL DDL is transactional, so other sessions see the previous set of views until the
-        commit and the new set after it. A deploy that fails rolls back and changes nothing.
+        It all happens in one transaction. PostgreSQL DDL is transactional, so other sessions see
+        the previous objects until the commit and the new ones after it. A deploy that fails rolls
+        back and changes nothing. A stored table is dropped and built again from every day, with
+        the owned views that read it, after the data range is checked.
         """
         self._check_names(plan)
+        self.check_materializations(plan)
         statements = {relation.name: render_create_view(relation, self.schema, self.dialect)
-                      for relation in plan.relations}
+                      for relation in plan.relations if not relation.stored}
+        if self.progress is not None:
+            self.progress.planned(len(plan.relations))
         from psycopg.sql import Literal as SqlLiteral
 
         psycopg = self._psycopg
         current = "the deploy"
         try:
-            with self.connection.transaction():
-                # A SET LOCAL value ends with the transaction.
-                self._run(f"SET LOCAL lock_timeout = '{self.config.lock_timeout}s'")
+            with self.transaction():
                 if not self._schema_exists():
                     self._run(f'CREATE SCHEMA "{self.schema}"')
-                existing = self._existing_objects()
+                existing = self.existing_objects()
                 owned = self.owned_views(plan, existing)
-                # A dropped view loses its grants, so they are given again when it is created again.
+                # A dropped view or table loses its grants, so they are given again when it is created again.
                 self._saved_grants = {}
                 # A stale view may be dropped while the plan's views are created, as a dependent of a changed view.
                 dropped: set[str] = set()
+                range_checked = False
                 for relation in plan.relations:
-                    current = f"view {self.schema}.{relation.name}"
-                    dropped |= self._create_view(relation, statements[relation.name], owned)
-                    for grant in self._saved_grants.pop(relation.name, []):
-                        self._run(grant)
-                    comment = SqlLiteral(self.owner_comment(plan, relation)).as_string(self.connection)
-                    self._run(f"COMMENT ON VIEW {self.qualified(relation.name)} IS {comment}")
-                stale = sorted(owned - set(statements))
+                    kind = "TABLE" if relation.stored else "VIEW"
+                    current = f"{kind.lower()} {self.schema}.{relation.name}"
+                    if relation.stored and not range_checked:
+                        self.check_data_range(plan)
+                        range_checked = True
+                    with self.step(relation.name, "table" if relation.stored else "view") as rows:
+                        previous = existing[relation.name][0] if relation.name in owned - dropped else None
+                        if previous is not None and (relation.stored or previous == "TABLE"):
+                            reason = "it is stored as a table" if relation.stored else "it is now a view"
+                            dropped |= set(self._drop_owned(relation.name, previous, owned, reason))
+                        if relation.stored:
+                            query = prepare_query(relation, self.dialect)
+                            assert isinstance(query, exp.Query)
+                            self._run(render_create_table(query, relation.name, self.schema, self.dialect))
+                        else:
+                            dropped |= self._create_view(relation, statements[relation.name], owned)
+                        for grant in self._saved_grants.pop(relation.name, []):
+                            self._run(grant)
+                        comment = SqlLiteral(self.owner_comment(plan, relation)).as_string(self.connection)
+                        self._run(f"COMMENT ON {kind} {self.qualified(relation.name)} IS {comment}")
+                        if relation.stored:
+                            rows.append(self._count(relation.name))
+                stale = sorted(owned - {relation.name for relation in plan.relations})
                 for name in stale:
                     if name not in dropped:
-                        current = f"view {self.schema}.{name}"
-                        dropped |= set(self._drop_owned_view(name, owned, "the project no longer defines it"))
-                current = "the check of the data range"
-                self.check_data_range(plan)
+                        current = f"{existing[name][0].lower()} {self.schema}.{name}"
+                        dropped |= set(self._drop_owned(name, existing[name][0], owned,
+                                                        "the project no longer defines it"))
+                if not range_checked:
+                    current = "the check of the data range"
+                    self.check_data_range(plan)
         except psycopg.errors.LockNotAvailable:
             raise WarehouseError(
                 f"timed out after {self.config.lock_timeout} s waiting for a lock on {current}, which another "
@@ -383,6 +408,13 @@ class PostgresAdapter(Adapter):
                                  "back, so the previous views are unchanged") from None
         views = tuple(DeployedView(relation.name, relation.kind) for relation in plan.relations)
         return DeployResult(self.schema, views, tuple(stale))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.connection.transaction():
+            # A SET LOCAL value ends with the transaction.
+            self._run(f"SET LOCAL lock_timeout = '{self.config.lock_timeout}s'")
+            yield
 
     def close(self) -> None:
         self.connection.close()
