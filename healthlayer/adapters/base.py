@@ -228,16 +228,19 @@ class Adapter(abc.ABC):
 
         All rows come from the deployed relation's query. Recent rows come from the relation of the
         refresh plan with every relation it reads inlined, except the stored tables in `stored`.
+        Both read the schema's relations by qualified name, whatever the session's schema is.
         """
         target = self.qualified(relation.name)
         with self.step(relation.name, "table" if first_day is None else "incremental", first_day) as rows:
             if first_day is None:
                 self.execute(f"DELETE FROM {target}")
-                self.execute(f"INSERT INTO {target} {prepare_query(relation, self.dialect).sql(dialect=self.dialect)}")
+                query = prepare_query(relation, self.dialect, relative_references=False)
+                self.execute(f"INSERT INTO {target} {query.sql(dialect=self.dialect)}")
                 rows.append(self._count(relation.name))
                 return
             assert relation.date_column is not None
-            query = standalone_query(plan, plan.get(relation.name), self.dialect, keep=stored)
+            query = standalone_query(plan, plan.get(relation.name), self.dialect, keep=stored,
+                                     relative_references=False)
             recent = exp.GTE(this=sql.column(relation.date_column, "r"), expression=sql.date_literal(first_day))
             select = exp.select(*[sql.column(column, "r", quoted=True) for column in relation.columns]).from_(
                 exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier("r")))).where(recent)

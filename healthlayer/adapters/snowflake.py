@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,7 +15,7 @@ from sqlglot import exp
 from healthlayer.adapters.base import Adapter, DeployedView, DeployResult, summarise_error
 from healthlayer.compiler import sql
 from healthlayer.compiler.plan import INTERNAL_PREFIX, Plan
-from healthlayer.compiler.render import render_create_view
+from healthlayer.compiler.render import in_schema, prepare_query, render_create_table, render_create_view
 from healthlayer.errors import HealthlayerError, OwnershipError, RelationNotFound, WarehouseError
 
 logger = logging.getLogger(__name__)
@@ -102,6 +104,7 @@ class SnowflakeAdapter(Adapter):
     settings_model = SnowflakeSettings
     creates_on_connect = False
     identifier_case = "upper"
+    materializations = frozenset({"view", "table", "incremental"})
 
     def __init__(self, settings: dict[str, Any], project_root: Path, must_exist: bool = False) -> None:
         try:
@@ -243,8 +246,8 @@ class SnowflakeAdapter(Adapter):
     def _objects(self, schema: str) -> dict[str, tuple[str, str | None]]:
         """Return a schema's tables and views by lower-cased name, each with the owner mark the manifest has.
 
-        NOTE: the manifest records names only, so a view that a person replaced under a listed name
-        still counts as the project's view.
+        NOTE: the manifest records names only, so a view or table that a person replaced under a
+        listed name still counts as the project's.
         """
         _, rows = self.fetch(
             "SELECT TABLE_NAME, 'VIEW' FROM INFORMATION_SCHEMA.VIEWS WHERE UPPER(TABLE_SCHEMA) = %s "
@@ -257,7 +260,7 @@ class SnowflakeAdapter(Adapter):
             _, manifest_rows = self.fetch(
                 exp.select("view_name", "owner_comment").from_(sql.table(MANIFEST, schema)).sql(dialect=self.dialect))
             marks = {str(name).lower(): str(comment) for name, comment in manifest_rows}
-        return {name: (kind, marks.get(name) if kind == "VIEW" else None) for name, kind in kinds.items()}
+        return {name: (kind, marks.get(name)) for name, kind in kinds.items()}
 
     def _other_objects(self, schema: str) -> list[str]:
         """Return objects of a schema other than tables and views, as 'kind name'; a swap would drop them."""
@@ -270,9 +273,15 @@ class SnowflakeAdapter(Adapter):
 
     # Deploy.
 
-    def _manifest_statement(self, plan: Plan, schema: str, names: list[str]) -> str:
-        """Return the CREATE VIEW of the manifest that lists `names` as views of this project."""
+    def _manifest_statement(self, plan: Plan, schema: str, names: list[str],
+                            earlier: dict[str, str] | None = None) -> str:
+        """Return the CREATE VIEW of the manifest that lists `names` as views and tables of this project.
+
+        `earlier` gives comments that stand instead of the plan's, such as those of stored tables
+        that are not rebuilt yet: their comment ends with the fingerprint of the SQL they were built by.
+        """
         comments = {relation.name: self.owner_comment(plan, relation) for relation in plan.relations}
+        comments.update(earlier or {})
         mark = f"{self.OWNER_MARK} project {plan.project_name}:"
         rows = [exp.tuple_(sql.string(plan.project_name), sql.string(name),
                            sql.string(comments.get(name, f"{mark} views of this project")))
@@ -296,9 +305,39 @@ class SnowflakeAdapter(Adapter):
             self.execute(f"DROP SCHEMA {staging} CASCADE")
         self.execute(f"CREATE SCHEMA {staging}")
 
-    def _build(self, plan: Plan, schema: str, copy_grants: bool = False) -> None:
+    def _build(self, plan: Plan, schema: str, existing: dict[str, tuple[str, str | None]],
+               copy_grants: bool = False, store: bool = True) -> None:
+        """Create every view and stored table of the plan in `schema`, whose objects are `existing`.
+
+        Stored tables are built from every day, after the data range is checked, so a bad range
+        fails before any long build. Without `store` they are created as views, which checks their
+        SQL without running it. An object of the other kind under a relation's name is dropped
+        first, since CREATE OR REPLACE does not replace a view by a table or a table by a view.
+        """
+        range_checked = False
         for relation in plan.relations:
-            self.execute(render_create_view(relation, schema, self.dialect, copy_grants=copy_grants))
+            stored = relation.stored and store
+            kind = "TABLE" if stored else "VIEW"
+            if stored and not range_checked:
+                self.check_data_range(plan, schema)
+                range_checked = True
+            with self.step(relation.name, "table" if stored else "view") as rows:
+                previous = existing.get(relation.name, ("", None))[0]
+                if previous and previous != kind:
+                    self.execute(f"DROP {previous} IF EXISTS {self._in(schema, relation.name)}")
+                if stored:
+                    query = in_schema(prepare_query(relation, self.dialect, relative_references=True), schema)
+                    assert isinstance(query, exp.Query)
+                    self.execute(render_create_table(query, relation.name, schema, self.dialect, copy_grants))
+                    _, count = self.fetch(f"SELECT COUNT(*) FROM {self._in(schema, relation.name)}")
+                    rows.append(int(count[0][0]))
+                else:
+                    self.execute(render_create_view(relation, schema, self.dialect, copy_grants=copy_grants))
+        if not range_checked:
+            self.check_data_range(plan, schema)
+
+    def _in(self, schema: str, name: str) -> str:
+        return sql.table(name, schema).sql(dialect=self.dialect)
 
     def deploy(self, plan: Plan) -> DeployResult:
         """Build every view in the staging schema, check it, then switch the target schema to the new views.
@@ -327,15 +366,19 @@ class SnowflakeAdapter(Adapter):
                     f"{', '.join(others)}; a swap deploy replaces the whole schema, so move them, deploy to "
                     "another schema, or set switch: replace")
 
+        replace = self.config.switch == "replace"
+        if self.progress is not None:
+            self.progress.planned(len(plan.relations) * (2 if replace else 1))
         self._reset_staging(plan)
         try:
             self.execute(self._manifest_statement(plan, staging, names))
-            self._build(plan, staging)
-            self.check_data_range(plan, staging)
+            # A replace deploy checks the plan in the staging schema and then builds the target, so
+            # stored outputs are built from every day there only.
+            self._build(plan, staging, {}, store=not replace)
             if self.config.switch == "swap":
                 self._swap(target, staging, target_exists)
             else:
-                self._replace(plan, target, names, stale)
+                self._replace(plan, target, names, stale, existing)
         except HealthlayerError:
             self._drop_staging_after_failure()
             raise
@@ -357,14 +400,16 @@ class SnowflakeAdapter(Adapter):
         except WarehouseError as error:
             logger.warning("could not drop the previous views in schema %s after the swap: %s", staging, error)
 
-    def _replace(self, plan: Plan, target: str, names: list[str], stale: list[str]) -> None:
+    def _replace(self, plan: Plan, target: str, names: list[str], stale: list[str],
+                 existing: dict[str, tuple[str, str | None]]) -> None:
         self.execute(f"CREATE SCHEMA IF NOT EXISTS {target}")
         # The manifest lists the stale views until they are dropped, so a deploy that stops halfway
         # still owns them.
-        self.execute(self._manifest_statement(plan, target, names + stale))
-        self._build(plan, target, copy_grants=True)
+        built_tables = {name: comment for name, (kind, comment) in existing.items() if kind == "TABLE" and comment}
+        self.execute(self._manifest_statement(plan, target, names + stale, built_tables))
+        self._build(plan, target, existing, copy_grants=True)
         for name in stale:
-            self.execute(f"DROP VIEW IF EXISTS {self.qualified(name)}")
+            self.execute(f"DROP {existing[name][0]} IF EXISTS {self.qualified(name)}")
         self.execute(self._manifest_statement(plan, target, names))
         self.execute(f"DROP SCHEMA {self.staging_schema} CASCADE")
 
@@ -374,6 +419,20 @@ class SnowflakeAdapter(Adapter):
                 self.execute(f"DROP SCHEMA {self.staging_schema} CASCADE")
         except HealthlayerError as error:
             logger.warning("could not drop the staging schema %s after a failed deploy: %s", self.staging_schema, error)
+
+    def existing_objects(self) -> dict[str, tuple[str, str | None]]:
+        return self._objects(self.schema) if self._schema_exists(self.schema) else {}
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block's statements in one transaction; DML such as a refresh's DELETE and INSERT can roll back."""
+        self.execute("BEGIN")
+        try:
+            yield
+        except HealthlayerError:
+            self.execute("ROLLBACK")
+            raise
+        self.execute("COMMIT")
 
     def close(self) -> None:
         try:

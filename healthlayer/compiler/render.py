@@ -91,6 +91,15 @@ def _query_for(relation: Relation, dialect: str, relative_references: bool | Non
     return _prepare(query, dialect)
 
 
+def in_schema(query: exp.Expr | exp.Query, schema: str) -> exp.Expr | exp.Query:
+    """Point a query's references to plan relations at `schema`, such as a staging schema, in place."""
+    for table in query.find_all(exp.Table):
+        if table.meta.get(RELATION_META_KEY):
+            table.set("db", sql.ident(schema))
+            table.set("catalog", None)
+    return query
+
+
 def prepare_query(relation: Relation, dialect: str, relative_references: bool | None = None) -> exp.Expr | exp.Query:
     """Return a copy of a relation's query with the dialect's rewrites applied, ready to render.
 
@@ -140,20 +149,22 @@ def render_create_view(relation: Relation, schema: str, dialect: str, name: str 
         raise UnsupportedError(f"view '{relation.name}' cannot be rendered for {dialect}: {error}") from None
 
 
-def render_create_table(query: exp.Query, name: str, schema: str, dialect: str) -> str:
+def render_create_table(query: exp.Query, name: str, schema: str, dialect: str, copy_grants: bool = False) -> str:
     """Render the statements that create or replace a table from a prepared query, such as one from prepare_query.
 
     PostgreSQL has no CREATE OR REPLACE TABLE, so it gets DROP TABLE IF EXISTS first, and
-    ClickHouse tables need an engine, a MergeTree without a sort key.
+    ClickHouse tables need an engine, a MergeTree without a sort key. `copy_grants` keeps the
+    privileges of the table it replaces (Snowflake's COPY GRANTS).
     """
     target = quote_keywords(sql.table(name, schema), dialect)
-    properties = None
+    expressions: list[exp.Expr] = []
     if dialect == "clickhouse":
-        properties = exp.Properties(expressions=[
-            exp.EngineProperty(this=exp.to_identifier("MergeTree")),
-            exp.Order(expressions=[exp.Ordered(this=exp.Tuple(expressions=[]), nulls_first=False)])])
+        expressions = [exp.EngineProperty(this=exp.to_identifier("MergeTree")),
+                       exp.Order(expressions=[exp.Ordered(this=exp.Tuple(expressions=[]), nulls_first=False)])]
+    if copy_grants:
+        expressions.append(exp.CopyGrantsProperty())
     create = exp.Create(this=target, kind="TABLE", replace=dialect != "postgres", expression=query,
-                        properties=properties)
+                        properties=exp.Properties(expressions=expressions) if expressions else None)
     try:
         statement = create.sql(dialect=dialect, pretty=True, unsupported_level=ErrorLevel.RAISE)
     except SqlglotUnsupportedError as error:

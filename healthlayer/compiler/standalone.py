@@ -37,12 +37,14 @@ def dependencies(plan: Plan, relation: Relation, keep: frozenset[str] = frozense
 
 
 def standalone_query(plan: Plan, relation: Relation, dialect: str,
-                     prepared: dict[str, exp.Expr] | None = None, keep: frozenset[str] = frozenset()) -> exp.Query:
+                     prepared: dict[str, exp.Expr] | None = None, keep: frozenset[str] = frozenset(),
+                     relative_references: bool | None = None) -> exp.Query:
     """Return a relation's query, with the dialect's rewrites, that reads no other relation of the plan.
 
     The query keeps its own CTEs after the inlined ones. `prepared` caches the rewritten query of
     each relation across calls for one plan and dialect. Relations named in `keep` are still read
-    from the schema. Raise UnsupportedError when the dialect cannot express a query, as rendering
+    from the schema, by qualified name unless `relative_references` (see prepare_query) says
+    otherwise. Raise UnsupportedError when the dialect cannot express a query, as rendering
     the view would.
     """
     check_dialect(dialect)
@@ -51,7 +53,7 @@ def standalone_query(plan: Plan, relation: Relation, dialect: str,
     queries = {}
     for item in [*inlined, relation]:
         if item.name not in cache:
-            cache[item.name] = prepare_query(item, dialect)
+            cache[item.name] = prepare_query(item, dialect, relative_references)
         queries[item.name] = cache[item.name].copy()
     cte_names = _cte_names([item.name for item in inlined], list(queries.values()))
 
