@@ -11,7 +11,7 @@ from typing import Any, Mapping
 from pydantic import BaseModel, ValidationError
 from sqlglot import exp
 
-from healthlayer.adapters.base import Adapter, BuildStep, DeployResult, ProgressCallback
+from healthlayer.adapters.base import Adapter, BuildStep, DataRange, DeployResult, ProgressCallback
 from healthlayer.adapters.registry import adapter_class, available_adapters, connect
 from healthlayer.compiler import sql
 from healthlayer.compiler.incremental import build_refresh_plan
@@ -266,12 +266,13 @@ def refresh_project(project_dir: Path | str, target: str | None = None, vars: Ma
             raise HealthlayerError(
                 f"no stored output is named {', '.join(repr(name) for name in unknown)}; the stored outputs are "
                 f"{', '.join(sorted(stored)) or 'none'} (set 'materialized: table' or 'incremental' to store one)")
-        refresh_plans: dict[datetime.date, Plan] = {}
+        refresh_plans: dict[tuple[datetime.date, DataRange | None], Plan] = {}
 
-        def refresh_plan(first_day: datetime.date) -> Plan:
-            if first_day not in refresh_plans:
-                refresh_plans[first_day] = build_refresh_plan(project, adapter.schema, first_day, timestamp_types)
-            return refresh_plans[first_day]
+        def refresh_plan(first_day: datetime.date, data_range: DataRange | None) -> Plan:
+            key = (first_day, data_range)
+            if key not in refresh_plans:
+                refresh_plans[key] = build_refresh_plan(project, adapter.schema, first_day, timestamp_types, data_range)
+            return refresh_plans[key]
 
         # An adapter that can store tables checks that none is left from an earlier definition.
         supported = stored or "table" in adapter.materializations

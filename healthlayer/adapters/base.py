@@ -55,6 +55,10 @@ class BuildStep:
     first_day: datetime.date | None = None
 
 
+# The first and last day of data.
+DataRange = tuple[datetime.date, datetime.date]
+
+
 class ProgressCallback(Protocol):
     """Receives the steps of a deploy or refresh: how many there will be, and each as it starts and finishes."""
 
@@ -147,13 +151,13 @@ class Adapter(abc.ABC):
         raise UnsupportedError(f"the {type(self).__name__} adapter cannot run statements in a transaction")
         yield  # pragma: no cover
 
-    def refresh(self, plan: Plan, refresh_plan: Callable[[datetime.date], Plan], full: bool = False,
+    def refresh(self, plan: Plan, refresh_plan: Callable[[datetime.date, DataRange | None], Plan], full: bool = False,
                 names: set[str] | None = None) -> list[BuildStep]:
         """Bring the stored outputs of a deployed plan up to date with the events, in one transaction.
 
         A table has all its rows replaced. An incremental table has its rows from the last stored
         day minus its lookback replaced, computed by the plan that `refresh_plan` returns for the
-        first such day. `full` replaces every row of incremental tables too, and `names` limits the
+        first such day and the data range, which is read once. `full` replaces every row of incremental tables too, and `names` limits the
         refresh to those outputs. Before any change, every chosen table must have been deployed
         from the current definitions, and the engagement source must have events.
         """
@@ -171,25 +175,25 @@ class Adapter(abc.ABC):
         chosen = [relation for relation in stored if names is None or relation.name in names]
         for relation in chosen:
             self._check_stored(plan, relation, existing, owned)
-        _, last_day = self.data_range(plan)
-        if last_day is None and BOUNDS in {relation.name for relation in plan.relations}:
-            raise HealthlayerError("the engagement source has no events, so a refresh would empty the stored tables; "
-                                   "check that the source was loaded, or run 'healthlayer deploy' to rebuild the "
-                                   "tables from the source as it is")
         steps_before = len(self.steps)
         if self.progress is not None:
             self.progress.planned(len(chosen))
         with self.transaction():
-            self.check_data_range(plan)
+            first_date, last_date = self.check_data_range(plan)
+            if last_date is None and BOUNDS in {relation.name for relation in plan.relations}:
+                raise HealthlayerError("the engagement source has no events, so a refresh would empty the stored "
+                                       "tables; check that the source was loaded, or run 'healthlayer deploy' to "
+                                       "rebuild the tables from the source as it is")
+            data_range = (first_date, last_date) if first_date is not None and last_date is not None else None
             for relation in chosen:
                 first_day = None
                 if not full and relation.materialized == "incremental":
-                    first_day = self._first_refreshed_day(relation, last_day)
+                    first_day = self._first_refreshed_day(relation, last_date)
                 if first_day is None:
                     self._replace_rows(plan, relation)
                     continue
                 earlier = frozenset(item.name for item in stored if item.name != relation.name)
-                self._replace_rows(refresh_plan(first_day), relation, first_day, earlier)
+                self._replace_rows(refresh_plan(first_day, data_range), relation, first_day, earlier)
         return self.steps[steps_before:]
 
     def _check_stored(self, plan: Plan, relation: Relation, existing: dict[str, tuple[str, str | None]],
@@ -337,19 +341,21 @@ class Adapter(abc.ABC):
         _, rows = self.fetch(quote_keywords(statement, self.dialect).sql(dialect=self.dialect))
         return rows[0][0], rows[0][1]
 
-    def check_data_range(self, plan: Plan, schema: str | None = None) -> None:
+    def check_data_range(self, plan: Plan, schema: str | None = None) -> tuple[datetime.date | None, datetime.date | None]:
         """Read every event once through the bounds view, so bad rows fail the deploy and not later queries.
 
-        `schema` is where the plan's views are read, the deploy schema by default.
+        `schema` is where the plan's views are read, the deploy schema by default. Return the first
+        and last day of data, as data_range does.
         """
         first_date, last_date = self.data_range(plan, schema)
         if first_date is None or last_date is None:
-            return
+            return first_date, last_date
         days = (last_date - first_date).days + 1
         if days > CALENDAR_MAX_DAYS:
             raise WarehouseError(
                 f"the events span {days:,} days, from {first_date} to {last_date}, more than the {CALENDAR_MAX_DAYS:,} "
                 "days a calendar may have; look for wrong timestamps such as placeholder dates, or filter them out")
+        return first_date, last_date
 
     def __enter__(self) -> Adapter:
         return self

@@ -88,8 +88,14 @@ def add_event_relations(builder: PlanBuilder) -> None:
     builder.add(EVENTS, query, "internal", "Events of the engagement source with their local day and tier rank.",
                 origin=ENGAGEMENT_ORIGIN)
 
-    builder.add(BOUNDS, bounds_query(event_history(builder), project.time_zone, has_time_zone), "internal",
-                "The first and last day of data.", origin=ENGAGEMENT_ORIGIN)
+    bounds: exp.Query
+    if builder.refresh_from is not None and builder.data_range is not None:
+        # A refresh reads the data range once, and each query it runs takes it as constants.
+        bounds = exp.select(sql.alias(sql.date_literal(builder.data_range[0]), "first_date"),
+                            sql.alias(sql.date_literal(builder.data_range[1]), "last_date"))
+    else:
+        bounds = bounds_query(event_history(builder), project.time_zone, has_time_zone)
+    builder.add(BOUNDS, bounds, "internal", "The first and last day of data.", origin=ENGAGEMENT_ORIGIN)
 
     builder.add(CALENDAR, calendar_query(_calendar_bounds(builder)), "internal",
                 "Every day from the first to the last day of data.", origin=ENGAGEMENT_ORIGIN)

@@ -49,7 +49,12 @@ def history_days(project: Project) -> dict[str, int]:
 
 
 def build_refresh_plan(project: Project, schema: str, refresh_from: datetime.date,
-                       timestamp_types: dict[str, bool] | None = None) -> Plan:
-    """Build the plan whose relations are exact from `refresh_from` on, reading only the history they need."""
+                       timestamp_types: dict[str, bool] | None = None,
+                       data_range: tuple[datetime.date, datetime.date] | None = None) -> Plan:
+    """Build the plan whose relations are exact from `refresh_from` on, reading only the history they need.
+
+    `data_range`, the first and last day of data of the engagement source, saves each query of
+    the plan from reading the whole history for it.
+    """
     return build_plan(project, schema, timestamp_types, refresh_from=refresh_from,
-                      history_days=history_days(project))
+                      history_days=history_days(project), data_range=data_range)

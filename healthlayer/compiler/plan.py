@@ -79,6 +79,9 @@ class PlanBuilder:
     # before it that the recomputed days read. None for a full build.
     refresh_from: datetime.date | None = None
     history_days: dict[str, int] = field(default_factory=dict)
+    # For an incremental refresh: the first and last day of data, read once before it, so that
+    # the refresh plan's bounds need not read the whole history again.
+    data_range: tuple[datetime.date, datetime.date] | None = None
 
     def recent_rows(self, source_name: str, day: exp.Expr, timestamp: exp.Expr | None = None) -> exp.Expr | None:
         """Return the condition that keeps the rows a refresh needs from a source, or None for a full build.
@@ -217,18 +220,20 @@ def internal_name(name: str) -> str:
 
 
 def build_plan(project: Project, schema: str, timestamp_types: dict[str, bool] | None = None,
-               refresh_from: datetime.date | None = None, history_days: dict[str, int] | None = None) -> Plan:
+               refresh_from: datetime.date | None = None, history_days: dict[str, int] | None = None,
+               data_range: tuple[datetime.date, datetime.date] | None = None) -> Plan:
     """Build every relation of a project; raise DefinitionError when an expression is invalid.
 
     `timestamp_types` maps source names to whether their timestamp column has a time zone, as
     introspected from the warehouse. Sources missing there follow their declared column type.
     `refresh_from` and `history_days` build the plan of an incremental refresh (see
-    healthlayer.compiler.incremental), whose rows are exact only from `refresh_from` on.
+    healthlayer.compiler.incremental), whose rows are exact only from `refresh_from` on, and
+    `data_range` gives that plan the first and last day of data.
     """
     from healthlayer.compiler import engagement, health, stickiness, tier_mix
 
     builder = PlanBuilder(project, schema, Plan(project.name, schema), dict(timestamp_types or {}),
-                          refresh_from=refresh_from, history_days=dict(history_days or {}))
+                          refresh_from=refresh_from, history_days=dict(history_days or {}), data_range=data_range)
     if project.engagement is not None:
         engagement.add_event_relations(builder)
         for stickiness_definition in project.stickiness.values():
