@@ -191,3 +191,15 @@ def test_metricflow_explain_writes_sql(tmp_path: Path) -> None:
         assert "COUNT(DISTINCT" in text
         assert "metricflow_time_spine" in text
     assert "metricflow" in json.loads((tmp_path / "versions.json").read_text(encoding="utf-8"))
+
+
+def test_metric_column_takes_suffix() -> None:
+    text = "SELECT\n  MAX(subq_9.dau_events) AS dau_events\n  , MAX(subq_18.wau) AS wau\n"
+    assert run.metric_column(text, "dau", Path("global_events.sql")) == "dau_events"
+    assert run.metric_column(text, "wau", Path("global_events.sql")) == "wau"
+
+
+def test_metric_column_rejects_missing() -> None:
+    text = "SELECT\n  MAX(subq_9.dau_events) AS dau_events\n"
+    with pytest.raises(run.BenchmarkError, match="must have exactly one column named mau or mau_<suffix>"):
+        run.metric_column(text, "mau", Path("global_events.sql"))
