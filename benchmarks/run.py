@@ -153,20 +153,39 @@ def metricflow_model(name: str, events: str, time_zone: str) -> str:
 def metricflow_queries(events: str, time_zone: str, runs: int) -> list[Query]:
     """Return the saved MetricFlow SQL reading the benchmark data, with healthlayer's column names.
 
-    MetricFlow's SQL reads the dbt models "user_days" (a view) and "metricflow_time_spine". Each
+    MetricFlow's SQL reads dbt models of benchmarks/metricflow/models ("user_days" or
+    "core_events", and "metricflow_time_spine") by their names in the dbt project's database. Each
     is replaced by the model's own SQL, so the timed query scans the events file as the views do.
     """
-    relations = {name: metricflow_model(name, events, time_zone) for name in ("user_days", "metricflow_time_spine")}
+    models = sorted(path.stem for path in (METRICFLOW / "models").glob("*.sql"))
+    relations = {name: metricflow_model(name, events, time_zone) for name in models}
     queries = []
     for path in sorted(METRICFLOW_SQL.glob("*.sql")):
         text = path.read_text(encoding="utf-8")
         for name, model in relations.items():
             text = re.sub(rf'(?:"[^"]+"\.){{1,2}}"{name}"', lambda _, model=model: f"({model})", text)
-        account = ", user_day__account_id AS account_id" if "user_day__account_id" in text else ""
-        sql = (f"SELECT CAST(metric_time__day AS DATE) AS activity_date{account}, dau, wau, mau "
+        unknown = re.search(r'(?:"[^"]+"\.){1,2}"[^"]+"', text)
+        if unknown:
+            raise BenchmarkError(f"{path.name} reads {unknown.group(0)}, which is not a model in "
+                                 f"{METRICFLOW / 'models'}. Add the model, or save the SQL again with explain.py.")
+        columns = [f"{metric_column(text, name, path)} AS {name}" for name in COUNT_COLUMNS]
+        account = re.search(r"\bAS (\w+__account_id)\s*$", text, re.MULTILINE)
+        if account:
+            columns.insert(0, f"{account.group(1)} AS account_id")
+        sql = (f"SELECT CAST(metric_time__day AS DATE) AS activity_date, {', '.join(columns)} "
                f"FROM ({text.strip().rstrip(';')}) AS metricflow")
         queries.append(Query(f"metricflow:{path.stem}", "metricflow", sql, runs))
     return queries
+
+
+def metric_column(text: str, count: str, path: Path) -> str:
+    """Return the name of MetricFlow's output column for `count` (dau, wau or mau), `count` or `count_<suffix>`."""
+    names = sorted(set(re.findall(rf"\bAS ({count}(?:_\w+)?)\s*$", text, re.MULTILINE)))
+    if len(names) != 1:
+        raise BenchmarkError(f"{path.name} must have exactly one column named {count} or {count}_<suffix> "
+                             f"(the metric of that count), but it has {names or 'none'}. "
+                             "Save the SQL again with explain.py.")
+    return names[0]
 
 
 def reference_for(query: Query) -> tuple[str, tuple[str, ...]]:

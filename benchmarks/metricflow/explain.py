@@ -4,11 +4,18 @@ Run it with the Python that has dbt-metricflow and dbt-duckdb installed, from an
 
     /tmp/venv-mf/bin/python benchmarks/metricflow/explain.py
 
-It runs `dbt parse` and then `mf query --explain` twice: by day (sql/global_metricflow.sql) and
-by day and account (sql/account_metricflow.sql). sql/versions.json records the versions of dbt
-and MetricFlow that wrote them. The SQL reads the relations "user_days" and
-"metricflow_time_spine" of the dbt project; benchmarks/run.py replaces them by the SQL of the
-models in models/, reading the benchmark's events file.
+It runs `dbt parse` and then `mf query --explain` for two definitions of the same metrics, each
+by day (sql/global_<variant>.sql) and by day and account (sql/account_<variant>.sql):
+
+- user_days: dau, wau and mau on the semantic model of the model user_days, whose rows are
+  already distinct (user, account, local day);
+- events: dau_events, wau_events and mau_events on the semantic model of the model core_events,
+  one row per event.
+
+sql/versions.json records the versions of dbt and MetricFlow that wrote them. The SQL reads the
+relations of the dbt project ("user_days" or "core_events", and "metricflow_time_spine");
+benchmarks/run.py replaces them by the SQL of the models in models/, reading the benchmark's
+events file.
 """
 
 from __future__ import annotations
@@ -23,9 +30,12 @@ from importlib import metadata
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent
+# Saved file name: the metrics and the group-by of `mf query`.
 QUERIES = {
-    "global_metricflow": "metric_time__day",
-    "account_metricflow": "metric_time__day,user_day__account_id",
+    "global_user_days": ("dau,wau,mau", "metric_time__day"),
+    "account_user_days": ("dau,wau,mau", "metric_time__day,user_day__account_id"),
+    "global_events": ("dau_events,wau_events,mau_events", "metric_time__day"),
+    "account_events": ("dau_events,wau_events,mau_events", "metric_time__day,event__account_id"),
 }
 PACKAGES = ["dbt-core", "dbt-duckdb", "dbt-metricflow", "metricflow", "dbt-semantic-interfaces", "duckdb"]
 
@@ -55,8 +65,8 @@ def main() -> None:
     binaries = Path(sys.executable).parent
     run([str(binaries / "dbt"), "parse"])
     folder.mkdir(parents=True, exist_ok=True)
-    for name, group_by in QUERIES.items():
-        output = run([str(binaries / "mf"), "query", "--metrics", "dau,wau,mau", "--group-by", group_by, "--explain"])
+    for name, (metrics, group_by) in QUERIES.items():
+        output = run([str(binaries / "mf"), "query", "--metrics", metrics, "--group-by", group_by, "--explain"])
         (folder / f"{name}.sql").write_text(extract_sql(output), encoding="utf-8")
     versions = {package: metadata.version(package) for package in PACKAGES}
     (folder / "versions.json").write_text(json.dumps(versions, indent=2) + "\n", encoding="utf-8")

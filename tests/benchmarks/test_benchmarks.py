@@ -20,6 +20,9 @@ import pytest
 REPOSITORY = Path(__file__).resolve().parents[2]
 BENCHMARKS = REPOSITORY / "benchmarks"
 EVENTS = 20_000
+# The SQL files that benchmarks/metricflow/explain.py saves: by day or by day and account, for the
+# semantic model on user-days and the one on events.
+METRICFLOW_QUERIES = ("global_user_days", "account_user_days", "global_events", "account_events")
 OUTPUT_VIEWS = {"stickiness_daily", "stickiness_daily_by_account", "tier_mix_daily", "engagement_tiers_daily",
                 "tier_transitions", "alerts", "account_health_daily"}
 
@@ -133,8 +136,9 @@ def test_runner_end_to_end(generated: Path) -> None:
         assert queries[name]["note"] == f"same rows as {view}"
         assert queries[name]["rows"] == queries[view]["rows"], name
     assert queries["stickiness_daily"]["rows"] == 365
-    for name in ("metricflow:global_metricflow", "metricflow:account_metricflow"):
-        assert queries[name]["note"].startswith("same rows as "), name
+    for name in METRICFLOW_QUERIES:
+        view = "stickiness_daily_by_account" if name.startswith("account_") else "stickiness_daily"
+        assert queries[f"metricflow:{name}"]["note"] == f"same rows as {view}", name
     assert all(query["seconds"] > 0 for query in queries.values())
     assert all(query["peak_mib"] is not None for query in queries.values())
 
@@ -186,8 +190,22 @@ def test_metricflow_explain_writes_sql(tmp_path: Path) -> None:
     completed = subprocess.run([python, str(BENCHMARKS / "metricflow" / "explain.py"), "--output", str(tmp_path)],
                                capture_output=True, text=True, check=False, timeout=600)
     assert completed.returncode == 0, completed.stderr
-    for name in ("global_metricflow", "account_metricflow"):
+    for name in METRICFLOW_QUERIES:
         text = (tmp_path / f"{name}.sql").read_text(encoding="utf-8")
-        assert "COUNT(DISTINCT" in text
-        assert "metricflow_time_spine" in text
+        assert "COUNT(DISTINCT" in text, name
+        assert "metricflow_time_spine" in text, name
+        model = "core_events" if name.endswith("_events") else "user_days"
+        assert f'"{model}"' in text, name
     assert "metricflow" in json.loads((tmp_path / "versions.json").read_text(encoding="utf-8"))
+
+
+def test_metric_column_takes_suffix() -> None:
+    text = "SELECT\n  MAX(subq_9.dau_events) AS dau_events\n  , MAX(subq_18.wau) AS wau\n"
+    assert run.metric_column(text, "dau", Path("global_events.sql")) == "dau_events"
+    assert run.metric_column(text, "wau", Path("global_events.sql")) == "wau"
+
+
+def test_metric_column_rejects_missing() -> None:
+    text = "SELECT\n  MAX(subq_9.dau_events) AS dau_events\n"
+    with pytest.raises(run.BenchmarkError, match="must have exactly one column named mau or mau_<suffix>"):
+        run.metric_column(text, "mau", Path("global_events.sql"))

@@ -1,19 +1,19 @@
 WITH sma_10001_cte AS (
   SELECT
     DATE_TRUNC('day', activity_date) AS metric_time__day
-    , user_id AS __active_users
-  FROM "metricflow"."main"."user_days" user_days_src_10000
+    , user_id AS __core_event_users
+  FROM "metricflow"."main"."core_events" core_events_src_10000
 )
 
 SELECT
   COALESCE(subq_9.metric_time__day, subq_18.metric_time__day, subq_27.metric_time__day) AS metric_time__day
-  , MAX(subq_9.dau) AS dau
-  , MAX(subq_18.wau) AS wau
-  , MAX(subq_27.mau) AS mau
+  , MAX(subq_9.dau_events) AS dau_events
+  , MAX(subq_18.wau_events) AS wau_events
+  , MAX(subq_27.mau_events) AS mau_events
 FROM (
   SELECT
     subq_3.date_day AS metric_time__day
-    , COUNT(DISTINCT sma_10001_cte.__active_users) AS dau
+    , COUNT(DISTINCT sma_10001_cte.__core_event_users) AS dau_events
   FROM "metricflow"."main"."metricflow_time_spine" subq_3
   INNER JOIN
     sma_10001_cte
@@ -29,7 +29,7 @@ FROM (
 FULL OUTER JOIN (
   SELECT
     subq_12.date_day AS metric_time__day
-    , COUNT(DISTINCT sma_10001_cte.__active_users) AS wau
+    , COUNT(DISTINCT sma_10001_cte.__core_event_users) AS wau_events
   FROM "metricflow"."main"."metricflow_time_spine" subq_12
   INNER JOIN
     sma_10001_cte
@@ -47,7 +47,7 @@ ON
 FULL OUTER JOIN (
   SELECT
     subq_21.date_day AS metric_time__day
-    , COUNT(DISTINCT sma_10001_cte.__active_users) AS mau
+    , COUNT(DISTINCT sma_10001_cte.__core_event_users) AS mau_events
   FROM "metricflow"."main"."metricflow_time_spine" subq_21
   INNER JOIN
     sma_10001_cte

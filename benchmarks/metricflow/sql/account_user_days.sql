@@ -1,4 +1,4 @@
-WITH sma_10001_cte AS (
+WITH sma_10002_cte AS (
   SELECT
     DATE_TRUNC('day', activity_date) AS metric_time__day
     , account_id AS user_day__account_id
@@ -15,38 +15,38 @@ SELECT
 FROM (
   SELECT
     subq_3.date_day AS metric_time__day
-    , sma_10001_cte.user_day__account_id AS user_day__account_id
-    , COUNT(DISTINCT sma_10001_cte.__active_users) AS dau
+    , sma_10002_cte.user_day__account_id AS user_day__account_id
+    , COUNT(DISTINCT sma_10002_cte.__active_users) AS dau
   FROM "metricflow"."main"."metricflow_time_spine" subq_3
   INNER JOIN
-    sma_10001_cte
+    sma_10002_cte
   ON
     (
-      sma_10001_cte.metric_time__day <= subq_3.date_day
+      sma_10002_cte.metric_time__day <= subq_3.date_day
     ) AND (
-      sma_10001_cte.metric_time__day > subq_3.date_day - INTERVAL 1 day
+      sma_10002_cte.metric_time__day > subq_3.date_day - INTERVAL 1 day
     )
   GROUP BY
     subq_3.date_day
-    , sma_10001_cte.user_day__account_id
+    , sma_10002_cte.user_day__account_id
 ) subq_9
 FULL OUTER JOIN (
   SELECT
     subq_12.date_day AS metric_time__day
-    , sma_10001_cte.user_day__account_id AS user_day__account_id
-    , COUNT(DISTINCT sma_10001_cte.__active_users) AS wau
+    , sma_10002_cte.user_day__account_id AS user_day__account_id
+    , COUNT(DISTINCT sma_10002_cte.__active_users) AS wau
   FROM "metricflow"."main"."metricflow_time_spine" subq_12
   INNER JOIN
-    sma_10001_cte
+    sma_10002_cte
   ON
     (
-      sma_10001_cte.metric_time__day <= subq_12.date_day
+      sma_10002_cte.metric_time__day <= subq_12.date_day
     ) AND (
-      sma_10001_cte.metric_time__day > subq_12.date_day - INTERVAL 7 day
+      sma_10002_cte.metric_time__day > subq_12.date_day - INTERVAL 7 day
     )
   GROUP BY
     subq_12.date_day
-    , sma_10001_cte.user_day__account_id
+    , sma_10002_cte.user_day__account_id
 ) subq_18
 ON
   (
@@ -57,20 +57,20 @@ ON
 FULL OUTER JOIN (
   SELECT
     subq_21.date_day AS metric_time__day
-    , sma_10001_cte.user_day__account_id AS user_day__account_id
-    , COUNT(DISTINCT sma_10001_cte.__active_users) AS mau
+    , sma_10002_cte.user_day__account_id AS user_day__account_id
+    , COUNT(DISTINCT sma_10002_cte.__active_users) AS mau
   FROM "metricflow"."main"."metricflow_time_spine" subq_21
   INNER JOIN
-    sma_10001_cte
+    sma_10002_cte
   ON
     (
-      sma_10001_cte.metric_time__day <= subq_21.date_day
+      sma_10002_cte.metric_time__day <= subq_21.date_day
     ) AND (
-      sma_10001_cte.metric_time__day > subq_21.date_day - INTERVAL 30 day
+      sma_10002_cte.metric_time__day > subq_21.date_day - INTERVAL 30 day
     )
   GROUP BY
     subq_21.date_day
-    , sma_10001_cte.user_day__account_id
+    , sma_10002_cte.user_day__account_id
 ) subq_27
 ON
   (
