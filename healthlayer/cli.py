@@ -169,7 +169,7 @@ def deploy(project_dir: Path, variables: tuple[str, ...], target: str | None) ->
     counted = f"{len(outputs)} outputs ({len(tables)} stored as tables)" if tables else f"{len(outputs)} views"
     click.echo(f"Deployed {counted} to schema '{result.schema}'{where}: {', '.join(outputs)}")
     if result.dropped:
-        click.echo(f"Dropped views no longer defined: {', '.join(result.dropped)}")
+        click.echo(f"Dropped views and tables no longer defined: {', '.join(result.dropped)}")
 
 
 @cli.command()
@@ -178,14 +178,16 @@ def deploy(project_dir: Path, variables: tuple[str, ...], target: str | None) ->
 @target_option
 @click.option("--full", is_flag=True, help="Rebuild incremental tables from every day instead of their recent days.")
 @click.option("--select", "names", multiple=True, metavar="VIEW",
-              help="Refresh only this stored output; repeatable. Default: every stored output.")
+              help="Refresh only this stored output and the stored outputs it reads; repeatable. "
+                   "Default: every stored output.")
 def refresh(project_dir: Path, variables: tuple[str, ...], target: str | None, full: bool,
             names: tuple[str, ...]) -> None:
     """Bring the stored tables of a deployed project up to date with the events.
 
     A table (materialized: table) is rebuilt from every day. An incremental table recomputes its
-    last `lookback` days, for events that arrived late, and every newer day, in one transaction.
-    Views need no refresh.
+    last `lookback` days, for events that arrived late, and every newer day, in one transaction;
+    it is rebuilt from every day when the events now end before its last day. Views need no
+    refresh.
     """
     from healthlayer import api
     from healthlayer.progress import BuildReporter

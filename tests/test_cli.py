@@ -262,7 +262,7 @@ def test_deploy_drops_removed_view(run, shop_with_data: Path):
     result = run("deploy", "--project", str(shop_with_data))
 
     assert result.exit_code == 0
-    assert result.stdout.endswith("Dropped views no longer defined: stickiness_daily\n")
+    assert result.stdout.endswith("Dropped views and tables no longer defined: stickiness_daily\n")
     assert "stickiness_daily" not in schema_objects(shop_with_data)
 
 

@@ -320,9 +320,46 @@ def test_refresh_after_wrong_timestamps_removed(tmp_path):
 
     [step] = api.refresh_project(folder)
 
-    assert step.first_day == date(2024, 1, 9)
+    # The data now ends before the table's last day, so every day is computed again.
+    assert (step.action, step.first_day) == ("table", None)
     reference = ReferenceProject(definitions(stickiness=[{"name": "stickiness_daily", "level": "any"}]), {"events": rows})
     assert not compare_deployment(reference, deployment.database, deployment.schema, ["stickiness_daily"])
+
+
+def test_refresh_after_last_days_removed_and_loaded_again(tmp_path):
+    """Rows older than the recomputed days keep the complete_through of the deploy, later than the data's end."""
+    folder = stored_project(tmp_path, "incremental", lookback=2)
+    deployment = api.deploy_project(folder)
+    rows = [event(day, f"u{day % 3}", "a1", "commit") for day in range(10)]
+    write_events_parquet(folder / "data" / "events.parquet", rows[:7], UTC_TIMESTAMP)
+    api.refresh_project(folder)
+    write_events_parquet(folder / "data" / "events.parquet", rows, UTC_TIMESTAMP)
+
+    [step] = api.refresh_project(folder)
+
+    assert (step.action, step.first_day) == ("incremental", date(2024, 1, 6))
+    reference = ReferenceProject(definitions(stickiness=[{"name": "stickiness_daily", "level": "any"}]), {"events": rows})
+    assert not compare_deployment(reference, deployment.database, deployment.schema, ["stickiness_daily"])
+
+
+def test_selected_output_refreshes_the_stored_outputs_it_reads(tmp_path):
+    stored = {"materialized": "incremental", "lookback": 2}
+    project_definitions = definitions(
+        stickiness=[{"name": "stickiness_by_account", "level": "any", "by": ["account"], **stored}],
+        health_scores=[{"name": "account_health", "population": {"source": "events"}, **stored, "categories": [
+            {"name": "engagement", "weight": 100, "components": [
+                {"name": "stickiness", "metric": "stickiness_by_account.dau_mau", "weight": 100,
+                 "score": {"function": "linear", "lower": 0, "upper": 1, "higher_is_better": True}}]}]}])
+    rows = [event(day, f"u{day % 3}", f"a{day % 2}", "commit") for day in range(12)]
+    write_project(tmp_path, project_definitions, rows[:8])
+    deployment = api.deploy_project(tmp_path)
+    write_events_parquet(tmp_path / "data" / "events.parquet", rows, UTC_TIMESTAMP)
+
+    steps = api.refresh_project(tmp_path, names={"account_health"})
+
+    assert [step.name for step in steps] == ["stickiness_by_account", "account_health"]
+    reference = ReferenceProject(project_definitions, {"events": rows})
+    assert not compare_deployment(reference, deployment.database, deployment.schema)
 
 
 def test_refresh_without_events(tmp_path):

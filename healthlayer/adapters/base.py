@@ -19,7 +19,7 @@ from healthlayer.compiler.engagement import BOUNDS, CALENDAR_MAX_DAYS
 from healthlayer.compiler.plan import Plan, Relation, fingerprint
 from healthlayer.compiler.quoting import quote_keywords
 from healthlayer.compiler.render import prepare_query
-from healthlayer.compiler.standalone import standalone_query
+from healthlayer.compiler.standalone import dependencies, standalone_query
 from healthlayer.errors import HealthlayerError, OwnershipError, UnsupportedError, WarehouseError
 
 
@@ -151,15 +151,24 @@ class Adapter(abc.ABC):
         raise UnsupportedError(f"the {type(self).__name__} adapter cannot run statements in a transaction")
         yield  # pragma: no cover
 
+    def lock_tables(self, names: list[str]) -> None:
+        """Keep other refreshes and deploys from writing these tables until the transaction ends.
+
+        Readers must not be blocked. Engines whose writers already exclude each other, such as
+        DuckDB, whose database file has one writer at a time, need nothing here.
+        """
+
     def refresh(self, plan: Plan, refresh_plan: Callable[[datetime.date, DataRange | None], Plan], full: bool = False,
                 names: set[str] | None = None) -> list[BuildStep]:
         """Bring the stored outputs of a deployed plan up to date with the events, in one transaction.
 
         A table has all its rows replaced. An incremental table has its rows from the last stored
         day minus its lookback replaced, computed by the plan that `refresh_plan` returns for the
-        first such day and the data range, which is read once. `full` replaces every row of incremental tables too, and `names` limits the
-        refresh to those outputs. Before any change, every chosen table must have been deployed
-        from the current definitions, and the engagement source must have events.
+        first such day and the data range, which is read once. `full` replaces every row of
+        incremental tables too. `names` limits the refresh to those outputs and the stored outputs
+        they read, which are refreshed first, so that none reads rows older than its own.
+        Before any change, every chosen table must have been deployed from the current
+        definitions, and the engagement source must have events.
         """
         if "table" not in self.materializations:
             raise UnsupportedError(f"the {type(self).__name__} adapter cannot refresh stored tables")
@@ -172,13 +181,20 @@ class Adapter(abc.ABC):
                 raise HealthlayerError(f"'{relation.name}' is deployed as a table, but its definition now makes it a "
                                        "view; run 'healthlayer deploy' to replace the table")
         stored = [relation for relation in plan.outputs() if relation.stored]
-        chosen = [relation for relation in stored if names is None or relation.name in names]
+        chosen = stored
+        if names is not None:
+            wanted = set(names)
+            for relation in stored:
+                if relation.name in names:
+                    wanted |= {item.name for item in dependencies(plan, relation)}
+            chosen = [relation for relation in stored if relation.name in wanted]
         for relation in chosen:
             self._check_stored(plan, relation, existing, owned)
         steps_before = len(self.steps)
         if self.progress is not None:
             self.progress.planned(len(chosen))
         with self.transaction():
+            self.lock_tables([relation.name for relation in chosen])
             first_date, last_date = self.check_data_range(plan)
             if last_date is None and BOUNDS in {relation.name for relation in plan.relations}:
                 raise HealthlayerError("the engagement source has no events, so a refresh would empty the stored "
@@ -210,10 +226,14 @@ class Adapter(abc.ABC):
                                    "rebuilds it")
 
     def _first_refreshed_day(self, relation: Relation, last_day: datetime.date | None) -> datetime.date | None:
-        """Return the first day to recompute, or None when the table is empty and needs all its rows.
+        """Return the first day to recompute, or None when the table needs all its rows replaced.
 
-        The recomputed days start `lookback` days before the table's last day, or before the last
-        day of data where that is earlier, so that rows of days whose events were removed go too.
+        The recomputed days start `lookback` days before the last day of data that the table was
+        computed through: its greatest `complete_through`, which every refresh writes on the days
+        it recomputes. When the data now ends earlier than that, events were removed and older rows
+        may carry a later `complete_through` than the rows of the removed days, so the table is
+        built again from every day. That keeps the greatest `complete_through` equal to the last
+        day of data of the latest refresh.
         """
         statement = exp.select(exp.Max(this=exp.column("complete_through"))).from_(sql.table(relation.name, self.schema))
         _, rows = self.fetch(quote_keywords(statement, self.dialect).sql(dialect=self.dialect))
@@ -223,7 +243,7 @@ class Adapter(abc.ABC):
         if isinstance(last, datetime.datetime):
             last = last.date()
         if last_day is not None and last_day < last:
-            last = last_day
+            return None
         return last - datetime.timedelta(days=relation.lookback - 1)
 
     def _replace_rows(self, plan: Plan, relation: Relation, first_day: datetime.date | None = None,

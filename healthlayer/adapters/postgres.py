@@ -148,6 +148,11 @@ class PostgresAdapter(Adapter):
     def execute(self, statement: str) -> None:
         try:
             self._run(statement)
+        except self._psycopg.errors.LockNotAvailable:
+            raise WarehouseError(
+                f"timed out after {self.config.lock_timeout} s waiting for a lock that another session holds (another "
+                "refresh or deploy, or a long query); the transaction was rolled back, so nothing changed; retry "
+                "later or raise lock_timeout") from None
         except self._psycopg.Error as error:
             raise WarehouseError(f"PostgreSQL rejected a statement: {self._describe(error)}") from None
 
@@ -408,6 +413,15 @@ class PostgresAdapter(Adapter):
                                  "back, so the previous views are unchanged") from None
         views = tuple(DeployedView(relation.name, relation.kind) for relation in plan.relations)
         return DeployResult(self.schema, views, tuple(stale))
+
+    def lock_tables(self, names: list[str]) -> None:
+        """Lock the tables against other writers; SHARE ROW EXCLUSIVE conflicts with itself but not with readers.
+
+        Without it, a second refresh's DELETE would wait for the first refresh's commit, then skip
+        the rows that the first one inserted, and both refreshes' rows would stay.
+        """
+        if names:
+            self.execute(f"LOCK TABLE {', '.join(self.qualified(name) for name in names)} IN SHARE ROW EXCLUSIVE MODE")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -5,6 +5,8 @@ tests/engines/test_stored_engines.py compares refreshed tables with the referenc
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -168,3 +170,56 @@ def test_deploy_reports_each_relation(postgres_server, tmp_path):
     assert steps[0] == ("planned", len(deployment.result.views))
     assert (STICKINESS, "table", 19) in steps
     assert ("account_health", "view", None) in steps
+
+
+def test_refresh_waits_for_a_concurrent_refresh(postgres_server, connection, tmp_path):
+    """A refresh that starts while another one writes the table waits for it, then replaces its rows."""
+    folder = tmp_path / "concurrent"
+    project_definitions = stored_project("incremental")
+    raw_schema, schema, _ = deploy_stored(PostgresEngine(postgres_server), folder, project_definitions,
+                                          daily_events(10))
+    rows = daily_events(12)
+    reload_events(PostgresEngine(postgres_server), folder, raw_schema, rows)
+    table = f"{schema}.{STICKINESS}"
+    errors: list[BaseException] = []
+
+    def refresh() -> None:
+        try:
+            api.refresh_project(folder)
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    # The other refresh: it has replaced the rows of the last days and not committed yet.
+    with postgres_server.connect() as other:
+        with other.transaction():
+            other.execute(f"CREATE TEMP TABLE recent AS SELECT * FROM {table} WHERE activity_date >= '2024-01-09'")
+            other.execute(f"DELETE FROM {table} WHERE activity_date >= '2024-01-09'")
+            other.execute(f"INSERT INTO {table} SELECT * FROM recent")
+            waiting = threading.Thread(target=refresh)
+            waiting.start()
+            time.sleep(2)
+        waiting.join(timeout=60)
+
+    assert not errors, errors
+    duplicated = connection.execute(f"SELECT activity_date, account_id FROM {table} GROUP BY 1, 2 "
+                                    "HAVING COUNT(*) > 1").fetchall()
+    assert duplicated == []
+    assert not compare_with_reference(folder, project_definitions, rows)
+
+
+def test_refresh_behind_a_lock_times_out_unchanged(postgres_server, connection, tmp_path):
+    folder = tmp_path / "locked"
+    raw_schema, schema, _ = deploy_stored(PostgresEngine(postgres_server), folder, stored_project("incremental"),
+                                          daily_events(10))
+    reload_events(PostgresEngine(postgres_server), folder, raw_schema, daily_events(12))
+    table = f"{schema}.{STICKINESS}"
+    before = connection.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+    project_file = folder / "healthlayer.yml"
+    project_file.write_text(project_file.read_text().replace("type: postgres", "type: postgres\n    lock_timeout: 1"))
+
+    with postgres_server.connect() as other, other.transaction():
+        other.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        with pytest.raises(WarehouseError, match="timed out after 1 s waiting for a lock that another session holds"):
+            api.refresh_project(folder)
+
+    assert connection.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() == before
