@@ -375,7 +375,7 @@ NUMBER_CASES = {
                              "input should be less than or equal to 1000000000, got 100000000000000000000"),
     "deadline-too-long": ((ENGAGEMENT, "respond_within: 2 days", "respond_within: 100000000 hours"),
                           ("alerts", 0, "respond_within"),
-                          "input should be less than or equal to 87840, got '100000000 hours'"),
+                          "expected at most 87,840 hours, got 100,000,000 hours"),
     "table-trailing-newline": ((SOURCES, "table: raw.events", 'table: "raw.events\\n"'), ("sources", 0),
                                "invalid table name 'raw.events\\n': expected name, schema.name or "
                                "catalog.schema.name"),

@@ -116,7 +116,7 @@ CASES = {
         "or underscore, at most 63 characters", "Write 'stickiness_daily'."),
     "window-too-long": Case(
         tier_window("400 days"), "invalid-value", "engagement.yml", 3, ("engagement", "tier_window"),
-        "input should be less than or equal to 366, got '400 days'"),
+        "expected at most 366 days, got 400 days"),
     "weight-infinite": Case(
         ((HEALTH, "weight: 30", "weight: .inf"),), "invalid-value", "health.yml", 31,
         ("health_scores", 0, "categories", 1, "weight"), "input should be a finite number, got inf"),
@@ -255,7 +255,11 @@ CASES = {
     "window-in-hours": Case(
         ((METRICS, "    window: 30 days\n  - name: areas_30d", "    window: 36 hours\n  - name: areas_30d"),),
         "invalid-value", "metrics.yml", 6, ("account_metrics", 0, "window"),
-        "a window must be a whole number of days, got '36 hours'"),
+        "expected a whole number of days, got '36 hours'"),
+    "materialized-without-value": Case(
+        ((ENGAGEMENT, "  tier_window: 7 days\n", "  tier_window: 7 days\n  materialized:\n"),),
+        "invalid-value", "engagement.yml", 4, ("engagement", "materialized"),
+        "no value: expected 'view', 'table' or 'incremental'"),
     # Time zones.
     "time-zone-abbreviation": Case(
         ((PROJECT_FILE, TIME_ZONE, "time_zone: CET\n"),),

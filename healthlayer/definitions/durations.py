@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from healthlayer.definitions.issues import InvalidValue
@@ -36,12 +37,23 @@ def parse_hours(value: object, default_unit: str) -> int:
 
 
 def parse_days(value: object) -> int:
-    """Return a window length in whole days; a bare number means days and a week is 7 days."""
+    """Return a length in whole days; a bare number means days and a week is 7 days."""
     hours = parse_hours(value, "day")
     if hours % 24:
-        raise InvalidValue(f"a window must be a whole number of days, got {value!r}",
-                           "Write the window in days or weeks, such as '2 days'.")
+        raise InvalidValue(f"expected a whole number of days, got {value!r}",
+                           "Write the length in days or weeks, such as '2 days'.")
     return hours // 24
+
+
+def at_most(maximum: int, unit: str) -> Callable[[int], int]:
+    """Return a validator of a parsed duration that rejects more than `maximum` `unit`s, naming the unit."""
+    def check(length: int) -> int:
+        if length > maximum:
+            raise InvalidValue(f"expected at most {maximum:,} {unit}, got {length:,} {unit}",
+                               f"Write a length of at most {maximum:,} {unit}.")
+        return length
+
+    return check
 
 
 def duration_json_schema(default_unit: str, maximum: int | None = None) -> dict[str, Any]:

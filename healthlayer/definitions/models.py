@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
-from healthlayer.definitions.durations import duration_json_schema, parse_days, parse_hours
+from healthlayer.definitions.durations import at_most, duration_json_schema, parse_days, parse_hours
 from healthlayer.definitions.issues import InvalidValue, did_you_mean
 from healthlayer.definitions.lint_rules import LINT_RULES
 
@@ -33,12 +33,12 @@ Name = Annotated[str, Field(pattern=NAME_PATTERN, json_schema_extra={"patternErr
 ColumnName = Annotated[str, Field(pattern=COLUMN_PATTERN)]
 # Durations are validated as numbers or text by parse_days and parse_hours, which the JSON Schema
 # of a plain integer would not show, so WithJsonSchema states both forms.
-WindowDays = Annotated[int, BeforeValidator(parse_days), Field(le=MAX_WINDOW_DAYS),
+WindowDays = Annotated[int, BeforeValidator(parse_days), AfterValidator(at_most(MAX_WINDOW_DAYS, "days")),
                        WithJsonSchema(duration_json_schema("day", MAX_WINDOW_DAYS))]
-TierWindowDays = Annotated[int, BeforeValidator(parse_days), Field(le=MAX_TIER_WINDOW_DAYS),
+TierWindowDays = Annotated[int, BeforeValidator(parse_days), AfterValidator(at_most(MAX_TIER_WINDOW_DAYS, "days")),
                            WithJsonSchema(duration_json_schema("day", MAX_TIER_WINDOW_DAYS))]
 DurationHours = Annotated[int, BeforeValidator(lambda value: parse_hours(value, "hour")),
-                          Field(le=MAX_WINDOW_DAYS * 24),
+                          AfterValidator(at_most(MAX_WINDOW_DAYS * 24, "hours")),
                           WithJsonSchema(duration_json_schema("hour", MAX_WINDOW_DAYS * 24))]
 Count = Annotated[int, Field(ge=1, le=MAX_COUNT)]
 Weight = Annotated[float, Field(gt=0, le=MAX_WEIGHT)]

@@ -111,10 +111,12 @@ def issues_from_validation_error(
             hint = f"Add '{loc[-1]}' to this mapping."
         elif error_type in ("literal_error", "enum"):
             expected = entry.get("ctx", {}).get("expected", "")
-            message = f"invalid value {value!r}: expected {expected}"
+            message = f"invalid value {value!r}: expected {expected}" if value is not None else f"no value: expected {expected}"
             choices = [part.strip(" '") for part in expected.replace(" or ", ",").split(",")]
             if isinstance(value, str):
                 hint = did_you_mean(value, [choice for choice in choices if choice])
+            elif value is None:
+                hint = f"Write {expected} after the colon."
         elif error_type == "union_tag_invalid":
             context = entry.get("ctx", {})
             message = f"invalid {context.get('discriminator', 'kind')} {context.get('tag')!r}: expected " \
