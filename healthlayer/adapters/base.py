@@ -144,12 +144,17 @@ class Adapter(abc.ABC):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Run the statements of the block in one transaction, rolled back when the block raises.
+        """Run the statements of the block in one transaction, rolled back when the block raises an error of ours.
 
-        Adapters that store outputs implement it for `refresh`.
+        This runs BEGIN, COMMIT and ROLLBACK; adapters whose driver manages transactions override it.
         """
-        raise UnsupportedError(f"the {type(self).__name__} adapter cannot run statements in a transaction")
-        yield  # pragma: no cover
+        self.execute("BEGIN")
+        try:
+            yield
+        except HealthlayerError:
+            self.execute("ROLLBACK")
+            raise
+        self.execute("COMMIT")
 
     def lock_tables(self, names: list[str]) -> None:
         """Keep other refreshes and deploys from writing these tables until the transaction ends.

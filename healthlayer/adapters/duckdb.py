@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -176,16 +174,6 @@ class DuckDBAdapter(Adapter):
             "UNION ALL SELECT table_name, 'TABLE', comment FROM duckdb_tables() WHERE lower(schema_name) = ?",
             [self.schema, self.schema])
         return {name.lower(): (kind, comment) for name, kind, comment in rows}
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        self.execute("BEGIN TRANSACTION")
-        try:
-            yield
-        except HealthlayerError:
-            self.connection.execute("ROLLBACK")
-            raise
-        self.execute("COMMIT")
 
     def close(self) -> None:
         self.connection.close()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -422,17 +420,6 @@ class SnowflakeAdapter(Adapter):
 
     def existing_objects(self) -> dict[str, tuple[str, str | None]]:
         return self._objects(self.schema) if self._schema_exists(self.schema) else {}
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Run the block's statements in one transaction; DML such as a refresh's DELETE and INSERT can roll back."""
-        self.execute("BEGIN")
-        try:
-            yield
-        except HealthlayerError:
-            self.execute("ROLLBACK")
-            raise
-        self.execute("COMMIT")
 
     def close(self) -> None:
         try:
