@@ -262,6 +262,11 @@ def refresh_project(project_dir: Path | str, target: str | None = None, vars: Ma
         stored = {relation.name for relation in plan.outputs() if relation.stored}
         adapter.check_materializations(plan)
         unknown = sorted((names or set()) - stored)
+        views = [name for name in unknown if name in {relation.name for relation in plan.outputs()}]
+        if views:
+            raise HealthlayerError(
+                f"{', '.join(repr(name) for name in views)} "
+                f"{'is a view, which needs' if len(views) == 1 else 'are views, which need'} no refresh; set 'materialized: table' or 'incremental' to store an output")
         if unknown:
             raise HealthlayerError(
                 f"no stored output is named {', '.join(repr(name) for name in unknown)}; the stored outputs are "

@@ -126,7 +126,7 @@ def validate(project_dir: Path, variables: tuple[str, ...], output_format: str, 
               help="Write one .sql file per view into this folder instead of printing.")
 def compile_command(project_dir: Path, variables: tuple[str, ...], dialect: str, schema: str | None,
                     output_dir: Path | None) -> None:
-    """Print the CREATE VIEW statements of every view, in dependency order."""
+    """Print the CREATE VIEW statements of every view, and CREATE TABLE for stored outputs, in dependency order."""
     from healthlayer import api
 
     project, _ = api.load(project_dir, _parse_vars(variables))
@@ -222,7 +222,8 @@ def summary(project_dir: Path, variables: tuple[str, ...], target: str | None) -
 @project_option
 @target_option
 @click.argument("statement")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="A table for reading, or JSON: a list of objects with values as text where JSON has no type for them.")
 def query(project_dir: Path, target: str | None, statement: str, output_format: str) -> None:
     """Run one SQL query against the target and print the rows, for example on a deployed view."""
     import sqlglot

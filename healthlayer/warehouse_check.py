@@ -116,8 +116,27 @@ class _Checker:
             plan = build_plan(self.project, self.adapter.schema, self.time_zones)
         except DefinitionError as error:
             return self.issues + error.issues
+        self._check_storage(plan)
         self._explain(plan)
         return self.issues
+
+    def _check_storage(self, plan: Plan) -> None:
+        """Report outputs stored in a way that the target's adapter cannot build, as deploy would refuse them."""
+        supported = self.adapter.materializations
+        for relation in plan.outputs():
+            if relation.materialized in supported:
+                continue
+            setting = self.project.config.outputs.get(relation.name)
+            if setting is not None and "materialized" in setting.model_fields_set:
+                where = self.project.config_file.location(("outputs", relation.name, "materialized"))
+            else:
+                where = self._origin(relation)
+            self.issues.append(Issue(
+                "unsupported-materialization",
+                f"output '{relation.name}' is stored as {relation.materialized}, but target '{self.target}' "
+                f"({self.adapter.dialect}) stores outputs only as {', '.join(sorted(supported))}",
+                where, "Store it as a view for this target, for example with materialized: "
+                       "\"{{ var('storage', 'table') }}\" and --var storage=view."))
 
     # Sources and columns
 

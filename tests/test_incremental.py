@@ -6,6 +6,8 @@ compare every stored table with the plain-Python reference over the whole log.
 """
 
 import math
+import subprocess
+import sys
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -418,3 +420,46 @@ def test_incremental_population_filter_rejected(tmp_path):
     errors = [issue for issue in api.validate(folder) if issue.severity == "error"]
     assert [issue.code for issue in errors] == ["incremental-population-filter"]
     assert errors[0].location.key_path == ("outputs", "account_health_daily", "materialized")
+
+
+@pytest.mark.parametrize("example", ["dpdk", "saas"])
+def test_readme_outputs_block_deploys(tmp_path, example):
+    """The `outputs:` block of the README stores outputs of either example."""
+    readme = (REPOSITORY / "README.md").read_text()
+    block = readme[readme.index("```yaml\noutputs:\n") + len("```yaml\n"):]
+    block = block[:block.index("```")]
+    folder = tmp_path / example
+    shutil.copytree(REPOSITORY / "examples" / example, folder, ignore=shutil.ignore_patterns("*.duckdb"))
+    project_file = folder / "healthlayer.yml"
+    project_file.write_text(project_file.read_text() + block)
+
+    deployment = api.deploy_project(folder)
+
+    stored = {step.name for step in api.refresh_project(folder)}
+    assert stored == {"stickiness_daily_by_account", "account_health_daily"}
+    assert deployment.result.schema == "analytics"
+
+
+def test_refresh_of_a_view_says_it_is_a_view(tmp_path):
+    folder = stored_project(tmp_path, "view")
+    api.deploy_project(folder)
+    with pytest.raises(HealthlayerError, match="'stickiness_daily' is a view, which needs no refresh"):
+        api.refresh_project(folder, names={"stickiness_daily"})
+
+
+def test_database_locked_by_another_process(tmp_path):
+    folder = stored_project(tmp_path, "table")
+    deployment = api.deploy_project(folder)
+    # A process that has written to the database holds its lock until it closes it.
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; connection = duckdb.connect(sys.argv[1]); "
+                               "connection.execute('CREATE TABLE main.held (a INTEGER)'); print('open', flush=True); "
+                               "time.sleep(60)",
+                               str(deployment.database)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+        with pytest.raises(HealthlayerError, match="another process has it open for writing, such as a running "
+                                                   "deploy or refresh"):
+            api.refresh_project(folder)
+    finally:
+        holder.kill()
+        holder.wait()

@@ -132,8 +132,9 @@ class Adapter(abc.ABC):
         if unsupported:
             kinds = ", ".join(sorted(self.materializations))
             raise UnsupportedError(
-                f"the {type(self).__name__} adapter stores outputs only as {kinds}, not {', '.join(unsupported)}; "
-                "change 'materialized' of those definitions for this target")
+                f"the {self.dialect} adapter stores outputs only as {kinds}, not {', '.join(unsupported)}; store "
+                "them as views for this target, for example with materialized: \"{{ var('storage', 'table') }}\" "
+                "and --var storage=view")
 
     def existing_objects(self) -> dict[str, tuple[str, str | None]]:
         """Return the deploy schema's tables and views as {lower-cased name: (kind, comment)}.

@@ -56,7 +56,11 @@ class DuckDBAdapter(Adapter):
             else:
                 self.connection = duckdb.connect(":memory:")
         except duckdb.Error as error:
-            raise WarehouseError(f"cannot open DuckDB database {self.database}: {error}") from None
+            hint = ""
+            if "lock" in str(error).lower():
+                hint = ("; another process has it open for writing, such as a running deploy or refresh, or a BI "
+                        "tool: retry when it ends")
+            raise WarehouseError(f"cannot open DuckDB database {self.database}: {error}{hint}") from None
         if self.config.threads:
             self.connection.execute(f"SET threads = {int(self.config.threads)}")
         if self.config.memory_limit:

@@ -521,7 +521,21 @@ def test_stored_output_rejected(shop: Path):
     project_file = shop / "healthlayer.yml"
     project_file.write_text(project_file.read_text() + "outputs:\n  tier_mix_daily: {materialized: table}\n")
 
-    with pytest.raises(UnsupportedError, match=r"stores outputs only as view, not tier_mix_daily \(table\)"):
+    with pytest.raises(UnsupportedError, match=r"the clickhouse adapter stores outputs only as view, not tier_mix_daily \(table\)"):
         api.deploy_project(shop)
 
+    assert objects(shop) == {}
+
+
+def test_warehouse_check_reports_stored_output(shop: Path):
+    project_file = shop / "healthlayer.yml"
+    project_file.write_text(project_file.read_text() + "outputs:\n  tier_mix_daily: {materialized: table}\n")
+
+    issues = api.check_warehouse(shop, None)
+
+    [issue] = [issue for issue in issues if issue.code == "unsupported-materialization"]
+    assert issue.message.startswith("output 'tier_mix_daily' is stored as table, but target ")
+    assert issue.message.endswith("(clickhouse) stores outputs only as view")
+    assert (issue.location.file.name, issue.location.key_path) == ("healthlayer.yml",
+                                                                   ("outputs", "tier_mix_daily", "materialized"))
     assert objects(shop) == {}
