@@ -349,8 +349,39 @@ def test_summary(run, deployed_shop: Path):
     result = run("summary", "--project", str(deployed_shop))
 
     assert result.exit_code == 0
-    assert "Stickiness on the last day of data (stickiness_daily, level buyer)" in result.stdout
+    assert "Stickiness on the last day of data, 2024-04-29 (stickiness_daily, level buyer)" in result.stdout
     assert "Health bands on the last day" in result.stdout
+
+
+def test_summary_bands_equal_sql(deployed_shop: Path):
+    """The band table that summary computes from one read of the day's rows equals a GROUP BY of them."""
+    from healthlayer.summary import _bands
+
+    project, _ = api.load(deployed_shop)
+    with api.open_target(project, must_exist=True) as adapter:
+        day = "(SELECT MAX(as_of_date) FROM analytics.account_health)"
+        _, rows = adapter.fetch(f"SELECT account_id, health_score, band, coverage FROM analytics.account_health "
+                                f"WHERE as_of_date = {day}")
+        _, expected = adapter.fetch(f"SELECT band, COUNT(*), ROUND(AVG(health_score), 1) FROM analytics.account_health "
+                                    f"WHERE as_of_date = {day} GROUP BY band")
+    assert sorted(_bands(rows), key=repr) == sorted(expected, key=repr)
+
+
+def test_summary_names_stale_tables(run, shop_with_data: Path):
+    project_file = shop_with_data / "healthlayer.yml"
+    project_file.write_text(project_file.read_text() + "outputs:\n  stickiness_daily: {materialized: table}\n")
+    assert run("deploy", "--project", str(shop_with_data)).exit_code == 0
+    with duckdb.connect(str(shop_with_data / SHOP_DATABASE)) as connection:
+        connection.execute("INSERT INTO raw.events SELECT * REPLACE (event_ts + INTERVAL 3 DAY AS event_ts) "
+                           "FROM raw.events WHERE event_ts = (SELECT MAX(event_ts) FROM raw.events)")
+
+    result = run("summary", "--project", str(shop_with_data))
+
+    assert result.exit_code == 0, result.stderr
+    assert "Stickiness on 2024-04-29, the last stored day (stickiness_daily" in result.stdout
+    assert "these stored tables end earlier: stickiness_daily (through 2024-04-29)" in result.stdout
+    assert run("refresh", "--project", str(shop_with_data)).exit_code == 0
+    assert "stored tables end earlier" not in run("summary", "--project", str(shop_with_data)).stdout
 
 
 def test_query_json(run, deployed_shop: Path):

@@ -236,7 +236,7 @@ def test_cli_deploy(spark_engine: SparkEngine, shop: Path):
     summary = CliRunner().invoke(cli.cli, ["summary", "--project", str(shop)])
 
     assert summary.exit_code == 0, summary.output
-    assert "Stickiness on the last day of data (stickiness_daily, level buyer)" in summary.output
+    assert "Stickiness on the last day of data, 2024-04-29 (stickiness_daily, level buyer)" in summary.output
 
 
 # Sessions and settings
