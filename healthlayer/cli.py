@@ -185,8 +185,8 @@ def refresh(project_dir: Path, variables: tuple[str, ...], target: str | None, f
     """Bring the stored tables of a deployed project up to date with the events.
 
     A table (materialized: table) is rebuilt from every day. An incremental table recomputes its
-    last `lookback` days, for events that arrived late, and every newer day, in one transaction;
-    it is rebuilt from every day when the events now end before its last day. Views need no
+    last `lookback` days, for events that arrived late, and every newer day, in one transaction.
+    When the events now end before its last day, it is rebuilt from every day. Views need no
     refresh.
     """
     from healthlayer import api

@@ -189,11 +189,11 @@ class Adapter(abc.ABC):
         stored = [relation for relation in plan.outputs() if relation.stored]
         chosen = stored
         if names is not None:
-            wanted = set(names)
+            selected = set(names)
             for relation in stored:
                 if relation.name in names:
-                    wanted |= {item.name for item in dependencies(plan, relation)}
-            chosen = [relation for relation in stored if relation.name in wanted]
+                    selected |= {item.name for item in dependencies(plan, relation)}
+            chosen = [relation for relation in stored if relation.name in selected]
         for relation in chosen:
             self._check_stored(plan, relation, existing, owned)
         steps_before = len(self.steps)
