@@ -22,7 +22,7 @@ from healthlayer.compiler.sources import source_table
 from healthlayer.definitions.issues import Issue, did_you_mean
 from healthlayer.definitions.project import Project, load_partial_project, load_project, redact_issues
 from healthlayer.definitions.yaml_loader import UnsetTolerantEnviron
-from healthlayer.errors import DefinitionError, HealthlayerError
+from healthlayer.errors import DefinitionError, HealthlayerError, UnsupportedError
 from healthlayer.testing import check_expected_columns
 
 logger = logging.getLogger(__name__)
@@ -178,9 +178,16 @@ def check_target_variables(project: Project, target: str) -> None:
 
 
 def engine_timestamp_types(project: Project, adapter: Adapter) -> dict[str, bool]:
-    """Ask the warehouse whether each time-stamped source's timestamp column has a time zone."""
+    """Ask the warehouse whether each time-stamped source's timestamp column has a time zone.
+
+    Raise UnsupportedError for a source that reads a file on an engine other than DuckDB, before
+    the engine is asked to read it.
+    """
     sources = {}
     for name, source in project.sources.items():
+        if source.file is not None and adapter.dialect != "duckdb":
+            raise UnsupportedError(f"source '{name}' reads a file, which only DuckDB can read; declare the source "
+                                   f"with 'table:' to deploy to a {adapter.dialect} target")
         if source.timestamp is not None:
             from_sql = quote_keywords(source_table(source, project.root), adapter.dialect).sql(dialect=adapter.dialect)
             column = quote_keywords(sql.ident(source.timestamp), adapter.dialect).sql(dialect=adapter.dialect)

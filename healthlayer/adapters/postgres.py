@@ -283,6 +283,29 @@ class PostgresAdapter(Adapter):
             """, [self.schema, name])
         return [(schema, relation) for schema, relation in rows]
 
+    def _foreign(self, dependents: list[tuple[str, str]], owned: set[str]) -> list[str]:
+        """Return, as schema.name, the views among `dependents` that this project did not create."""
+        return [f"{schema}.{view}" for schema, view in dependents if schema != self.schema or view not in owned]
+
+    def _check_rebuilt(self, plan: Plan, existing: dict[str, tuple[str, str | None]], owned: set[str]) -> None:
+        """Raise, naming every one, when views of others depend on tables or views that the deploy drops and builds again.
+
+        Stored tables are built again on every deploy, and an owned table whose output is now a
+        view is dropped, so dropping either would need CASCADE to drop the other views as well.
+        """
+        blocked = []
+        for relation in plan.relations:
+            if relation.name not in owned or not (relation.stored or existing[relation.name][0] == "TABLE"):
+                continue
+            foreign = self._foreign(self._dependent_views(relation.name), owned)
+            if foreign:
+                blocked.append(f"{self.schema}.{relation.name} ({', '.join(sorted(foreign))})")
+        if blocked:
+            raise WarehouseError(
+                "the deploy drops and builds again stored tables, and tables whose outputs are now views, but views "
+                f"that this project did not create depend on them: {'; '.join(blocked)}. Drop those views, deploy, "
+                "then create them again. The deploy was rolled back, so the previous views are unchanged")
+
     def _drop_owned(self, name: str, kind: str, owned: set[str], reason: str) -> list[str]:
         """Drop an owned view or table and the owned views built on it; return the names dropped, dependents first.
 
@@ -291,7 +314,7 @@ class PostgresAdapter(Adapter):
         dropped object are kept for `deploy` to give again.
         """
         dependents = self._dependent_views(name)
-        foreign = [f"{schema}.{view}" for schema, view in dependents if schema != self.schema or view not in owned]
+        foreign = self._foreign(dependents, owned)
         if foreign:
             raise WarehouseError(
                 f"cannot drop {kind.lower()} {self.schema}.{name}, because {reason}, and views that this project did "
@@ -370,6 +393,7 @@ class PostgresAdapter(Adapter):
                 self._saved_grants = {}
                 # A stale view may be dropped while the plan's views are created, as a dependent of a changed view.
                 dropped: set[str] = set()
+                self._check_rebuilt(plan, existing, owned)
                 range_checked = False
                 for relation in plan.relations:
                     kind = "TABLE" if relation.stored else "VIEW"

@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
+from reference.parity import REPOSITORY
 from sqlglot import exp
 
 from conftest import SHOP, create_raw_tables
@@ -539,3 +540,13 @@ def test_warehouse_check_reports_stored_output(shop: Path):
     assert (issue.location.file.name, issue.location.key_path) == ("healthlayer.yml",
                                                                    ("outputs", "tier_mix_daily", "materialized"))
     assert objects(shop) == {}
+
+
+def test_file_source_rejected_before_reading(chdb_engine: ClickHouseEngine, tmp_path: Path):
+    project = tmp_path / "saas"
+    shutil.copytree(REPOSITORY / "examples" / "saas", project, ignore=shutil.ignore_patterns("*.duckdb"))
+    set_target(project, "clickhouse", chdb_engine.settings(f"saas_{uuid.uuid4().hex[:8]}"))
+
+    with pytest.raises(UnsupportedError, match="source 'events' reads a file, which only DuckDB can read; declare "
+                                               "the source with 'table:' to deploy to a clickhouse target"):
+        api.deploy_project(project)

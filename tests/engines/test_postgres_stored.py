@@ -111,10 +111,13 @@ def test_foreign_view_on_table_blocks_redeploy(postgres_server, connection, tmp_
     folder = tmp_path / "foreign"
     _, schema, _ = deploy_stored(PostgresEngine(postgres_server), folder, stored_project("table"), daily_events(10))
     connection.execute(f"CREATE VIEW {schema}.my_report AS SELECT * FROM {schema}.{STICKINESS}")
+    connection.execute(f"CREATE VIEW {schema}.my_scores AS SELECT * FROM {schema}.account_health")
+    connection.execute(f"CREATE VIEW {schema}.my_red AS SELECT * FROM {schema}.my_scores")
 
-    with pytest.raises(WarehouseError, match=rf"cannot drop table {schema}\.{STICKINESS}, because it is stored as a "
-                                             rf"table, and views that this project did not create depend on it: "
-                                             rf"{schema}\.my_report"):
+    # The dependents of the stored table are named, with those of the health view built on it.
+    with pytest.raises(WarehouseError, match=rf"views that this project did not create depend on them: "
+                                             rf"{schema}\.{STICKINESS} \({schema}\.my_red, {schema}\.my_report, "
+                                             rf"{schema}\.my_scores\)\. Drop those views"):
         api.deploy_project(folder)
 
     assert table_kind(connection, schema, STICKINESS) == "BASE TABLE"
