@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -328,7 +329,11 @@ def scoring_definitions(draw: st.DrawFn) -> dict[str, Any]:
         # The breakpoints are listed in ascending order of `min`, as the definitions require.
         minimums = sorted(draw(st.lists(st.sampled_from([-1, -0.5, 0, 0.1, 1, 2, 5]), min_size=1, max_size=3, unique=True)))
         return {"function": "steps", "steps": [{"min": minimum, "score": draw(st.integers(0, 100))} for minimum in minimums]}
-    return {"function": "percentile", "higher_is_better": draw(st.booleans())}
+    percentile: dict[str, Any] = {"function": "percentile", "higher_is_better": draw(st.booleans())}
+    if draw(st.booleans()):
+        # Seats group the accounts; an account without seats ranks among the others without.
+        percentile["within"] = "accounts.seats"
+    return percentile
 
 
 MISSING_POLICIES = st.sampled_from([None, "renormalize", "zero", {"impute": 50}, {"impute": 12.5}])
@@ -411,6 +416,28 @@ def test_random_health_scores(rows, time_zone, health, seats):
     attribute_rows = [{"account_id": account, "seats": value} for account, value in zip(["a1", "a2", "a3"], seats)]
     with tempfile.TemporaryDirectory() as folder:
         assert_parity(deploy_and_compare(Path(folder), project_definitions, rows, attribute_rows=attribute_rows))
+
+
+def test_percentile_within_segments(tmp_path):
+    """Accounts rank among those with the same seats; an account alone in its group, or without seats, scores 50."""
+    commits = {"a1": 1, "a2": 3, "a3": 2, "a4": 5, "a5": 4}
+    rows = [event(0, f"u_{account}_{index}", account, "commit") for account, count in commits.items()
+            for index in range(count)]
+    component = {"name": "commits", "metric": "commits_7d", "weight": 100,
+                 "score": {"function": "percentile", "within": "accounts.seats"}}
+    project_definitions = definitions(
+        account_metrics=ACCOUNT_METRICS[:1],
+        health_scores=[{"name": "health", "population": {"source": "events"},
+                        "categories": [{"name": "usage", "weight": 100, "components": [component]}]}])
+    project_definitions["sources"] = [EVENT_SOURCE, ATTRIBUTE_SOURCE]
+    seats = {"a1": 10.0, "a2": 10.0, "a3": 10.0, "a4": 20.0, "a5": None}
+    attribute_rows = [{"account_id": account, "seats": value} for account, value in seats.items()]
+
+    assert_parity(deploy_and_compare(tmp_path, project_definitions, rows, attribute_rows=attribute_rows))
+    with duckdb.connect(str(tmp_path / "parity.duckdb"), read_only=True) as connection:
+        scores = dict(connection.execute("SELECT account_id, health_score FROM analytics.health").fetchall())
+    # Within 10 seats: 1, 2 and 3 commits rank 0, 50 and 100.
+    assert scores == {"a1": 0.0, "a3": 50.0, "a2": 100.0, "a4": 50.0, "a5": 50.0}
 
 
 @pytest.mark.slow

@@ -183,6 +183,14 @@ CASES = {
         ("health_scores", 0, "categories", 2, "components", 1, "attribute"),
         "attribute 'accounts.seat' is not defined",
         "Did you mean 'accounts.seats'? Name source.column of a source without a timestamp."),
+    "unknown-percentile-segment": Case(
+        ((HEALTH, "            metric: areas_30d\n            score: {function: percentile}\n",
+          "            metric: areas_30d\n            score: {function: percentile, within: accounts.plan}\n"),),
+        "unknown-attribute", "health.yml", 28,
+        ("health_scores", 0, "categories", 0, "components", 2, "score", "within"),
+        "attribute 'accounts.plan' is not defined",
+        "Did you mean 'accounts.seats'? Name source.column of a source without a timestamp, such as the account's "
+        "plan."),
     # Duplicate names: the issue is at the second definition and its message names the first.
     "duplicate-stickiness": Case(
         (), "duplicate-name", "more.yml", 2, ("stickiness", 0, "name"),

@@ -328,7 +328,14 @@ def _raw_value(component: models.Component, values: _Values) -> exp.Expr:
                      exp.Div(this=change.copy(), expression=sql.to_double(exp.Abs(this=earlier.copy())))))
 
 
-def _score(function: models.Linear | models.Steps | models.Percentile, raw: exp.Expr) -> exp.Expr:
+def _segment(component: models.Component) -> str | None:
+    """Return the attribute whose value groups the accounts that a percentile component ranks, if any."""
+    return component.score.within if isinstance(component.score, models.Percentile) else None
+
+
+def _score(function: models.Linear | models.Steps | models.Percentile, raw: exp.Expr,
+           segment: exp.Expr | None = None) -> exp.Expr:
+    """Return the 0-100 score of a raw value; a percentile ranks within `segment`'s values when given."""
     value = sql.to_double(raw)
     if isinstance(function, models.Linear):
         offset = exp.Paren(this=exp.Sub(this=value, expression=sql.number(float(function.lower))))
@@ -344,8 +351,9 @@ def _score(function: models.Linear | models.Steps | models.Percentile, raw: exp.
                              sql.to_double(sql.number(float(step.score)))))
         return sql.case(*branches, default=sql.to_double(sql.number(0)))
     present = sql.case((sql.is_null(raw), sql.number(1)), default=sql.number(0))
-    count = sql.window(exp.Count(this=raw.copy()), [sql.column("as_of_date")])
-    rank = sql.window(exp.Rank(), [sql.column("as_of_date"), present], [raw.copy()])
+    groups: list[exp.Expr] = [sql.column("as_of_date")] + ([segment] if segment is not None else [])
+    count = sql.window(exp.Count(this=raw.copy()), [group.copy() for group in groups])
+    rank = sql.window(exp.Rank(), [*[group.copy() for group in groups], present], [raw.copy()])
     percent: exp.Expr = exp.Div(this=exp.Mul(this=sql.to_double(exp.Sub(this=rank, expression=sql.number(1))),
                                    expression=sql.number(100.0)),
                       expression=sql.to_double(exp.Sub(this=count, expression=sql.number(1))))
@@ -375,6 +383,8 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
     for category in definition.categories:
         for component in category.components:
             _raw_value(component, values)
+            if (segment := _segment(component)) is not None:
+                values.attribute(segment)
     spine, data_bounds = _spine(builder, definition)
     values_relation = _add_values(builder, definition, spine, data_bounds, values)
 
@@ -383,13 +393,16 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
     for i, category in enumerate(definition.categories):
         for j, component in enumerate(category.components):
             raw_selects.append(sql.alias(_raw_value(component, values), f"raw_{i}_{j}"))
+            if (segment := _segment(component)) is not None:
+                raw_selects.append(sql.alias(sql.column(values.attribute(segment), "v"), f"segment_{i}_{j}"))
     raws = exp.select(*raw_selects).from_(builder.table(values_relation).as_("v"))
     score_selects: list[exp.Expr] = [sql.column("as_of_date"), sql.column("account_id")]
     for i, category in enumerate(definition.categories):
         for j, component in enumerate(category.components):
             raw = sql.column(f"raw_{i}_{j}")
             score_selects.append(raw.copy())
-            score_selects.append(sql.alias(_apply_missing(component.missing, _score(component.score, raw)),
+            segment_column = sql.column(f"segment_{i}_{j}") if _segment(component) is not None else None
+            score_selects.append(sql.alias(_apply_missing(component.missing, _score(component.score, raw, segment_column)),
                                            f"score_{i}_{j}"))
     components_name = internal_name(f"{definition.name}_components")
     builder.add(components_name, exp.select(*score_selects).from_(_subquery(raws, "r")), "internal",

@@ -420,6 +420,12 @@ def _check_component(project: Project, component: models.Component, where: tuple
                       project.location(*where, "attribute"),
                       did_you_mean(component.attribute, attribute_candidates(project))
                       + " Name source.column of a source without a timestamp.")]
+    within = component.score.within if isinstance(component.score, models.Percentile) else None
+    if within is not None and not _reference_invalid(project, within) and resolve_attribute(project, within) is None:
+        return [Issue("unknown-attribute", f"attribute '{within}' is not defined",
+                      project.location(*where, "score", "within"),
+                      did_you_mean(within, attribute_candidates(project))
+                      + " Name source.column of a source without a timestamp, such as the account's plan.")]
     return []
 
 

@@ -378,6 +378,9 @@ class Percentile(Model):
     function: Literal["percentile"]
     higher_is_better: bool = True
     """False scores 100 minus the percentile."""
+    within: str | None = None
+    """An account attribute, `source.column`, such as the plan: the rank is among the accounts
+    with the same value of it, and accounts without a value rank among themselves."""
 
 
 ScoreFunction = Annotated[Union[Linear, Steps, Percentile], Field(discriminator="function")]

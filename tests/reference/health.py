@@ -161,11 +161,13 @@ def health_view(
     accounts: Mapping[Any, int],
     raw_values: Mapping[tuple[str, str], RawValue],
     day_range: tuple[int, int] | None,
+    segments: Mapping[tuple[str, str], RawValue] | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of a health-score view: one per population account and day, from its first event day to the last day of data.
 
     `accounts` maps each population account to its first event day. `raw_values` maps
-    (category, component) to the component's raw-value function.
+    (category, component) to the component's raw-value function, and `segments` those of
+    percentile components ranked within groups to the function of the account's group value.
     """
     if day_range is None:
         return []
@@ -187,7 +189,14 @@ def health_view(
                 values = {account: decimal_to_float(raw(account, day)) for account in present}
                 known = {account: value for account, value in values.items() if value is not None}
                 if component["score"]["function"] == "percentile":
-                    component_scores = percentile_scores(known, component["score"].get("higher_is_better", True))
+                    higher_is_better = component["score"].get("higher_is_better", True)
+                    segment = (segments or {}).get((category["name"], component["name"]))
+                    groups: dict[Any, dict[Any, float]] = defaultdict(dict)
+                    for account, value in known.items():
+                        groups[segment(account, day) if segment else None][account] = value
+                    component_scores = {}
+                    for members in groups.values():
+                        component_scores.update(percentile_scores(members, higher_is_better))
                 else:
                     component_scores = {
                         account: score_value(value, component["score"]) for account, value in known.items()

@@ -133,7 +133,13 @@ class ReferenceProject:
             for category in definition["categories"]
             for component in category["components"]
         }
-        return health_view(definition, accounts, raw_values, self.day_range)
+        segments = {
+            (category["name"], component["name"]): self._attribute_reader(component["score"]["within"])
+            for category in definition["categories"]
+            for component in category["components"]
+            if component["score"].get("within")
+        }
+        return health_view(definition, accounts, raw_values, self.day_range, segments)
 
     def _raw_value(self, component: Mapping[str, Any], first_days: Mapping[Any, int]) -> Callable[[Any, int], Any]:
         """Return the raw-value function of a health component; `first_days` maps accounts to their first event day."""
