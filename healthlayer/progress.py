@@ -17,7 +17,7 @@ def describe_step(step: BuildStep) -> str:
     action = ACTIONS[step.action]
     if step.first_day is not None:
         action += f" from {step.first_day.isoformat()}"
-    rows = f", {step.rows:,} rows" if step.rows is not None else ""
+    rows = "" if step.rows is None else f", {step.rows:,} {'row' if step.rows == 1 else 'rows'}"
     return f"{step.name}: {action}{rows}, {step.seconds:.2f} s"
 
 

@@ -108,3 +108,15 @@ def test_github_roundtrip(parts: list[str], line: int, column: int, key_path: li
     if hint:
         expected += f" Hint: {hint}"
     assert text == expected
+
+
+def test_build_step_lines():
+    from datetime import date
+
+    from healthlayer.adapters.base import BuildStep
+    from healthlayer.progress import describe_step
+
+    assert describe_step(BuildStep("alerts", "table", 0.5, 1)) == "alerts: table, every day, 1 row, 0.50 s"
+    assert (describe_step(BuildStep("tier_mix_daily", "incremental", 1.25, 16492, date(2026, 6, 28)))
+            == "tier_mix_daily: incremental from 2026-06-28, 16,492 rows, 1.25 s")
+    assert describe_step(BuildStep("stickiness_daily", "view", 0.004)) == "stickiness_daily: view, 0.00 s"
