@@ -440,7 +440,7 @@ def test_readme_outputs_block_deploys(tmp_path, example):
     assert deployment.result.schema == "analytics"
 
 
-def test_refresh_of_a_view_says_it_is_a_view(tmp_path):
+def test_refresh_of_a_view(tmp_path):
     folder = stored_project(tmp_path, "view")
     api.deploy_project(folder)
     with pytest.raises(HealthlayerError, match="'stickiness_daily' is a view, which needs no refresh"):
