@@ -440,6 +440,39 @@ def test_percentile_within_segments(tmp_path):
     assert scores == {"a1": 0.0, "a3": 50.0, "a2": 100.0, "a4": 50.0, "a5": 50.0}
 
 
+def test_category_weights_by_segment(tmp_path):
+    """Accounts of a listed plan take that plan's category weights; others, and those without a plan, the default."""
+    commits = {"a1": 2, "a2": 4, "a3": 1, "a4": 1}
+    rows = [event(0, f"u_{account}_{index}", account, "commit") for account, count in commits.items()
+            for index in range(count)]
+    project_definitions = definitions(
+        account_metrics=ACCOUNT_METRICS[:1],
+        health_scores=[{
+            "name": "health", "population": {"source": "events"}, "segment": "accounts.plan",
+            "segment_weights": {"enterprise": {"usage": 20, "size": 80}, "starter": {"usage": 80, "size": 20}},
+            "categories": [
+                {"name": "usage", "weight": 50, "components": [{"name": "commits", "metric": "commits_7d", "weight": 100,
+                                                                 "score": {"function": "linear", "lower": 0, "upper": 4}}]},
+                {"name": "size", "weight": 50, "components": [{"name": "seats", "attribute": "accounts.seats", "weight": 100,
+                                                                "score": {"function": "linear", "lower": 0, "upper": 10}}]},
+            ]}])
+    project_definitions["sources"] = [EVENT_SOURCE, {**ATTRIBUTE_SOURCE, "columns": {"seats": "number", "plan": "text"}}]
+    attribute_rows = [{"account_id": "a1", "plan": "enterprise", "seats": 10.0},
+                      {"account_id": "a2", "plan": "starter", "seats": 0.0},
+                      {"account_id": "a3", "plan": None, "seats": 5.0},
+                      {"account_id": "a4", "plan": "other", "seats": 5.0}]
+    types = {"account_id": pa.string(), "plan": pa.string(), "seats": pa.float64()}
+    write_project(tmp_path, project_definitions, rows, UTC_TIMESTAMP, {"accounts": (attribute_rows, types)})
+    deployment = deploy_project(tmp_path)
+    reference = ReferenceProject(project_definitions, {"events": rows, "accounts": attribute_rows})
+
+    assert_parity(compare_deployment(reference, deployment.database, deployment.schema))
+    with duckdb.connect(str(deployment.database), read_only=True) as connection:
+        scores = dict(connection.execute("SELECT account_id, health_score FROM analytics.health").fetchall())
+    # a1: 0.2 * 50 + 0.8 * 100; a2: 0.8 * 100 + 0.2 * 0; a3 and a4: 0.5 * 25 + 0.5 * 50.
+    assert scores == {"a1": 90.0, "a2": 80.0, "a3": 37.5, "a4": 37.5}
+
+
 @pytest.mark.slow
 def test_dpdk_example(tmp_path):
     example = REPOSITORY / "examples" / "dpdk"

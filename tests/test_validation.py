@@ -191,6 +191,38 @@ CASES = {
         "attribute 'accounts.plan' is not defined",
         "Did you mean 'accounts.seats'? Name source.column of a source without a timestamp, such as the account's "
         "plan."),
+    "segment-weights-without-segment": Case(
+        ((HEALTH, "    missing: renormalize\n",
+          "    missing: renormalize\n    segment_weights:\n      enterprise: {engagement: 50, commercial: 30, relationship: 20}\n"),),
+        "invalid-value", "health.yml", 5, ("health_scores", 0, "segment_weights"),
+        "'segment_weights' needs 'segment', the attribute whose value selects them",
+        "Add 'segment: source.column', such as segment: accounts.plan."),
+    "segment-unknown-attribute": Case(
+        ((HEALTH, "    missing: renormalize\n", "    missing: renormalize\n    segment: accounts.plan\n"),),
+        "unknown-attribute", "health.yml", 5, ("health_scores", 0, "segment"),
+        "attribute 'accounts.plan' is not defined",
+        "Did you mean 'accounts.seats'? Name source.column of a source without a timestamp, such as the account's "
+        "plan."),
+    "segment-unknown-category": Case(
+        ((HEALTH, "    missing: renormalize\n",
+          "    missing: renormalize\n    segment: accounts.seats\n    segment_weights:\n"
+          "      '10': {engagment: 50, commercial: 30, relationship: 20}\n"),),
+        "unknown-category", "health.yml", 7, ("health_scores", 0, "segment_weights", "10", "engagment"),
+        "segment '10' weights category 'engagment', which the score does not have",
+        "Did you mean 'engagement'? The categories are engagement, commercial, relationship."),
+    "segment-missing-category": Case(
+        ((HEALTH, "    missing: renormalize\n",
+          "    missing: renormalize\n    segment: accounts.seats\n    segment_weights:\n"
+          "      '10': {engagement: 70, commercial: 30}\n"),),
+        "invalid-value", "health.yml", 7, ("health_scores", 0, "segment_weights", "10"),
+        "segment '10' gives no weight to relationship", "Give every category a weight in each segment."),
+    "segment-weights-not-100": Case(
+        ((HEALTH, "    missing: renormalize\n",
+          "    missing: renormalize\n    segment: accounts.seats\n    segment_weights:\n"
+          "      '10': {engagement: 70, commercial: 30, relationship: 20}\n"),),
+        "weights-not-100", "health.yml", 7, ("health_scores", 0, "segment_weights", "10"),
+        "the category weights of segment '10' sum to 120, not 100",
+        "Change the weights so that they sum to 100, or set 'normalize: true' on the health score."),
     # Duplicate names: the issue is at the second definition and its message names the first.
     "duplicate-stickiness": Case(
         (), "duplicate-name", "more.yml", 2, ("stickiness", 0, "name"),
@@ -378,6 +410,10 @@ CASES = {
 
 # The full text of one issue per code, as `validate` prints it.
 FORMATTED = {
+    "segment-unknown-category":
+        "models/health.yml:7:14: error unknown-category at health_scores[0].segment_weights.10.engagment: segment "
+        "'10' weights category 'engagment', which the score does not have Hint: Did you mean 'engagement'? The "
+        "categories are engagement, commercial, relationship.",
     "yaml-bad-indentation":
         "models/engagement.yml:17:11: error yaml-syntax: invalid YAML: mapping values are not allowed here "
         "Hint: Check indentation, colons and quotes on this line and the one above.",

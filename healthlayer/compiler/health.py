@@ -378,6 +378,17 @@ def _sum(terms: Sequence[exp.Expr]) -> exp.Expr:
     return total
 
 
+def _category_weight(definition: models.HealthScore, category: models.Category) -> exp.Expr:
+    """Return a category's weight: its own, or that of the account's segment where segment_weights has one."""
+    default = sql.number(float(category.weight))
+    if not definition.segment_weights:
+        return default
+    branches = [(exp.EQ(this=sql.column("segment_value", "s"), expression=sql.string(value)),
+                 sql.number(float(weights[category.name])))
+                for value, weights in definition.segment_weights.items()]
+    return sql.case(*branches, default=default)
+
+
 def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> None:
     values = _Values()
     for category in definition.categories:
@@ -385,6 +396,8 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
             _raw_value(component, values)
             if (segment := _segment(component)) is not None:
                 values.attribute(segment)
+    if definition.segment is not None:
+        values.attribute(definition.segment)
     spine, data_bounds = _spine(builder, definition)
     values_relation = _add_values(builder, definition, spine, data_bounds, values)
 
@@ -395,8 +408,14 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
             raw_selects.append(sql.alias(_raw_value(component, values), f"raw_{i}_{j}"))
             if (segment := _segment(component)) is not None:
                 raw_selects.append(sql.alias(sql.column(values.attribute(segment), "v"), f"segment_{i}_{j}"))
+    if definition.segment is not None:
+        segment_text = exp.Cast(this=sql.column(values.attribute(definition.segment), "v"),
+                                to=exp.DataType.build("VARCHAR"))
+        raw_selects.append(sql.alias(segment_text, "segment_value"))
     raws = exp.select(*raw_selects).from_(builder.table(values_relation).as_("v"))
     score_selects: list[exp.Expr] = [sql.column("as_of_date"), sql.column("account_id")]
+    if definition.segment is not None:
+        score_selects.append(sql.column("segment_value"))
     for i, category in enumerate(definition.categories):
         for j, component in enumerate(category.components):
             raw = sql.column(f"raw_{i}_{j}")
@@ -411,6 +430,8 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
 
     # Step 2: category scores and coverage, then the weighted score and its band.
     category_selects: list[exp.Expr] = [sql.column("as_of_date", "c"), sql.column("account_id", "c")]
+    if definition.segment is not None:
+        category_selects.append(sql.column("segment_value", "c"))
     for i, category in enumerate(definition.categories):
         weights = [component.weight for component in category.components]
         weighted = [exp.Coalesce(this=exp.Mul(this=sql.number(float(weight)), expression=sql.column(f"score_{i}_{j}", "c")),
@@ -427,15 +448,23 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
                                                   expression=sql.number(float(sum(weights)))), f"coverage_{i}"))
     categories = exp.select(*category_selects).from_(builder.table(components_name).as_("c"))
 
-    total_weight = float(sum(category.weight for category in definition.categories))
+    category_weights = [_category_weight(definition, category) for category in definition.categories]
+    total_weight = _sum([weight.copy() for weight in category_weights])
     effective = [_apply_missing(category.missing or definition.missing, sql.column(f"category_{i}", "s"))
                  for i, category in enumerate(definition.categories)]
-    weighted = [exp.Coalesce(this=exp.Mul(this=sql.number(float(category.weight)), expression=effective[i].copy()),
-                             expressions=[sql.to_double(sql.number(0))]) for i, category in enumerate(definition.categories)]
-    scored_weight = [sql.case((sql.not_null(effective[i].copy()), sql.number(float(category.weight))),
-                              default=sql.number(0.0)) for i, category in enumerate(definition.categories)]
-    coverage = _sum([exp.Mul(this=sql.number(category.weight / total_weight), expression=sql.column(f"coverage_{i}", "s"))
-                     for i, category in enumerate(definition.categories)])
+    weighted = [exp.Coalesce(this=exp.Mul(this=category_weights[i].copy(), expression=effective[i].copy()),
+                             expressions=[sql.to_double(sql.number(0))]) for i in range(len(definition.categories))]
+    scored_weight = [sql.case((sql.not_null(effective[i].copy()), category_weights[i].copy()),
+                              default=sql.number(0.0)) for i in range(len(definition.categories))]
+    if definition.segment_weights:
+        coverage: exp.Expr = exp.Div(
+            this=exp.Paren(this=_sum([exp.Mul(this=category_weights[i].copy(), expression=sql.column(f"coverage_{i}", "s"))
+                                      for i in range(len(definition.categories))])),
+            expression=exp.Paren(this=total_weight))
+    else:
+        fixed_total = float(sum(category.weight for category in definition.categories))
+        coverage = _sum([exp.Mul(this=sql.number(category.weight / fixed_total), expression=sql.column(f"coverage_{i}", "s"))
+                         for i, category in enumerate(definition.categories)])
     health = sql.case(
         (exp.EQ(this=sql.column("coverage", "h"), expression=sql.number(0.0)), exp.Null()),
         (exp.EQ(this=sql.column("scored_weight", "h"), expression=sql.number(0.0)), exp.Null()),

@@ -393,6 +393,41 @@ def _check_health_scores(project: Project) -> list[Issue]:
                 component_names.setdefault(component.name, component_index)
                 issues += _check_component(project, component, component_where)
         issues += _check_bands(project, score, where)
+        issues += _check_segments(project, score, where)
+    return issues
+
+
+def _check_segments(project: Project, score: models.HealthScore, where: tuple) -> list[Issue]:
+    """Check the segment attribute of a health score and the category weights of each segment."""
+    issues: list[Issue] = []
+    if score.segment_weights and score.segment is None:
+        return [Issue("invalid-value", "'segment_weights' needs 'segment', the attribute whose value selects them",
+                      project.location(*where, "segment_weights"),
+                      "Add 'segment: source.column', such as segment: accounts.plan.")]
+    if score.segment is not None and not _reference_invalid(project, score.segment) \
+            and resolve_attribute(project, score.segment) is None:
+        issues.append(Issue("unknown-attribute", f"attribute '{score.segment}' is not defined",
+                            project.location(*where, "segment"),
+                            did_you_mean(score.segment, attribute_candidates(project))
+                            + " Name source.column of a source without a timestamp, such as the account's plan."))
+    categories = [category.name for category in score.categories]
+    for value, weights in score.segment_weights.items():
+        segment_where = where + ("segment_weights", value)
+        for name in weights:
+            if name not in categories:
+                issues.append(Issue("unknown-category", f"segment '{value}' weights category '{name}', which the "
+                                    "score does not have", project.location(*segment_where, name),
+                                    did_you_mean(name, categories) + f" The categories are {', '.join(categories)}."))
+        missing = [name for name in categories if name not in weights]
+        if any(name not in categories for name in weights):
+            continue
+        if missing:
+            issues.append(Issue("invalid-value", f"segment '{value}' gives no weight to {', '.join(missing)}",
+                                project.location(*segment_where),
+                                "Give every category a weight in each segment."))
+        else:
+            issues += _check_weights(project, segment_where, f"category weights of segment '{value}'",
+                                     list(weights.values()), score.normalize)
     return issues
 
 

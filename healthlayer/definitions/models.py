@@ -476,7 +476,12 @@ class HealthScore(Materialized):
     bands: Annotated[list[Band], Field(min_length=1)] = list(DEFAULT_BANDS)
     """Score bands. By default green from 70, yellow from 40 and red from 0."""
     categories: Annotated[list[Category], Field(min_length=1)]
-    """Categories of the score."""
+    """Categories of the score. Their weights apply to accounts outside every segment of segment_weights."""
+    segment: str | None = None
+    """An account attribute, `source.column`, such as the plan, whose value as text selects the
+    category weights of segment_weights."""
+    segment_weights: dict[str, dict[Name, Weight]] = {}
+    """Category weights by segment value: each value names every category with its weight."""
     lint_ignore: LintIgnore = {}
     """Lint rules silenced on this definition, each rule code with the reason."""
 

@@ -162,12 +162,15 @@ def health_view(
     raw_values: Mapping[tuple[str, str], RawValue],
     day_range: tuple[int, int] | None,
     segments: Mapping[tuple[str, str], RawValue] | None = None,
+    segment: RawValue | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of a health-score view: one per population account and day, from its first event day to the last day of data.
 
     `accounts` maps each population account to its first event day. `raw_values` maps
     (category, component) to the component's raw-value function, and `segments` those of
     percentile components ranked within groups to the function of the account's group value.
+    `segment` reads the account's segment value, whose text selects its category weights from
+    the definition's `segment_weights`; other accounts keep the categories' own weights.
     """
     if day_range is None:
         return []
@@ -205,8 +208,12 @@ def health_view(
                     scores[account][category["name"]][component["name"]] = component_scores.get(account)
 
         for account in present:
+            value = segment(account, day) if segment else None
+            weights = definition.get("segment_weights", {}).get(None if value is None else str(value))
+            account_categories = categories if weights is None else [
+                {**category, "weight": weights[category["name"]]} for category in categories]
             category_scores, health_score, coverage = combine_scores(
-                categories, scores[account], default_category_missing
+                account_categories, scores[account], default_category_missing
             )
             row: dict[str, Any] = {"as_of_date": date.fromordinal(day), "account_id": account}
             row.update({f"{name}_score": score for name, score in category_scores.items()})

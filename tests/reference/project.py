@@ -139,7 +139,8 @@ class ReferenceProject:
             for component in category["components"]
             if component["score"].get("within")
         }
-        return health_view(definition, accounts, raw_values, self.day_range, segments)
+        segment = self._attribute_reader(definition["segment"]) if definition.get("segment") else None
+        return health_view(definition, accounts, raw_values, self.day_range, segments, segment)
 
     def _raw_value(self, component: Mapping[str, Any], first_days: Mapping[Any, int]) -> Callable[[Any, int], Any]:
         """Return the raw-value function of a health component; `first_days` maps accounts to their first event day."""
