@@ -40,7 +40,7 @@ def print_summary(project: Project, adapter: Adapter, console: Console) -> None:
     The queries are written in DuckDB SQL and rendered for the adapter's dialect before they run.
     Each section is titled with its day. A view's latest day is the last day of data, read once
     from the bounds view. A stored table's is its own latest day, which is earlier when the
-    table was not refreshed since the last load, and the summary then says so.
+    table was not refreshed since the last load, and the summary then prints a line naming it.
     """
     _require_views(project, adapter)
 

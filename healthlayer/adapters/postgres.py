@@ -150,8 +150,8 @@ class PostgresAdapter(Adapter):
             self._run(statement)
         except self._psycopg.errors.LockNotAvailable:
             raise WarehouseError(
-                f"timed out after {self.config.lock_timeout} s waiting for a lock that another session holds (another "
-                "refresh or deploy, or a long query); the transaction was rolled back, so nothing changed; retry "
+                f"timed out after {self.config.lock_timeout} s waiting for a lock held by another session (another "
+                "refresh or deploy, or a long query). The transaction was rolled back, so nothing changed: retry "
                 "later or raise lock_timeout") from None
         except self._psycopg.Error as error:
             raise WarehouseError(f"PostgreSQL rejected a statement: {self._describe(error)}") from None

@@ -222,7 +222,7 @@ def test_refresh_behind_a_lock_times_out_unchanged(postgres_server, connection, 
 
     with postgres_server.connect() as other, other.transaction():
         other.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-        with pytest.raises(WarehouseError, match="timed out after 1 s waiting for a lock that another session holds"):
+        with pytest.raises(WarehouseError, match="timed out after 1 s waiting for a lock held by another session"):
             api.refresh_project(folder)
 
     assert connection.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() == before
