@@ -148,7 +148,7 @@ def test_file_source_duckdb():
 
     events = dict(statements)["_hl_events"]
     assert f"FROM READ_PARQUET('{(DPDK / 'data' / 'events.parquet').resolve()}')" in events
-    assert [name for name, _ in statements][-1] == "account_health_daily"
+    assert [name for name, _ in statements][-2:] == ["account_health_daily", "account_health_daily_explanations"]
 
 
 def test_snowflake_ratio_column_case():

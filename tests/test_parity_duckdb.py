@@ -473,6 +473,66 @@ def test_category_weights_by_segment(tmp_path):
     assert scores == {"a1": 90.0, "a2": 80.0, "a3": 37.5, "a4": 37.5}
 
 
+def test_explanations(tmp_path):
+    """Weights and contributions add up to the score, whatever the missing policies leave out or impute."""
+    commits = {"a1": 2, "a2": 4, "a4": 1}
+    rows = [event(0, f"u_{account}_{index}", account, "commit") for account, count in commits.items()
+            for index in range(count)]
+    rows.append(event(7, "u_a1_0", "a1", "view"))
+    linear = {"function": "linear", "lower": 0, "upper": 10}
+    project_definitions = definitions(
+        account_metrics=ACCOUNT_METRICS[:1],
+        health_scores=[{
+            "name": "health", "population": {"source": "events"},
+            "categories": [
+                {"name": "usage", "weight": 60, "components": [
+                    {"name": "commits", "metric": "commits_7d", "weight": 50,
+                     "score": {"function": "linear", "lower": 0, "upper": 4}},
+                    {"name": "seats", "attribute": "accounts.seats", "weight": 50, "score": linear}]},
+                {"name": "support", "weight": 40, "missing": {"impute": 50}, "components": [
+                    {"name": "tickets", "attribute": "accounts.tickets", "weight": 100,
+                     "score": {**linear, "higher_is_better": False}}]},
+            ]}])
+    project_definitions["sources"] = [EVENT_SOURCE, {**ATTRIBUTE_SOURCE, "columns": {"seats": "number", "tickets": "number"}}]
+    attribute_rows = [{"account_id": "a1", "seats": 10.0, "tickets": None},
+                      {"account_id": "a2", "seats": None, "tickets": 2.0},
+                      {"account_id": "a4", "seats": 5.0, "tickets": 6.25}]
+    types = {"account_id": pa.string(), "seats": pa.float64(), "tickets": pa.float64()}
+    write_project(tmp_path, project_definitions, rows, UTC_TIMESTAMP, {"accounts": (attribute_rows, types)})
+    deployment = deploy_project(tmp_path)
+    reference = ReferenceProject(project_definitions, {"events": rows, "accounts": attribute_rows})
+
+    assert_parity(compare_deployment(reference, deployment.database, deployment.schema))
+    with duckdb.connect(str(deployment.database), read_only=True) as connection:
+        explained = connection.execute(
+            "SELECT * FROM (SELECT account_id, CAST(as_of_date - (SELECT MIN(as_of_date) FROM analytics.health) "
+            "AS INTEGER) AS day, component, score, weight, contribution, contribution_change_7d, weakest_category "
+            "FROM analytics.health_explanations) WHERE day IN (0, 7) ORDER BY 1, 2, 3").fetchall()
+    # a1 has no tickets, so support scores its imputed 50 and its one component carries the category's 40 points.
+    # a2 has no seats, so commits carry the usage category's 60 points alone. a4 ties usage and support at
+    # 37.5, and the weakest category is the first declared.
+    assert explained == [
+        ("a1", 0, "commits", 50.0, 30.0, 15.0, None, "support"),
+        ("a1", 0, "seats", 100.0, 30.0, 30.0, None, "support"),
+        ("a1", 0, "tickets", None, 40.0, 20.0, None, "support"),
+        ("a1", 7, "commits", 0.0, 30.0, 0.0, -15.0, "usage"),
+        ("a1", 7, "seats", 100.0, 30.0, 30.0, 0.0, "usage"),
+        ("a1", 7, "tickets", None, 40.0, 20.0, 0.0, "usage"),
+        ("a2", 0, "commits", 100.0, 60.0, 60.0, None, "support"),
+        ("a2", 0, "seats", None, 0.0, 0.0, None, "support"),
+        ("a2", 0, "tickets", 80.0, 40.0, 32.0, None, "support"),
+        ("a2", 7, "commits", 0.0, 60.0, 0.0, -60.0, "usage"),
+        ("a2", 7, "seats", None, 0.0, 0.0, 0.0, "usage"),
+        ("a2", 7, "tickets", 80.0, 40.0, 32.0, 0.0, "usage"),
+        ("a4", 0, "commits", 25.0, 30.0, 7.5, None, "usage"),
+        ("a4", 0, "seats", 50.0, 30.0, 15.0, None, "usage"),
+        ("a4", 0, "tickets", 37.5, 40.0, 15.0, None, "usage"),
+        ("a4", 7, "commits", 0.0, 30.0, 0.0, -7.5, "usage"),
+        ("a4", 7, "seats", 50.0, 30.0, 15.0, 0.0, "usage"),
+        ("a4", 7, "tickets", 37.5, 40.0, 15.0, 0.0, "usage"),
+    ]
+
+
 @pytest.mark.slow
 def test_dpdk_example(tmp_path):
     example = REPOSITORY / "examples" / "dpdk"
@@ -494,6 +554,7 @@ def test_dpdk_example(tmp_path):
         "tier_transitions",
         "alerts",
         "account_health_daily",
+        "account_health_daily_explanations",
     ]
     assert sorted(views) == sorted(reference.view_names())
     assert_parity(compare_deployment(reference, deployment.database, deployment.schema, views))

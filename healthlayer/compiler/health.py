@@ -378,6 +378,33 @@ def _sum(terms: Sequence[exp.Expr]) -> exp.Expr:
     return total
 
 
+def _component_total(category: models.Category) -> float:
+    return float(sum(component.weight for component in category.components))
+
+
+def _scored_weight(category: models.Category, i: int, alias: str = "c") -> exp.Expr:
+    """Return the summed weight of a category's components that have a score after their missing policy."""
+    return _sum([sql.case((sql.not_null(sql.column(f"score_{i}_{j}", alias)), sql.number(float(component.weight))),
+                          default=sql.number(0.0)) for j, component in enumerate(category.components)])
+
+
+def _category_score(category: models.Category, i: int) -> tuple[exp.Expr, exp.Expr]:
+    """Return a category's score from the components relation (alias c) and the weight of its components with data.
+
+    The score is NULL when no component has a raw value, whatever the components' missing policies.
+    """
+    weighted = [exp.Coalesce(this=exp.Mul(this=sql.number(float(component.weight)),
+                                          expression=sql.column(f"score_{i}_{j}", "c")),
+                             expressions=[sql.to_double(sql.number(0))])
+                for j, component in enumerate(category.components)]
+    data_weight = _sum([sql.case((sql.not_null(sql.column(f"raw_{i}_{j}", "c")), sql.number(float(component.weight))),
+                                 default=sql.number(0.0)) for j, component in enumerate(category.components)])
+    score = sql.case(
+        (exp.EQ(this=exp.Paren(this=data_weight), expression=sql.number(0.0)), exp.Null()),
+        default=exp.Div(this=exp.Paren(this=_sum(weighted)), expression=exp.Paren(this=_scored_weight(category, i))))
+    return score, data_weight.copy()
+
+
 def _category_weight(definition: models.HealthScore, category: models.Category) -> exp.Expr:
     """Return a category's weight: its own, or that of the account's segment where segment_weights has one."""
     default = sql.number(float(category.weight))
@@ -433,19 +460,11 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
     if definition.segment is not None:
         category_selects.append(sql.column("segment_value", "c"))
     for i, category in enumerate(definition.categories):
-        weights = [component.weight for component in category.components]
-        weighted = [exp.Coalesce(this=exp.Mul(this=sql.number(float(weight)), expression=sql.column(f"score_{i}_{j}", "c")),
-                                 expressions=[sql.to_double(sql.number(0))]) for j, weight in enumerate(weights)]
-        scored_weight = [sql.case((sql.not_null(sql.column(f"score_{i}_{j}", "c")), sql.number(float(weight))),
-                                  default=sql.number(0.0)) for j, weight in enumerate(weights)]
-        data_weight = [sql.case((sql.not_null(sql.column(f"raw_{i}_{j}", "c")), sql.number(float(weight))),
-                                default=sql.number(0.0)) for j, weight in enumerate(weights)]
-        score = sql.case(
-            (exp.EQ(this=exp.Paren(this=_sum(data_weight)), expression=sql.number(0.0)), exp.Null()),
-            default=exp.Div(this=exp.Paren(this=_sum(weighted)), expression=exp.Paren(this=_sum(scored_weight))))
+        score, data_weight = _category_score(category, i)
         category_selects.append(sql.alias(score, f"category_{i}"))
-        category_selects.append(sql.alias(exp.Div(this=exp.Paren(this=sql.to_double(_sum(data_weight))),
-                                                  expression=sql.number(float(sum(weights)))), f"coverage_{i}"))
+        category_selects.append(sql.alias(exp.Div(this=exp.Paren(this=sql.to_double(data_weight)),
+                                                  expression=sql.number(float(_component_total(category)))),
+                                          f"coverage_{i}"))
     categories = exp.select(*category_selects).from_(builder.table(components_name).as_("c"))
 
     category_weights = [_category_weight(definition, category) for category in definition.categories]
@@ -498,4 +517,138 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
     names = ", ".join(f"{category.name} {category.weight:g}" for category in definition.categories)
     builder.add(definition.name, view, "output",
                 f"Account health score 0-100 per day from weighted categories ({names}), with band and coverage.",
+                origin=("health_scores", definition.name), date_column="as_of_date", bounds=data_bounds)
+    _add_explanations(builder, definition, components_name, data_bounds)
+
+
+EXPLANATION_DAYS = 7
+"""Days back to which the explanations view compares each contribution."""
+
+
+def explanations_name(definition: models.HealthScore) -> str:
+    return f"{definition.name}_explanations"
+
+
+def _weakest_category(definition: models.HealthScore, effective: list[exp.Expr]) -> exp.Expr:
+    """Return the name of the category with the lowest score after its missing policy; ties go to the first declared."""
+    branches = []
+    for i, category in enumerate(definition.categories):
+        lowest = [sql.not_null(effective[i].copy())]
+        lowest += [exp.Or(this=sql.is_null(effective[k].copy()),
+                          expression=exp.LTE(this=effective[i].copy(), expression=effective[k].copy()))
+                   for k in range(len(definition.categories)) if k != i]
+        condition = lowest[0]
+        for part in lowest[1:]:
+            condition = exp.And(this=condition, expression=exp.Paren(this=part))
+        branches.append((condition, sql.string(category.name)))
+    return sql.case(*branches)
+
+
+def _add_explanations(builder: PlanBuilder, definition: models.HealthScore, components_name: str,
+                      data_bounds: exp.Expr) -> None:
+    """Add the explanations view: one row per component, account and day with its share of the health score.
+
+    A component's weight is the share of the health score, in points of 100, that its score
+    carries after both levels of missing policies. Its contribution is that weight times its
+    score. The contributions of an account's day thus add up to its health score. A category
+    scored by its missing policy spreads that score over its components by their weights.
+    """
+    categories = definition.categories
+    has_segment = definition.segment is not None
+
+    # Per account and day: category scores, their values after the missing policy and their weights.
+    wide: list[exp.Expr] = [sql.column("as_of_date", "c"), sql.column("account_id", "c")]
+    if has_segment:
+        wide.append(sql.column("segment_value", "c"))
+    for i, category in enumerate(categories):
+        score, _ = _category_score(category, i)
+        wide.append(sql.alias(score, f"category_{i}"))
+        wide.append(sql.alias(_scored_weight(category, i), f"scored_{i}"))
+        for j in range(len(category.components)):
+            wide += [sql.column(f"raw_{i}_{j}", "c"), sql.column(f"score_{i}_{j}", "c")]
+    raws = [sql.not_null(sql.column(f"raw_{i}_{j}", "c"))
+            for i, category in enumerate(categories) for j in range(len(category.components))]
+    any_raw = raws[0]
+    for condition in raws[1:]:
+        any_raw = exp.Or(this=any_raw, expression=condition)
+    has_data = sql.case((any_raw, sql.number(1)), default=sql.number(0))
+    wide.append(sql.alias(has_data, "has_data"))
+    scores = exp.select(*wide).from_(builder.table(components_name).as_("c"))
+
+    effective = [_apply_missing(category.missing or definition.missing, sql.column(f"category_{i}", "s"))
+                 for i, category in enumerate(categories)]
+    category_weights = [_category_weight(definition, category) for category in categories]
+    scored_total = _sum([sql.case((sql.not_null(effective[i].copy()), category_weights[i].copy()), default=sql.number(0.0))
+                         for i in range(len(categories))])
+    weighted: list[exp.Expr] = [sql.column("as_of_date", "s"), sql.column("account_id", "s")]
+    for i, category in enumerate(categories):
+        category_share = sql.case((sql.not_null(effective[i].copy()),
+                                   exp.Div(this=category_weights[i].copy(), expression=exp.Paren(this=scored_total.copy()))),
+                                  default=sql.number(0.0))
+        category_value = sql.column(f"category_{i}", "s")
+        weighted.append(sql.alias(category_value.copy(), f"category_{i}"))
+        for j, component in enumerate(category.components):
+            component_score = sql.column(f"score_{i}_{j}", "s")
+            # In a category with data, the components with a score share its weight. In a category
+            # scored by its missing policy, all components share it and carry the category's score.
+            share = sql.case(
+                (sql.not_null(category_value.copy()),
+                 sql.case((sql.not_null(component_score.copy()),
+                           exp.Div(this=sql.number(float(component.weight)), expression=sql.column(f"scored_{i}", "s"))),
+                          default=sql.number(0.0))),
+                (sql.not_null(effective[i].copy()), sql.number(component.weight / _component_total(category))),
+                default=sql.number(0.0))
+            value = sql.case((sql.not_null(category_value.copy()), component_score.copy()), default=effective[i].copy())
+            weight = sql.case(
+                (exp.And(this=exp.EQ(this=sql.column("has_data", "s"), expression=sql.number(1)),
+                         expression=exp.GT(this=exp.Paren(this=scored_total.copy()), expression=sql.number(0.0))),
+                 exp.Mul(this=exp.Mul(this=sql.number(100.0), expression=category_share.copy()), expression=share)))
+            weighted.append(sql.alias(sql.to_double(sql.column(f"raw_{i}_{j}", "s")), f"raw_{i}_{j}"))
+            weighted.append(sql.alias(sql.case((sql.not_null(category_value.copy()), component_score.copy())),
+                                      f"score_{i}_{j}"))
+            weighted.append(sql.alias(weight, f"weight_{i}_{j}"))
+            weighted.append(sql.alias(sql.to_double(value), f"value_{i}_{j}"))
+    weighted.append(sql.alias(_weakest_category(definition, effective), "weakest_category"))
+    parts = exp.select(*weighted).from_(_subquery(scores, "s"))
+
+    # One row per component: a cross join with the components' indexes picks each one's columns.
+    indexes = sql.union_all([exp.select(sql.alias(sql.number(n), "component_index"))
+                             for n in range(sum(len(category.components) for category in categories))])
+    index = sql.column("component_index", "k")
+    pairs = [(i, j) for i, category in enumerate(categories) for j in range(len(category.components))]
+
+    def pick(values: list[exp.Expr]) -> exp.Expr:
+        return exp.Case(this=index.copy(), ifs=[exp.If(this=sql.number(n), true=value)
+                                                for n, value in enumerate(values)])
+
+    weight = pick([sql.column(f"weight_{i}_{j}", "p") for i, j in pairs])
+    contribution = sql.case(
+        (sql.is_null(weight.copy()), exp.Null()),
+        (exp.EQ(this=weight.copy(), expression=sql.number(0.0)), sql.to_double(sql.number(0.0))),
+        default=exp.Div(this=exp.Mul(this=weight.copy(), expression=pick([sql.column(f"value_{i}_{j}", "p") for i, j in pairs])),
+                        expression=sql.number(100.0)))
+    long = exp.select(
+        sql.column("as_of_date", "p"), sql.column("account_id", "p"), index.copy(),
+        sql.alias(pick([sql.string(categories[i].name) for i, _ in pairs]), "category"),
+        sql.alias(pick([sql.string(categories[i].components[j].name) for i, j in pairs]), "component"),
+        sql.alias(pick([sql.column(f"raw_{i}_{j}", "p") for i, j in pairs]), "raw_value"),
+        sql.alias(pick([sql.column(f"score_{i}_{j}", "p") for i, j in pairs]), "score"),
+        sql.alias(weight, "weight"),
+        sql.alias(contribution, "contribution"),
+        sql.alias(pick([sql.column(f"category_{i}", "p") for i, _ in pairs]), "category_score"),
+        sql.column("weakest_category", "p"),
+    ).from_(_subquery(parts, "p")).join(_subquery(indexes, "k"), join_type="cross")
+
+    # The account's days are consecutive, so the row EXPLANATION_DAYS back is that many days earlier.
+    earlier = sql.window(exp.Lag(this=sql.column("contribution"), offset=sql.number(EXPLANATION_DAYS)),
+                         [sql.column("account_id"), sql.column("component_index")], [sql.column("as_of_date")])
+    view = exp.select(
+        sql.column("as_of_date"), sql.column("account_id"), sql.column("category"), sql.column("component"),
+        sql.column("raw_value"), sql.column("score"), sql.column("weight"), sql.column("contribution"),
+        sql.alias(exp.Sub(this=sql.column("contribution"), expression=earlier), f"contribution_change_{EXPLANATION_DAYS}d"),
+        sql.column("category_score"), sql.column("weakest_category"),
+    ).from_(_subquery(long, "l"))
+    builder.add(explanations_name(definition), view, "output",
+                f"Components of {definition.name} per account and day: raw value, score, weight, contribution "
+                f"and its change over {EXPLANATION_DAYS} days, with the weakest category.",
                 origin=("health_scores", definition.name), date_column="as_of_date", bounds=data_bounds)

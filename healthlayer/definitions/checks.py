@@ -517,8 +517,13 @@ def _check_outputs(project: Project) -> list[Issue]:
     """Report storage settings of views that the project does not produce, and lookbacks of non-incremental ones."""
     known = output_names(project)
     issues = []
+    explained = {f"{score}_explanations": score for score in project.health_scores}
     for name, setting in project.config.outputs.items():
-        if name not in known:
+        if name in explained:
+            issues.append(Issue("invalid-value", f"'{name}' explains the health score '{explained[name]}' and is "
+                                "always a view, computed from the score's components when it is read",
+                                project.config_file.location(("outputs", name)), f"Remove '{name}' from 'outputs'."))
+        elif name not in known:
             issues.append(Issue("unknown-output", f"the project has no output view named '{name}'",
                                 project.config_file.location(("outputs", name)), did_you_mean(name, known)))
         elif "lookback" in setting.model_fields_set and "materialized" not in setting.model_fields_set \

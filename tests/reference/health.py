@@ -1,7 +1,7 @@
 """Health scores: component scores, category scores, the health score, its coverage and band."""
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -156,15 +156,26 @@ def population_accounts(
     return {account: first_day[account] for account in in_population}
 
 
-def health_view(
+@dataclass(frozen=True)
+class ScoredDay:
+    """One account on one day: its categories with their weights that day, and each component's raw value and score."""
+
+    day: int
+    account: Any
+    categories: list[Mapping[str, Any]]
+    raw: Mapping[tuple[str, str], float | None]
+    scores: Mapping[str, Mapping[str, float | None]]
+
+
+def scored_days(
     definition: Mapping[str, Any],
     accounts: Mapping[Any, int],
     raw_values: Mapping[tuple[str, str], RawValue],
     day_range: tuple[int, int] | None,
     segments: Mapping[tuple[str, str], RawValue] | None = None,
     segment: RawValue | None = None,
-) -> list[dict[str, Any]]:
-    """Rows of a health-score view: one per population account and day, from its first event day to the last day of data.
+) -> Iterator[ScoredDay]:
+    """Yield every population account on every day from its first event day to the last day of data, scored.
 
     `accounts` maps each population account to its first event day. `raw_values` maps
     (category, component) to the component's raw-value function, and `segments` those of
@@ -173,30 +184,29 @@ def health_view(
     the definition's `segment_weights`; other accounts keep the categories' own weights.
     """
     if day_range is None:
-        return []
+        return
     last = day_range[1]
     categories = definition["categories"]
-    bands = definition.get("bands", DEFAULT_BANDS)
-    default_category_missing = definition.get("missing", "renormalize")
-
-    rows = []
     for day in range(min(accounts.values(), default=last + 1), last + 1):
         present = [account for account, first_day in accounts.items() if first_day <= day]
         if not present:
             continue
         scores: dict[Any, dict[str, dict[str, float | None]]] = {account: defaultdict(dict) for account in present}
+        raw: dict[Any, dict[tuple[str, str], float | None]] = {account: {} for account in present}
         for category in categories:
             for component in category["components"]:
-                raw = raw_values[(category["name"], component["name"])]
+                key = (category["name"], component["name"])
                 # Scores are computed in floats, so a DECIMAL attribute becomes a float here.
-                values = {account: decimal_to_float(raw(account, day)) for account in present}
+                values = {account: decimal_to_float(raw_values[key](account, day)) for account in present}
+                for account, value in values.items():
+                    raw[account][key] = value
                 known = {account: value for account, value in values.items() if value is not None}
                 if component["score"]["function"] == "percentile":
                     higher_is_better = component["score"].get("higher_is_better", True)
-                    segment = (segments or {}).get((category["name"], component["name"]))
+                    group_of = (segments or {}).get(key)
                     groups: dict[Any, dict[Any, float]] = defaultdict(dict)
                     for account, value in known.items():
-                        groups[segment(account, day) if segment else None][account] = value
+                        groups[group_of(account, day) if group_of else None][account] = value
                     component_scores = {}
                     for members in groups.values():
                         component_scores.update(percentile_scores(members, higher_is_better))
@@ -212,13 +222,107 @@ def health_view(
             weights = definition.get("segment_weights", {}).get(None if value is None else str(value))
             account_categories = categories if weights is None else [
                 {**category, "weight": weights[category["name"]]} for category in categories]
-            category_scores, health_score, coverage = combine_scores(
-                account_categories, scores[account], default_category_missing
-            )
-            row: dict[str, Any] = {"as_of_date": date.fromordinal(day), "account_id": account}
-            row.update({f"{name}_score": score for name, score in category_scores.items()})
-            row["health_score"] = health_score
-            row["band"] = band_of(health_score, bands)
-            row["coverage"] = coverage
-            rows.append(row)
+            yield ScoredDay(day, account, account_categories, raw[account], scores[account])
+
+
+def health_view(definition: Mapping[str, Any], days: Iterable[ScoredDay]) -> list[dict[str, Any]]:
+    """Rows of a health-score view from its scored account days."""
+    bands = definition.get("bands", DEFAULT_BANDS)
+    default_category_missing = definition.get("missing", "renormalize")
+    rows = []
+    for scored in days:
+        category_scores, health_score, coverage = combine_scores(
+            scored.categories, scored.scores, default_category_missing
+        )
+        row: dict[str, Any] = {"as_of_date": date.fromordinal(scored.day), "account_id": scored.account}
+        row.update({f"{name}_score": score for name, score in category_scores.items()})
+        row["health_score"] = health_score
+        row["band"] = band_of(health_score, bands)
+        row["coverage"] = coverage
+        rows.append(row)
     return rows
+
+
+EXPLANATION_COLUMNS = ["as_of_date", "account_id", "category", "component", "raw_value", "score", "weight",
+                       "contribution", "contribution_change_7d", "category_score", "weakest_category"]
+
+
+def explain(category_specs: list[Mapping[str, Any]], component_scores: Mapping[str, Mapping[str, float | None]],
+            default_category_missing: Any) -> tuple[dict[tuple[str, str], dict[str, Any]], str | None]:
+    """Return each component's score, weight and contribution on one account day, and the weakest category.
+
+    A category's share of the health score is its weight over the weights of the categories
+    that count: those with a score, or one from their missing policy. Within a category with
+    data, a component's share is its weight over those of the components that count. A category
+    scored by its missing policy gives every component its weight's share and the category's
+    score. Weights are in points of 100, so the contributions add up to the health score.
+    """
+    category_scores, health_score, _ = combine_scores(category_specs, component_scores, default_category_missing)
+    effective: dict[str, float | None] = {}
+    for category in category_specs:
+        score = category_scores[category["name"]]
+        if score is None:
+            score = MissingPolicy.parse(category.get("missing", default_category_missing)).substitute()
+        effective[category["name"]] = score
+    counted_weight = sum(category["weight"] for category in category_specs if effective[category["name"]] is not None)
+
+    parts: dict[tuple[str, str], dict[str, Any]] = {}
+    for category in category_specs:
+        name = category["name"]
+        counted: dict[str, float | None] = {}
+        for component in category["components"]:
+            score = component_scores[name][component["name"]]
+            if score is None:
+                score = MissingPolicy.parse(component.get("missing")).substitute()
+            counted[component["name"]] = score
+        if category_scores[name] is not None:
+            component_total = sum(component["weight"] for component in category["components"]
+                                  if counted[component["name"]] is not None)
+        else:
+            component_total = sum(component["weight"] for component in category["components"])
+        for component in category["components"]:
+            if category_scores[name] is not None:
+                score = counted[component["name"]]
+                value = score
+            else:
+                score = None
+                value = effective[name]
+            if health_score is None:
+                weight = contribution = None
+            elif value is None:
+                weight, contribution = 0.0, 0.0
+            else:
+                weight = 100 * (category["weight"] / counted_weight) * (component["weight"] / component_total)
+                contribution = weight * value / 100
+            parts[(name, component["name"])] = {"score": score, "weight": weight, "contribution": contribution,
+                                                "category_score": category_scores[name]}
+    scored = [(score, index) for index, score in enumerate(effective.values()) if score is not None]
+    weakest = category_specs[min(scored)[1]]["name"] if scored else None
+    return parts, weakest
+
+
+def explanations_view(definition: Mapping[str, Any], days: Iterable[ScoredDay]) -> list[dict[str, Any]]:
+    """Rows of a health score's explanations view: one per component, account and day."""
+    default_category_missing = definition.get("missing", "renormalize")
+    rows = []
+    contributions: dict[tuple[Any, str, str, int], float | None] = {}
+    for scored in days:
+        parts, weakest = explain(scored.categories, scored.scores, default_category_missing)
+        for category in scored.categories:
+            for component in category["components"]:
+                key = (category["name"], component["name"])
+                part = parts[key]
+                contributions[(scored.account, *key, scored.day)] = part["contribution"]
+                rows.append({
+                    "as_of_date": date.fromordinal(scored.day), "account_id": scored.account,
+                    "category": category["name"], "component": component["name"],
+                    "raw_value": scored.raw[key], "score": part["score"], "weight": part["weight"],
+                    "contribution": part["contribution"], "day": scored.day,
+                    "category_score": part["category_score"], "weakest_category": weakest,
+                })
+    for row in rows:
+        key = (row["account_id"], row["category"], row["component"], row.pop("day") - 7)
+        earlier = contributions.get(key)
+        now = row["contribution"]
+        row["contribution_change_7d"] = None if now is None or earlier is None else now - earlier
+    return [{column: row[column] for column in EXPLANATION_COLUMNS} for row in rows]

@@ -107,6 +107,9 @@ def view_keys(view: str, definitions: Mapping[str, Any]) -> tuple[str, ...]:
             if definition["name"] == view:
                 by = ["account_id" if column == "account" else column for column in definition.get("by", [])]
                 return ("activity_date", *by)
+    for definition in definitions.get("health_scores", []):
+        if view == f"{definition['name']}_explanations":
+            return ("as_of_date", "account_id", "category", "component")
     return ("as_of_date", "account_id")
 
 

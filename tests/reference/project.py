@@ -13,7 +13,15 @@ from . import tier_mix as tier_mix_module
 from .account_metrics import AccountMetric, account_metrics_daily
 from .durations import parse_window_days
 from .events import Event, Tier, data_range, load_events, parse_tiers
-from .health import health_view, population_accounts, trend_value
+from .health import (
+    EXPLANATION_COLUMNS,
+    ScoredDay,
+    explanations_view,
+    health_view,
+    population_accounts,
+    scored_days,
+    trend_value,
+)
 from .health import view_columns as health_columns
 from .tiers import (
     ALERT_COLUMNS,
@@ -51,6 +59,7 @@ class ReferenceProject:
         self.day_range = data_range(self.events)
         self._views: dict[str, Rows] = {}
         self._metrics: dict[str, AccountMetric] | None = None
+        self._scored: dict[str, list[ScoredDay]] = {}
 
     def view_names(self) -> list[str]:
         """Return the names of every view the definitions produce, except engine-specific ones."""
@@ -60,7 +69,8 @@ class ReferenceProject:
         if self.definitions.get("alerts"):
             # NOTE: a project without alert rules is read as having no `alerts` view at all.
             names += ["alerts"]
-        names += [definition["name"] for definition in self.definitions.get("health_scores", [])]
+        for definition in self.definitions.get("health_scores", []):
+            names += [definition["name"], f"{definition['name']}_explanations"]
         return names
 
     def view_columns(self, name: str) -> list[str]:
@@ -81,6 +91,8 @@ class ReferenceProject:
         for definition in self.definitions.get("health_scores", []):
             if definition["name"] == name:
                 return health_columns(definition)
+            if f"{definition['name']}_explanations" == name:
+                return EXPLANATION_COLUMNS
         raise KeyError(f"view {name!r} not found in the definitions: the views are {self.view_names()}")
 
     def view(self, name: str) -> Rows:
@@ -106,7 +118,9 @@ class ReferenceProject:
                 return tier_mix_module.tier_mix_view(self.events, definition, self.tiers, self.day_range)
         for definition in self.definitions.get("health_scores", []):
             if definition["name"] == name:
-                return self._health(definition)
+                return health_view(definition, self._scored_days(definition))
+            if f"{definition['name']}_explanations" == name:
+                return explanations_view(definition, self._scored_days(definition))
         raise KeyError(f"view {name!r} not found in the definitions: the views are {self.view_names()}")
 
     def account_metrics(self) -> dict[str, AccountMetric]:
@@ -123,7 +137,13 @@ class ReferenceProject:
             }
         return self._metrics
 
-    def _health(self, definition: Mapping[str, Any]) -> Rows:
+    def _scored_days(self, definition: Mapping[str, Any]) -> list[ScoredDay]:
+        """Return the scored account days of a health score, computed once for its two views."""
+        if definition["name"] not in self._scored:
+            self._scored[definition["name"]] = self._score_days(definition)
+        return self._scored[definition["name"]]
+
+    def _score_days(self, definition: Mapping[str, Any]) -> list[ScoredDay]:
         source_name = definition["population"]["source"]
         accounts = population_accounts(
             definition, self.sources[source_name], self.source_rows[source_name], self.time_zone
@@ -140,7 +160,7 @@ class ReferenceProject:
             if component["score"].get("within")
         }
         segment = self._attribute_reader(definition["segment"]) if definition.get("segment") else None
-        return health_view(definition, accounts, raw_values, self.day_range, segments, segment)
+        return list(scored_days(definition, accounts, raw_values, self.day_range, segments, segment))
 
     def _raw_value(self, component: Mapping[str, Any], first_days: Mapping[Any, int]) -> Callable[[Any, int], Any]:
         """Return the raw-value function of a health component; `first_days` maps accounts to their first event day."""
