@@ -533,14 +533,10 @@ def _weakest_category(definition: models.HealthScore, effective: list[exp.Expr])
     """Return the name of the category with the lowest score after its missing policy; ties go to the first declared."""
     branches = []
     for i, category in enumerate(definition.categories):
-        lowest = [sql.not_null(effective[i].copy())]
-        lowest += [exp.Or(this=sql.is_null(effective[k].copy()),
-                          expression=exp.LTE(this=effective[i].copy(), expression=effective[k].copy()))
-                   for k in range(len(definition.categories)) if k != i]
-        condition = lowest[0]
-        for part in lowest[1:]:
-            condition = exp.And(this=condition, expression=exp.Paren(this=part))
-        branches.append((condition, sql.string(category.name)))
+        others = [exp.or_(sql.is_null(effective[k].copy()),
+                          exp.LTE(this=effective[i].copy(), expression=effective[k].copy()))
+                  for k in range(len(definition.categories)) if k != i]
+        branches.append((exp.and_(sql.not_null(effective[i].copy()), *others), sql.string(category.name)))
     return sql.case(*branches)
 
 
@@ -566,11 +562,8 @@ def _add_explanations(builder: PlanBuilder, definition: models.HealthScore, comp
         wide.append(sql.alias(_scored_weight(category, i), f"scored_{i}"))
         for j in range(len(category.components)):
             wide += [sql.column(f"raw_{i}_{j}", "c"), sql.column(f"score_{i}_{j}", "c")]
-    raws = [sql.not_null(sql.column(f"raw_{i}_{j}", "c"))
-            for i, category in enumerate(categories) for j in range(len(category.components))]
-    any_raw = raws[0]
-    for condition in raws[1:]:
-        any_raw = exp.Or(this=any_raw, expression=condition)
+    any_raw = exp.or_(*[sql.not_null(sql.column(f"raw_{i}_{j}", "c"))
+                        for i, category in enumerate(categories) for j in range(len(category.components))])
     has_data = sql.case((any_raw, sql.number(1)), default=sql.number(0))
     wide.append(sql.alias(has_data, "has_data"))
     scores = exp.select(*wide).from_(builder.table(components_name).as_("c"))
@@ -621,11 +614,11 @@ def _add_explanations(builder: PlanBuilder, definition: models.HealthScore, comp
         return exp.Case(this=index.copy(), ifs=[exp.If(this=sql.number(n), true=value)
                                                 for n, value in enumerate(values)])
 
-    weight = pick([sql.column(f"weight_{i}_{j}", "p") for i, j in pairs])
+    component_weight = pick([sql.column(f"weight_{i}_{j}", "p") for i, j in pairs])
     contribution = sql.case(
-        (sql.is_null(weight.copy()), exp.Null()),
-        (exp.EQ(this=weight.copy(), expression=sql.number(0.0)), sql.to_double(sql.number(0.0))),
-        default=exp.Div(this=exp.Mul(this=weight.copy(), expression=pick([sql.column(f"value_{i}_{j}", "p") for i, j in pairs])),
+        (sql.is_null(component_weight.copy()), exp.Null()),
+        (exp.EQ(this=component_weight.copy(), expression=sql.number(0.0)), sql.to_double(sql.number(0.0))),
+        default=exp.Div(this=exp.Mul(this=component_weight.copy(), expression=pick([sql.column(f"value_{i}_{j}", "p") for i, j in pairs])),
                         expression=sql.number(100.0)))
     long = exp.select(
         sql.column("as_of_date", "p"), sql.column("account_id", "p"), index.copy(),
@@ -633,7 +626,7 @@ def _add_explanations(builder: PlanBuilder, definition: models.HealthScore, comp
         sql.alias(pick([sql.string(categories[i].components[j].name) for i, j in pairs]), "component"),
         sql.alias(pick([sql.column(f"raw_{i}_{j}", "p") for i, j in pairs]), "raw_value"),
         sql.alias(pick([sql.column(f"score_{i}_{j}", "p") for i, j in pairs]), "score"),
-        sql.alias(weight, "weight"),
+        sql.alias(component_weight, "weight"),
         sql.alias(contribution, "contribution"),
         sql.alias(pick([sql.column(f"category_{i}", "p") for i, _ in pairs]), "category_score"),
         sql.column("weakest_category", "p"),
