@@ -59,9 +59,10 @@ def rate_group(label: str, renewals: Sequence[ScoredRenewal]) -> RateGroup:
     The value-weighted rate reads only the renewals with a contract value.
     """
     renewed = sum(1 for renewal in renewals if renewal.renewed)
-    valued = [renewal for renewal in renewals if renewal.contract_value is not None]
-    total_value = sum(float(renewal.contract_value) for renewal in valued)  # type: ignore[arg-type]
-    renewed_value = sum(float(renewal.contract_value) for renewal in valued if renewal.renewed)  # type: ignore[arg-type]
+    valued = [(renewal.contract_value, renewal.renewed) for renewal in renewals
+              if renewal.contract_value is not None]
+    total_value = sum(value for value, _ in valued)
+    renewed_value = sum(value for value, renewed_flag in valued if renewed_flag)
     scores = [renewal.health_score for renewal in renewals]
     return RateGroup(
         label=label,
