@@ -109,11 +109,17 @@ def print_backtest(console: Console, result: BacktestResult) -> None:
         console.print(line, markup=False, highlight=False)
 
 
-def write_chart(result: BacktestResult, path: Path) -> None:
-    """Write a bar chart of the renewal rate per score decile as PNG or SVG, chosen by the file suffix."""
+def check_chart_path(path: Path) -> str:
+    """Return the chart file's suffix; raise HealthlayerError unless it is .png or .svg."""
     suffix = path.suffix.lower()
     if suffix not in CHART_FORMATS:
         raise HealthlayerError(f"cannot write a chart to {path}: the file name must end in .png or .svg")
+    return suffix
+
+
+def write_chart(result: BacktestResult, path: Path) -> None:
+    """Write a bar chart of the renewal rate per score decile as PNG or SVG, chosen by the file suffix."""
+    suffix = check_chart_path(path)
     try:
         from matplotlib.figure import Figure
     except ImportError:

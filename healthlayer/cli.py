@@ -252,8 +252,10 @@ def backtest(project_dir: Path, variables: tuple[str, ...], target: str | None, 
     """
     from healthlayer import api
     from healthlayer.backtest import BacktestRequest, run_backtest
-    from healthlayer.backtest_report import print_backtest, result_json, write_chart
+    from healthlayer.backtest_report import check_chart_path, print_backtest, result_json, write_chart
 
+    if chart_file is not None:
+        check_chart_path(chart_file)
     request = BacktestRequest(renewals_source=renewals_source, score=score_name, days_before=days_before,
                               account_column=account_column, date_column=date_column,
                               outcome_column=outcome_column, value_column=value_column)
