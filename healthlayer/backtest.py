@@ -47,7 +47,7 @@ COLUMN_OPTIONS = {"account": "--account-column", "date": "--date-column", "outco
 
 @dataclass(frozen=True)
 class BacktestRequest:
-    """What to backtest: the renewals source and its columns, the health score and the score day."""
+    """The request of a backtest: the renewals source and its columns, the health score and the score day."""
 
     renewals_source: str
     score: str | None = None
@@ -204,7 +204,9 @@ def renewals_query(project: Project, source: models.Source, columns: dict[str, s
     account = columns["account"]
     date_column = columns["date"]
     outcome = columns["outcome"]
-    assert account is not None and date_column is not None and outcome is not None
+    assert account is not None
+    assert date_column is not None
+    assert outcome is not None
     value: exp.Expr = exp.Null() if columns["value"] is None else sql.user_column(columns["value"])
     return exp.select(
         sql.alias(sql.user_column(account), "account_id"),
@@ -272,9 +274,9 @@ def parse_outcome(value: Any, column: str, source: str, account: Any) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in (RENEWED_TEXT, CHURNED_TEXT):
         return value.strip().lower() == RENEWED_TEXT
-    shown = "NULL" if value is None else repr(value)
+    value_text = "NULL" if value is None else repr(value)
     raise HealthlayerError(
-        f"column '{column}' of the renewals source '{source}' has the value {shown} (account {account}); expected "
+        f"column '{column}' of the renewals source '{source}' has the value {value_text} (account {account}); expected "
         f"a boolean or the text '{RENEWED_TEXT}' or '{CHURNED_TEXT}'. Fix the row, or name another column with "
         f"{COLUMN_OPTIONS['outcome']}")
 

@@ -125,6 +125,7 @@ def write_chart(result: BacktestResult, path: Path) -> None:
     except ImportError:
         raise HealthlayerError("--chart needs matplotlib, which is not installed; install it with "
                                "pip install 'healthlayer[charts]'") from None
+
     figure = Figure(figsize=(7, 4), dpi=100)
     axes = figure.add_subplot()
     labels = [group.label for group in result.deciles]
@@ -133,16 +134,19 @@ def write_chart(result: BacktestResult, path: Path) -> None:
     for bar, group in zip(bars, result.deciles):
         axes.annotate(f"{group.renewed}/{group.renewals}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                       ha="center", va="bottom", fontsize=8)
+
     if result.overall.renewal_rate is not None:
         axes.axhline(result.overall.renewal_rate, color="#888888", linestyle="--", linewidth=1,
                      label=f"all renewals {result.overall.renewal_rate:.0%}")
         axes.legend(loc="lower right", fontsize=8)
+
     axes.set_ylim(0, 1.1)
     axes.set_xlabel("score decile (1 = lowest scores)")
     axes.set_ylabel("renewal rate")
     auc = "undefined" if result.auc is None else f"{result.auc:.3f}"
     axes.set_title(f"{result.score}, {result.days_before} days before renewal (AUC {auc})", fontsize=10)
     figure.tight_layout()
+
     try:
         figure.savefig(path, format=suffix[1:])
     except OSError as error:

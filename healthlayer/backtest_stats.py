@@ -84,8 +84,8 @@ def decile_groups(renewals: Sequence[ScoredRenewal]) -> list[list[ScoredRenewal]
     """Split renewals into up to ten groups by ascending score, as SQL's NTILE(10) does.
 
     The renewals are ordered by score, then account id as text, then renewal date. With n
-    renewals, the first n % 10 groups hold one renewal more than the others, and with fewer than
-    ten renewals each group holds one. Equal scores may fall into neighbouring groups.
+    renewals, the first n % 10 groups contain one renewal more than the others. With fewer than
+    ten renewals, each group contains one. Equal scores may fall into neighbouring groups.
     """
     ordered = sorted(renewals, key=lambda renewal: (renewal.health_score, str(renewal.account_id),
                                                     renewal.renewal_date))
@@ -144,7 +144,7 @@ class Lift:
     lowest_churn_rate: float | None
     highest_churn_rate: float | None
     value: float | None
-    # Why the value is None; None when it is defined.
+    # Reason the value is undefined, None when it is defined.
     undefined_reason: str | None
 
     def as_dict(self) -> dict[str, Any]:
@@ -179,7 +179,7 @@ def lead_time(renewal_date: datetime.date, history: Mapping[datetime.date, str |
 
     `history` maps days to the account's band on that day. Only days before the renewal date
     count. The run is the unbroken sequence of consecutive days in the lowest band that ends on
-    the day before the renewal; a missing day or a NULL band ends it. The lead time is the
+    the day before the renewal. A missing day or a NULL band breaks it. The lead time is the
     renewal date minus the run's first day, so a run of only the day before scores 1. Return
     ("no_score", None) when the day before has no band, and ("not_in_lowest_band", None) when
     that day is in another band.
@@ -283,7 +283,7 @@ def score_from_categories(definition: models.HealthScore, category_scores: Mappi
 
 @dataclass(frozen=True)
 class WeightMove:
-    """The band changes when one category weight moves by a number of points."""
+    """Band changes of the scored renewals when one category weight moves by a number of points."""
 
     category: str
     weight: float
@@ -348,7 +348,8 @@ def weight_sensitivity(definition: models.HealthScore, renewals: Sequence[Scored
                 if band == baseline[index]:
                     continue
                 changed_any.add(index)
-                # A score that becomes NULL cannot happen here, because every weight stays positive.
+                # With positive weights a score is NULL only without category data, and then the
+                # baseline is NULL too, so both bands here are named bands.
                 if order.get(band or "", -1) > order.get(baseline[index] or "", -1):
                     up += 1
                 else:

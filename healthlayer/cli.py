@@ -223,7 +223,7 @@ def summary(project_dir: Path, variables: tuple[str, ...], target: str | None) -
 @vars_option
 @target_option
 @click.option("--renewals", "renewals_source", required=True, metavar="SOURCE",
-              help="Source of the project that holds one row per renewal with its outcome.")
+              help="Source of the project with one row per renewal and its outcome.")
 @click.option("--score", "score_name", default=None, metavar="NAME",
               help="Health score to backtest; default: the project's only health score.")
 @click.option("--days-before", type=click.IntRange(min=0), default=90, show_default=True,
@@ -245,10 +245,10 @@ def backtest(project_dir: Path, variables: tuple[str, ...], target: str | None, 
     """Check a deployed health score against renewal outcomes.
 
     Each renewal is scored on the day --days-before days before its renewal date. The report
-    gives the renewal rate per band and per score decile, the AUC, the lift of the lowest band
-    against the highest, the lead time of churned accounts in the lowest band, the band changes
-    when a category weight moves by 10 points, and every renewal that cannot be scored.
-    docs/backtest.md defines each figure.
+    gives the renewal rate per band and per score decile, the AUC, and the lift of the lowest
+    band against the highest. It adds the lead time of churned accounts in the lowest band, the
+    band changes when a category weight moves by 10 points, and every renewal that cannot be
+    scored. docs/backtest.md defines each figure.
     """
     from healthlayer import api
     from healthlayer.backtest import BacktestRequest, run_backtest

@@ -152,7 +152,7 @@ def test_lead_time_ignores_renewal_day_and_after():
     assert stats.lead_time(DAY, history, "red") == ("in_lowest_band", 1)
 
 
-def test_lead_time_run_broken_by_missing_day_or_null():
+def test_lead_time_gap_breaks_run():
     assert stats.lead_time(DAY, days_before(DAY, {5: "red", 4: "red", 2: "red", 1: "red"}), "red") == (
         "in_lowest_band", 2)
     assert stats.lead_time(DAY, days_before(DAY, {3: "red", 2: None, 1: "red"}), "red") == ("in_lowest_band", 1)
