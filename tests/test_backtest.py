@@ -462,6 +462,31 @@ def test_saas_all_unscorable_rejected(saas):
         backtest(saas, days_before=400)
 
 
+def test_saas_segment_weights_skip_sensitivity(tmp_path):
+    project = tmp_path / "saas"
+    shutil.copytree(SAAS, project, ignore=shutil.ignore_patterns("*.duckdb", "__pycache__"))
+    library = (REPOSITORY / "definitions" / "standard" / "saas_health.yml").read_text(encoding="utf-8")
+    segmented = library.split("health_scores:\n", 1)[1].replace(
+        "    population: {source: events}\n",
+        "    population: {source: events}\n    segment: accounts.segment\n    segment_weights:\n"
+        "      enterprise: {product_engagement: 20, relationship: 40, business_outcomes: 40}\n")
+    (project / "models" / "health.yml").write_text("health_scores:\n" + segmented, encoding="utf-8")
+    api.deploy_project(project)
+
+    segmented_result = backtest(project)
+
+    assert segmented_result.sensitivity is None
+    assert "segment_weights" in (segmented_result.sensitivity_unavailable or "")
+    assert len(segmented_result.scored) == 48
+    assert segmented_result.as_dict()["weight_sensitivity"] is None
+
+
+def test_weight_sensitivity_rejects_segment_weights():
+    definition = two_category_score(segment="accounts.plan", segment_weights={"pro": {"usage": 50, "support": 50}})
+    with pytest.raises(ValueError, match="segment_weights"):
+        stats.weight_sensitivity(definition, [])
+
+
 # Command line
 
 def test_cli_text(saas, run):
@@ -489,6 +514,15 @@ def test_cli_json_lists_unscorable(saas, run):
     assert unscorable["count"] == 3
     assert unscorable["by_reason"] == {"before_first_score": 1, "missing_key": 1, "unknown_account": 1}
     assert {item["account_id"] for item in unscorable["renewals"]} >= {UNKNOWN_ACCOUNT}
+
+
+def test_cli_text_lists_unscorable(saas, run):
+    outcome = run("backtest", "--project", str(saas), "--renewals", "renewals_mixed")
+    assert outcome.exit_code == 0, outcome.stderr
+    assert "51 renewals, 48 scored, 3 unscorable" in outcome.stdout
+    assert "Renewals that cannot be scored" in outcome.stdout
+    assert UNKNOWN_ACCOUNT in outcome.stdout
+    assert "score day 2025-05-03 is before the first score day" in outcome.stdout
 
 
 @pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG\r\n\x1a\n"), (".svg", b"<svg")])
