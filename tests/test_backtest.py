@@ -29,9 +29,10 @@ from sklearn.metrics import roc_auc_score
 
 from healthlayer import api
 from healthlayer import backtest_stats as stats
-from healthlayer.backtest import BacktestRequest, BacktestResult, run_backtest
+from healthlayer.backtest import BacktestRequest, BacktestResult, run_backtest, scored_query
 from healthlayer.definitions import models
-from healthlayer.errors import HealthlayerError
+from healthlayer.compiler.render import render_select
+from healthlayer.errors import HealthlayerError, UnsupportedError
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SAAS = REPOSITORY / "examples" / "saas"
@@ -272,6 +273,32 @@ def test_deciles_match_ntile_reference(pairs):
     actual = stats.decile_groups(renewals)
     assert [[item.account_id for item in group] for group in actual] == [
         [row["account_id"] for row in group] for group in expected]
+
+
+# SQL
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgres", "snowflake", "spark", "clickhouse"])
+def test_scored_query_renders_quoted_names(dialect):
+    project, _ = api.load(SAAS)
+    source = models.Source(name="crm_renewals", table="crm.renewals", account="AccountId")
+    # A mixed-case name and a reserved word must be quoted to keep their meaning.
+    columns: dict[str, str | None] = {"account": "AccountId", "date": "select", "outcome": "renewed",
+                                      "value": None}
+    statement = render_select(scored_query(project, project.health_scores[SCORE], "analytics", source, columns, 90),
+                              dialect)
+    quote = "`" if dialect == "spark" else '"'
+    assert f"{quote}AccountId{quote}" in statement
+    assert f"{quote}select{quote}" in statement
+    assert "crm.renewals" in statement.replace(quote, "")
+
+
+def test_scored_query_rejects_file_source_outside_duckdb():
+    project, _ = api.load(SAAS)
+    columns: dict[str, str | None] = {"account": "account_id", "date": "renewal_date", "outcome": "renewed",
+                                      "value": "contract_value"}
+    query = scored_query(project, project.health_scores[SCORE], "analytics", project.sources["renewals"], columns, 90)
+    with pytest.raises(UnsupportedError, match="source 'renewals' reads a file"):
+        render_select(query, "postgres")
 
 
 # End to end on examples/saas
