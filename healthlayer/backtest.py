@@ -208,6 +208,8 @@ def renewals_query(project: Project, source: models.Source, columns: dict[str, s
     assert date_column is not None
     assert outcome is not None
     value: exp.Expr = exp.Null() if columns["value"] is None else sql.user_column(columns["value"])
+    # NOTE: a timestamp renewal date becomes a date in the warehouse session's time zone, not in
+    # the project's time_zone as event timestamps do.
     return exp.select(
         sql.alias(sql.user_column(account), "account_id"),
         sql.alias(exp.Cast(this=sql.user_column(date_column), to=exp.DataType.build("DATE")), "renewal_date"),
