@@ -220,6 +220,60 @@ def summary(project_dir: Path, variables: tuple[str, ...], target: str | None) -
 
 @cli.command()
 @project_option
+@vars_option
+@target_option
+@click.option("--renewals", "renewals_source", required=True, metavar="SOURCE",
+              help="Source of the project with one row per renewal and its outcome.")
+@click.option("--score", "score_name", default=None, metavar="NAME",
+              help="Health score to backtest; default: the project's only health score.")
+@click.option("--days-before", type=click.IntRange(min=0), default=90, show_default=True,
+              help="Score each renewal on the day this many days before its renewal date.")
+@click.option("--account-column", default=None, help="Account column of the renewals; default: the source's account.")
+@click.option("--date-column", default="renewal_date", show_default=True, help="Renewal date column.")
+@click.option("--outcome-column", default="renewed", show_default=True,
+              help="Outcome column: a boolean, or the text 'renewed' or 'churned'.")
+@click.option("--value-column", default=None,
+              help="Contract value column, for value-weighted renewal rates; default: contract_value if present.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people, json for tools.")
+@click.option("--chart", "chart_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the renewal rate per score decile as a chart to this .png or .svg file "
+                   "(needs the 'charts' extra).")
+def backtest(project_dir: Path, variables: tuple[str, ...], target: str | None, renewals_source: str,
+             score_name: str | None, days_before: int, account_column: str | None, date_column: str,
+             outcome_column: str, value_column: str | None, output_format: str, chart_file: Path | None) -> None:
+    """Check a deployed health score against renewal outcomes.
+
+    Each renewal is scored on the day --days-before days before its renewal date. The report
+    gives the renewal rate per band and per score decile, the AUC, and the lift of the lowest
+    band against the highest. It adds the lead time of churned accounts in the lowest band, the
+    band changes when a category weight moves by 10 points, and every renewal that cannot be
+    scored. docs/backtest.md defines each figure.
+    """
+    from healthlayer import api
+    from healthlayer.backtest import BacktestRequest, run_backtest
+    from healthlayer.backtest_report import check_chart_path, print_backtest, result_json, write_chart
+
+    if chart_file is not None:
+        check_chart_path(chart_file)
+    request = BacktestRequest(renewals_source=renewals_source, score=score_name, days_before=days_before,
+                              account_column=account_column, date_column=date_column,
+                              outcome_column=outcome_column, value_column=value_column)
+    project, _ = api.load(project_dir, _parse_vars(variables))
+    with api.open_target(project, target, must_exist=True) as adapter:
+        result = run_backtest(project, adapter, request)
+    if chart_file is not None:
+        write_chart(result, chart_file)
+    if output_format == "json":
+        click.echo(result_json(result))
+    else:
+        print_backtest(_console(), result)
+    if chart_file is not None:
+        click.echo(f"Wrote the decile chart to {chart_file}", err=True)
+
+
+@cli.command()
+@project_option
 @target_option
 @click.argument("statement")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True,

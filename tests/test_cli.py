@@ -27,7 +27,7 @@ HEALTHLAYER = Path(sys.executable).parent / "healthlayer"
 ENGAGEMENT = "models/engagement.yml"
 OUTPUT_VIEWS = ["stickiness_daily", "stickiness_daily_by_account", "tier_mix_daily", "engagement_tiers_daily",
                 "tier_transitions", "alerts", "account_health", "account_health_explanations"]
-COMMANDS = ["validate", "compile", "deploy", "summary", "query", "adapters"]
+COMMANDS = ["validate", "compile", "deploy", "summary", "backtest", "query", "adapters"]
 SECRET = "hl-test-secret-5f1c9e"
 
 

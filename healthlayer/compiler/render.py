@@ -111,6 +111,19 @@ def prepare_query(relation: Relation, dialect: str, relative_references: bool | 
     return query.copy() if query is relation.query else query
 
 
+def render_select(query: exp.Query, dialect: str) -> str:
+    """Render a query that is not a plan relation, such as a report's read of deployed views.
+
+    Raise UnsupportedError for file sources outside DuckDB and constructs the dialect cannot express.
+    """
+    check_dialect(dialect)
+    _check_file_sources(query, dialect)
+    try:
+        return _prepare(query.copy(), dialect).sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
+    except SqlglotUnsupportedError as error:
+        raise UnsupportedError(f"a query cannot be rendered for {dialect}: {error}") from None
+
+
 def render_query(relation: Relation, dialect: str, pretty: bool = True,
                  relative_references: bool | None = None) -> str:
     """Render a relation's query; constructs the dialect cannot express raise UnsupportedError."""
