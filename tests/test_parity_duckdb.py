@@ -554,9 +554,9 @@ def test_dpdk_example(tmp_path):
         "tier_transitions",
         "alerts",
         "account_health_daily",
-        "account_health_daily_explanations",
     ]
-    assert sorted(views) == sorted(reference.view_names())
+    # The explanations have two million rows here; the SaaS example and the random logs check them.
+    assert sorted([*views, "account_health_daily_explanations"]) == sorted(reference.view_names())
     assert_parity(compare_deployment(reference, deployment.database, deployment.schema, views))
 
 

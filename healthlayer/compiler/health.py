@@ -550,87 +550,96 @@ def _add_explanations(builder: PlanBuilder, definition: models.HealthScore, comp
     scored by its missing policy spreads that score over its components by their weights.
     """
     categories = definition.categories
-    has_segment = definition.segment is not None
-
-    # Per account and day: category scores, their values after the missing policy and their weights.
-    wide: list[exp.Expr] = [sql.column("as_of_date", "c"), sql.column("account_id", "c")]
-    if has_segment:
-        wide.append(sql.column("segment_value", "c"))
-    for i, category in enumerate(categories):
-        score, _ = _category_score(category, i)
-        wide.append(sql.alias(score, f"category_{i}"))
-        wide.append(sql.alias(_scored_weight(category, i), f"scored_{i}"))
-        for j in range(len(category.components)):
-            wide += [sql.column(f"raw_{i}_{j}", "c"), sql.column(f"score_{i}_{j}", "c")]
-    any_raw = exp.or_(*[sql.not_null(sql.column(f"raw_{i}_{j}", "c"))
-                        for i, category in enumerate(categories) for j in range(len(category.components))])
-    has_data = sql.case((any_raw, sql.number(1)), default=sql.number(0))
-    wide.append(sql.alias(has_data, "has_data"))
-    scores = exp.select(*wide).from_(builder.table(components_name).as_("c"))
-
-    effective = [_apply_missing(category.missing or definition.missing, sql.column(f"category_{i}", "s"))
-                 for i, category in enumerate(categories)]
-    category_weights = [_category_weight(definition, category) for category in categories]
-    scored_total = _sum([sql.case((sql.not_null(effective[i].copy()), category_weights[i].copy()), default=sql.number(0.0))
-                         for i in range(len(categories))])
-    weighted: list[exp.Expr] = [sql.column("as_of_date", "s"), sql.column("account_id", "s")]
-    for i, category in enumerate(categories):
-        category_share = sql.case((sql.not_null(effective[i].copy()),
-                                   exp.Div(this=category_weights[i].copy(), expression=exp.Paren(this=scored_total.copy()))),
-                                  default=sql.number(0.0))
-        category_value = sql.column(f"category_{i}", "s")
-        weighted.append(sql.alias(category_value.copy(), f"category_{i}"))
-        for j, component in enumerate(category.components):
-            component_score = sql.column(f"score_{i}_{j}", "s")
-            # In a category with data, the components with a score share its weight. In a category
-            # scored by its missing policy, all components share it and carry the category's score.
-            share = sql.case(
-                (sql.not_null(category_value.copy()),
-                 sql.case((sql.not_null(component_score.copy()),
-                           exp.Div(this=sql.number(float(component.weight)), expression=sql.column(f"scored_{i}", "s"))),
-                          default=sql.number(0.0))),
-                (sql.not_null(effective[i].copy()), sql.number(component.weight / _component_total(category))),
-                default=sql.number(0.0))
-            value = sql.case((sql.not_null(category_value.copy()), component_score.copy()), default=effective[i].copy())
-            weight = sql.case(
-                (exp.And(this=exp.EQ(this=sql.column("has_data", "s"), expression=sql.number(1)),
-                         expression=exp.GT(this=exp.Paren(this=scored_total.copy()), expression=sql.number(0.0))),
-                 exp.Mul(this=exp.Mul(this=sql.number(100.0), expression=category_share.copy()), expression=share)))
-            weighted.append(sql.alias(sql.to_double(sql.column(f"raw_{i}_{j}", "s")), f"raw_{i}_{j}"))
-            weighted.append(sql.alias(sql.case((sql.not_null(category_value.copy()), component_score.copy())),
-                                      f"score_{i}_{j}"))
-            weighted.append(sql.alias(weight, f"weight_{i}_{j}"))
-            weighted.append(sql.alias(sql.to_double(value), f"value_{i}_{j}"))
-    weighted.append(sql.alias(_weakest_category(definition, effective), "weakest_category"))
-    parts = exp.select(*weighted).from_(_subquery(scores, "s"))
-
-    # One row per component: a cross join with the components' indexes picks each one's columns.
-    indexes = sql.union_all([exp.select(sql.alias(sql.number(n), "component_index"))
-                             for n in range(sum(len(category.components) for category in categories))])
-    index = sql.column("component_index", "k")
     pairs = [(i, j) for i, category in enumerate(categories) for j in range(len(category.components))]
 
-    def pick(values: list[exp.Expr]) -> exp.Expr:
-        return exp.Case(this=index.copy(), ifs=[exp.If(this=sql.number(n), true=value)
-                                                for n, value in enumerate(values)])
+    # Step 1: per account and day, the category scores, the weight of each category's scored
+    # components, and whether any component has data.
+    selects: list[exp.Expr] = [sql.column("as_of_date", "c"), sql.column("account_id", "c")]
+    if definition.segment is not None:
+        selects.append(sql.column("segment_value", "c"))
+    for i, category in enumerate(categories):
+        selects += [sql.alias(_category_score(category, i)[0], f"category_{i}"),
+                    sql.alias(_scored_weight(category, i), f"scored_{i}")]
+    selects += [sql.column(f"{prefix}_{i}_{j}", "c") for i, j in pairs for prefix in ("raw", "score")]
+    any_raw = exp.or_(*[sql.not_null(sql.column(f"raw_{i}_{j}", "c")) for i, j in pairs])
+    selects.append(sql.alias(sql.case((any_raw, sql.number(1)), default=sql.number(0)), "has_data"))
+    scores = exp.select(*selects).from_(builder.table(components_name).as_("c"))
 
-    component_weight = pick([sql.column(f"weight_{i}_{j}", "p") for i, j in pairs])
-    contribution = sql.case(
-        (sql.is_null(component_weight.copy()), exp.Null()),
-        (exp.EQ(this=component_weight.copy(), expression=sql.number(0.0)), sql.to_double(sql.number(0.0))),
-        default=exp.Div(this=exp.Mul(this=component_weight.copy(), expression=pick([sql.column(f"value_{i}_{j}", "p") for i, j in pairs])),
-                        expression=sql.number(100.0)))
+    # Step 2: each category's score after its missing policy, and its weight for the account.
+    passed = ["as_of_date", "account_id", "has_data"] + [f"{prefix}_{i}" for i in range(len(categories))
+                                                         for prefix in ("category", "scored")]
+    passed += [f"{prefix}_{i}_{j}" for i, j in pairs for prefix in ("raw", "score")]
+    selects = [sql.column(name, "s") for name in passed]
+    for i, category in enumerate(categories):
+        selects += [sql.alias(_apply_missing(category.missing or definition.missing, sql.column(f"category_{i}", "s")),
+                              f"effective_{i}"),
+                    sql.alias(_category_weight(definition, category), f"category_weight_{i}")]
+    policies = exp.select(*selects).from_(_subquery(scores, "s"))
+
+    # Step 3: each component's weight in the score and the score it carries. In a category with
+    # data, the components with a score share the category's weight. In a category scored by its
+    # missing policy, all components share it and carry the category's score.
+    effective = [sql.column(f"effective_{i}", "t") for i in range(len(categories))]
+    counted_total = exp.Paren(this=_sum([sql.case((sql.not_null(effective[i].copy()), sql.column(f"category_weight_{i}", "t")),
+                                                  default=sql.number(0.0)) for i in range(len(categories))]))
+    selects = [sql.column("as_of_date", "t"), sql.column("account_id", "t"),
+               sql.alias(_weakest_category(definition, effective), "weakest_category")]
+    for i, j in pairs:
+        category, component = categories[i], categories[i].components[j]
+        category_value = sql.column(f"category_{i}", "t")
+        component_score = sql.column(f"score_{i}_{j}", "t")
+        category_share = sql.case((sql.not_null(effective[i].copy()),
+                                   exp.Div(this=sql.column(f"category_weight_{i}", "t"), expression=counted_total.copy())),
+                                  default=sql.number(0.0))
+        component_share = sql.case(
+            (sql.not_null(category_value.copy()),
+             sql.case((sql.not_null(component_score.copy()),
+                       exp.Div(this=sql.number(float(component.weight)), expression=sql.column(f"scored_{i}", "t"))),
+                      default=sql.number(0.0))),
+            (sql.not_null(effective[i].copy()), sql.number(component.weight / _component_total(category))),
+            default=sql.number(0.0))
+        weight = sql.case(
+            (exp.and_(exp.EQ(this=sql.column("has_data", "t"), expression=sql.number(1)),
+                      exp.GT(this=counted_total.copy(), expression=sql.number(0.0))),
+             exp.Mul(this=exp.Mul(this=sql.number(100.0), expression=category_share), expression=component_share)))
+        selects += [
+            sql.alias(category_value.copy(), f"category_{i}_{j}"),
+            sql.alias(sql.to_double(sql.column(f"raw_{i}_{j}", "t")), f"raw_{i}_{j}"),
+            sql.alias(sql.case((sql.not_null(category_value.copy()), component_score.copy())), f"score_{i}_{j}"),
+            sql.alias(weight, f"weight_{i}_{j}"),
+            sql.alias(sql.to_double(sql.case((sql.not_null(category_value.copy()), component_score.copy()),
+                                             default=effective[i].copy())), f"value_{i}_{j}"),
+        ]
+    parts = exp.select(*selects).from_(_subquery(policies, "t"))
+
+    # Step 4: one row per component; a cross join with the components' indexes picks its columns.
+    indexes = sql.union_all([exp.select(sql.alias(sql.number(n), "component_index")) for n in range(len(pairs))])
+    index = sql.column("component_index", "k")
+
+    def pick(column: str | None = None, texts: list[str] | None = None) -> exp.Expr:
+        values = [sql.string(text) for text in texts] if texts is not None else \
+            [sql.column(f"{column}_{i}_{j}", "p") for i, j in pairs]
+        return exp.Case(this=index.copy(), ifs=[exp.If(this=sql.number(n), true=value) for n, value in enumerate(values)])
+
     long = exp.select(
         sql.column("as_of_date", "p"), sql.column("account_id", "p"), index.copy(),
-        sql.alias(pick([sql.string(categories[i].name) for i, _ in pairs]), "category"),
-        sql.alias(pick([sql.string(categories[i].components[j].name) for i, j in pairs]), "component"),
-        sql.alias(pick([sql.column(f"raw_{i}_{j}", "p") for i, j in pairs]), "raw_value"),
-        sql.alias(pick([sql.column(f"score_{i}_{j}", "p") for i, j in pairs]), "score"),
-        sql.alias(component_weight, "weight"),
-        sql.alias(contribution, "contribution"),
-        sql.alias(pick([sql.column(f"category_{i}", "p") for i, _ in pairs]), "category_score"),
+        sql.alias(pick(texts=[categories[i].name for i, _ in pairs]), "category"),
+        sql.alias(pick(texts=[categories[i].components[j].name for i, j in pairs]), "component"),
+        sql.alias(pick("raw"), "raw_value"), sql.alias(pick("score"), "score"), sql.alias(pick("weight"), "weight"),
+        sql.alias(pick("value"), "carried"), sql.alias(pick("category"), "category_score"),
         sql.column("weakest_category", "p"),
     ).from_(_subquery(parts, "p")).join(_subquery(indexes, "k"), join_type="cross")
+    weight_column = sql.column("weight", "l")
+    contribution = sql.case(
+        (sql.is_null(weight_column), exp.Null()),
+        (exp.EQ(this=weight_column.copy(), expression=sql.number(0.0)), sql.to_double(sql.number(0.0))),
+        default=exp.Div(this=exp.Mul(this=weight_column.copy(), expression=sql.column("carried", "l")),
+                        expression=sql.number(100.0)))
+    contributions = exp.select(
+        *[sql.column(name, "l") for name in ("as_of_date", "account_id", "component_index", "category", "component",
+                                             "raw_value", "score", "weight")],
+        sql.alias(contribution, "contribution"), sql.column("category_score", "l"), sql.column("weakest_category", "l"),
+    ).from_(_subquery(long, "l"))
 
     # The account's days are consecutive, so the row EXPLANATION_DAYS back is that many days earlier.
     earlier = sql.window(exp.Lag(this=sql.column("contribution"), offset=sql.number(EXPLANATION_DAYS)),
@@ -640,7 +649,7 @@ def _add_explanations(builder: PlanBuilder, definition: models.HealthScore, comp
         sql.column("raw_value"), sql.column("score"), sql.column("weight"), sql.column("contribution"),
         sql.alias(exp.Sub(this=sql.column("contribution"), expression=earlier), f"contribution_change_{EXPLANATION_DAYS}d"),
         sql.column("category_score"), sql.column("weakest_category"),
-    ).from_(_subquery(long, "l"))
+    ).from_(_subquery(contributions, "x"))
     builder.add(explanations_name(definition), view, "output",
                 f"Components of {definition.name} per account and day: raw value, score, weight, contribution "
                 f"and its change over {EXPLANATION_DAYS} days, with the weakest category.",

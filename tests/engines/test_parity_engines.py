@@ -1,4 +1,8 @@
-"""Every view of both examples, deployed from table sources on each engine, equals the reference."""
+"""Every view of both examples, deployed from table sources on each engine, equals the reference.
+
+The DPDK health score's explanations have two million rows, more than a test should read
+through every driver; the SaaS example and the random logs check explanations on every engine.
+"""
 
 from pathlib import Path
 
@@ -22,6 +26,7 @@ def test_example_views_equal_reference(engine: Engine, example: str, tmp_path: P
 
     project, _ = load(folder)
     reference = example_reference(example)
+    views = [view for view in reference.view_names() if example != "dpdk" or not view.endswith("_explanations")]
     with open_target(project, must_exist=True) as adapter:
-        problems = compare_adapter(reference, adapter, adapter.schema, normalise=engine.normalise)
+        problems = compare_adapter(reference, adapter, adapter.schema, views, normalise=engine.normalise)
     assert not problems, f"{engine.adapter_type} views differ from the reference:\n" + "\n".join(problems)
