@@ -565,6 +565,23 @@ def test_view_column_unknown(run, tmp_path: Path):
     assert report["tests"][0]["issues"] == [issue.as_dict(Path.cwd())]
 
 
+def test_explanations_view_columns(tmp_path: Path):
+    """A test may name a health score's explanations view, whose expected columns are checked too."""
+    project = tmp_path / "saas"
+    shutil.copytree(PROJECTS["saas"], project)
+    tests = project / TESTS_FILE
+    text = tests.read_text()
+    assert text.count("weakest_category: relationship}") == 1
+    tests.write_text(text.replace("weakest_category: relationship}", "weakest_categry: relationship}"))
+
+    issue = only_error(api.validate(project))
+
+    assert issue.code == "unknown-column"
+    assert issue.location.line == line_of(tests, "weakest_categry:")
+    assert issue.message == "view account_health_daily_explanations has no column 'weakest_categry'"
+    assert issue.hint == "Did you mean 'weakest_category'?"
+
+
 def test_expected_type_wrong(run, tmp_path: Path):
     project = write_project(tmp_path / "p", stickiness_test(ROW_1.replace("dau: 2", "dau: two")))
 

@@ -113,7 +113,9 @@ def output_views(project: Project) -> list[str]:
         names += [TIERS_VIEW, TRANSITIONS_VIEW]
         if project.alerts:
             names.append(ALERTS_VIEW)
-    return names + list(project.health_scores)
+    for score in project.health_scores:
+        names += [score, f"{score}_explanations"]
+    return names
 
 
 def check_tests(project: Project) -> list[Issue]:
