@@ -473,6 +473,42 @@ def test_category_weights_by_segment(tmp_path):
     assert scores == {"a1": 90.0, "a2": 80.0, "a3": 37.5, "a4": 37.5}
 
 
+def test_promoter_with_falling_usage_scores_below_passive_with_rising_usage(tmp_path):
+    """A usage trend weighs against the survey answer: the promoter who stopped working scores lower."""
+    rows = [event(0, f"u_a1_{index}", "a1", "commit") for index in range(4)]
+    rows += [event(0, "u_a2_0", "a2", "view"), event(13, "u_a1_0", "a1", "view")]
+    rows += [event(13, f"u_a2_{index}", "a2", "commit") for index in range(4)]
+    project_definitions = definitions(
+        account_metrics=ACCOUNT_METRICS[:1],
+        health_scores=[{
+            "name": "health", "population": {"source": "events"},
+            "categories": [
+                {"name": "usage", "weight": 60, "components": [
+                    {"name": "commit_trend", "weight": 100, "trend": {"metric": "commits_7d", "days": 7},
+                     "score": {"function": "linear", "lower": -4, "upper": 4}}]},
+                {"name": "relationship", "weight": 40, "components": [
+                    {"name": "nps", "attribute": "accounts.nps", "weight": 100,
+                     "score": {"function": "steps", "steps": [{"min": 0, "score": 0}, {"min": 7, "score": 50},
+                                                              {"min": 9, "score": 100}]}}]},
+            ]}])
+    project_definitions["sources"] = [EVENT_SOURCE, {**ATTRIBUTE_SOURCE, "columns": {"nps": "number"}}]
+    attribute_rows = [{"account_id": "a1", "nps": 10.0}, {"account_id": "a2", "nps": 8.0}]
+    types = {"account_id": pa.string(), "nps": pa.float64()}
+    write_project(tmp_path, project_definitions, rows, UTC_TIMESTAMP, {"accounts": (attribute_rows, types)})
+    deployment = deploy_project(tmp_path)
+    reference = ReferenceProject(project_definitions, {"events": rows, "accounts": attribute_rows})
+
+    assert_parity(compare_deployment(reference, deployment.database, deployment.schema))
+    with duckdb.connect(str(deployment.database), read_only=True) as connection:
+        last_day = connection.execute("SELECT account_id, usage_score, relationship_score, health_score, band "
+                                      "FROM analytics.health WHERE as_of_date = (SELECT MAX(as_of_date) "
+                                      "FROM analytics.health) ORDER BY account_id").fetchall()
+    # Day 13 against day 6: a1's commits in 7 days fell from 4 to 0 (trend -4, score 0), and a2's
+    # rose from 0 to 4 (score 100). The promoter a1 scores 0.6 * 0 + 0.4 * 100 = 40; the passive
+    # a2 scores 0.6 * 100 + 0.4 * 50 = 80.
+    assert last_day == [("a1", 0.0, 100.0, 40.0, "yellow"), ("a2", 100.0, 50.0, 80.0, "green")]
+
+
 def test_explanations(tmp_path):
     """Weights and contributions add up to the score, whatever the missing policies leave out or impute."""
     commits = {"a1": 2, "a2": 4, "a4": 1}
