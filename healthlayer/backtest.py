@@ -23,7 +23,7 @@ from healthlayer.adapters.base import Adapter
 from healthlayer.compiler import sql
 from healthlayer.compiler.quoting import quote_keywords
 from healthlayer.compiler.render import render_select
-from healthlayer.compiler.sources import source_table
+from healthlayer.compiler.sources import local_date, source_table
 from healthlayer.definitions import models
 from healthlayer.definitions.issues import did_you_mean
 from healthlayer.definitions.project import Project
@@ -208,11 +208,14 @@ def renewals_query(project: Project, source: models.Source, columns: dict[str, s
     assert date_column is not None
     assert outcome is not None
     value: exp.Expr = exp.Null() if columns["value"] is None else sql.user_column(columns["value"])
-    # NOTE: a timestamp renewal date becomes a date in the warehouse session's time zone, not in
-    # the project's time_zone as event timestamps do.
+    # A renewal date declared as a timestamp falls on its day in the project's time zone, as events do.
+    declared = source.columns.get(date_column)
+    renewal_date: exp.Expr = exp.Cast(this=sql.user_column(date_column), to=exp.DataType.build("DATE"))
+    if declared in ("timestamp", "timestamptz"):
+        renewal_date = local_date(sql.user_column(date_column), project.time_zone, declared == "timestamptz")
     return exp.select(
         sql.alias(sql.user_column(account), "account_id"),
-        sql.alias(exp.Cast(this=sql.user_column(date_column), to=exp.DataType.build("DATE")), "renewal_date"),
+        sql.alias(renewal_date, "renewal_date"),
         sql.alias(sql.user_column(outcome), "outcome"),
         sql.alias(value, "contract_value"),
     ).from_(source_table(source, project.root))

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
@@ -50,6 +51,10 @@ EXTRA_SOURCES = """
   - name: renewals_empty
     file: data/renewals_empty.parquet
     account: account_id
+  - name: renewals_at
+    file: data/renewals_at.parquet
+    account: account_id
+    columns: {renewal_date: timestamptz}
 """
 UNKNOWN_ACCOUNT = "acct_not_in_view"
 
@@ -331,6 +336,11 @@ def write_extra_renewals(project: Path) -> None:
     bad = [{**row, "renewed": "renewed"} for row in original[:3]] + [{**original[3], "renewed": "maybe"}]
     pq.write_table(pa.Table.from_pylist(bad, schema=schema), project / "data" / "renewals_bad.parquet")
     pq.write_table(pa.Table.from_pylist([], schema=schema), project / "data" / "renewals_empty.parquet")
+    # 22:00 in New York on the renewal day is already the next day in UTC.
+    new_york = ZoneInfo("America/New_York")
+    instants = [{**row, "renewal_date": datetime.datetime.combine(row["renewal_date"], datetime.time(22), new_york)}
+                for row in original]
+    pq.write_table(pa.Table.from_pylist(instants), project / "data" / "renewals_at.parquet")
     sources = project / "models" / "sources.yml"
     text = sources.read_text(encoding="utf-8")
     sources.write_text(text.replace("\nengagement:\n", EXTRA_SOURCES + "\nengagement:\n"), encoding="utf-8")
@@ -605,3 +615,12 @@ def test_cli_view_not_deployed(run, tmp_path):
     assert outcome.exit_code == 1
     assert "the health view 'account_health_daily' is not deployed in schema 'analytics'" in outcome.stderr
     assert "healthlayer deploy" in outcome.stderr
+
+
+def test_timestamp_renewal_dates_fall_on_their_project_day(saas, result):
+    at = backtest(saas, renewals_source="renewals_at")
+
+    def key(renewal: stats.ScoredRenewal) -> tuple[str, datetime.date]:
+        return renewal.account_id, renewal.renewal_date
+
+    assert sorted(at.scored, key=key) == sorted(result.scored, key=key)
