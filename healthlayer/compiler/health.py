@@ -529,7 +529,7 @@ def explanations_name(definition: models.HealthScore) -> str:
     return f"{definition.name}_explanations"
 
 
-def _weakest_category(definition: models.HealthScore, effective: list[exp.Expr]) -> exp.Expr:
+def _weakest_category(definition: models.HealthScore, effective: Sequence[exp.Expr]) -> exp.Expr:
     """Return the name of the category with the lowest score after its missing policy; ties go to the first declared."""
     branches = []
     for i, category in enumerate(definition.categories):
