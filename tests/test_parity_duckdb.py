@@ -509,6 +509,33 @@ def test_promoter_with_falling_usage_scores_below_passive_with_rising_usage(tmp_
     assert last_day == [("a1", 0.0, 100.0, 40.0, "yellow"), ("a2", 100.0, 50.0, 80.0, "green")]
 
 
+def test_derived_attribute_columns(tmp_path):
+    """A derived column scores the ratio of two attributes, NULL where the divisor is 0 or missing."""
+    rows = [event(0, f"u_{account}", account, "commit") for account in ("a1", "a2", "a3", "a4")]
+    project_definitions = definitions(health_scores=[{
+        "name": "health", "population": {"source": "events"},
+        "categories": [{"name": "outcomes", "weight": 100, "components": [
+            {"name": "roi_vs_promise", "attribute": "accounts.roi_vs_promise", "weight": 100,
+             "score": {"function": "linear", "lower": 0.5, "upper": 1.5}}]}]}])
+    project_definitions["sources"] = [EVENT_SOURCE, {
+        **ATTRIBUTE_SOURCE, "columns": {"achieved": "number", "promised": "number"},
+        "derived": {"roi_vs_promise": "achieved / nullif(promised, 0)"}}]
+    attribute_rows = [{"account_id": "a1", "achieved": 3.0, "promised": 2.0},
+                      {"account_id": "a2", "achieved": 1.5, "promised": 2.0},
+                      {"account_id": "a3", "achieved": 1.0, "promised": 0.0},
+                      {"account_id": "a4", "achieved": None, "promised": 2.0}]
+    types = {"account_id": pa.string(), "achieved": pa.float64(), "promised": pa.float64()}
+    write_project(tmp_path, project_definitions, rows, UTC_TIMESTAMP, {"accounts": (attribute_rows, types)})
+    deployment = deploy_project(tmp_path)
+    reference = ReferenceProject(project_definitions, {"events": rows, "accounts": attribute_rows})
+
+    assert_parity(compare_deployment(reference, deployment.database, deployment.schema))
+    with duckdb.connect(str(deployment.database), read_only=True) as connection:
+        scores = dict(connection.execute("SELECT account_id, health_score FROM analytics.health").fetchall())
+    # a1 achieved 1.5 times its promise (score 100), a2 0.75 times (25); a3 and a4 have no ratio.
+    assert scores == {"a1": 100.0, "a2": 25.0, "a3": None, "a4": None}
+
+
 def test_explanations(tmp_path):
     """Weights and contributions add up to the score, whatever the missing policies leave out or impute."""
     commits = {"a1": 2, "a2": 4, "a4": 1}

@@ -76,6 +76,15 @@ ALLOWED_FUNCTIONS_HINT = ("Allowed functions: lower, upper, length, trim, substr
                           "coalesce, nullif, least, greatest, cast, case.")
 TIME_ZONE_EXAMPLES = "Use names such as 'UTC', 'Europe/Berlin' or 'America/New_York', not abbreviations such as 'CET'."
 
+SOURCES = "models/sources.yml"
+ACCOUNT_COLUMNS = "      seats: number\n      segment: text\n"
+NPS_COLUMNS = "      responded_at: timestamptz\n      score: number\n"
+
+
+def derived(text: str, columns: str = ACCOUNT_COLUMNS) -> tuple[tuple[str, str, str], ...]:
+    return ((SOURCES, columns, columns + "    derived:\n" + text),)
+
+
 CASES = {
     # Malformed YAML.
     "yaml-bad-indentation": Case(
@@ -406,6 +415,27 @@ CASES = {
         ((HEALTH, "filter: \"plan <> 'internal'\"", "filter: \"plan <> (select 'x')\""),),
         "invalid-expression", "health.yml", 3, ("health_scores", 0, "population", "filter"),
         "the filter contains a subquery"),
+    # Derived columns of sources.
+    "derived-invalid-expression": Case(
+        derived("      seats_per_segment: seats / segmnt\n"), "invalid-expression", "sources.yml", 22,
+        ("sources", 1, "derived", "seats_per_segment"),
+        "unknown column 'segmnt' in the derived column",
+        "Did you mean 'segment'? Declare it under the source's 'columns'."),
+    "derived-on-time-stamped-source": Case(
+        derived("      promoter: score >= 9\n", NPS_COLUMNS), "invalid-value", "sources.yml", 29,
+        ("sources", 2, "derived"),
+        "source 'nps' has a 'timestamp', and only attribute sources have derived columns"),
+    "derived-name-of-column": Case(
+        derived("      seats: seats * 2\n"), "duplicate-column", "sources.yml", 22,
+        ("sources", 1, "derived", "seats"),
+        "derived column 'seats' of source 'accounts' has the name of one of its columns",
+        "Give the derived column a name of its own."),
+    "attribute-suggests-derived": Case(
+        derived("      seat_share: seats / 100\n") + ((HEALTH, "attribute: accounts.seats", "attribute: accounts.seat_shar"),),
+        "unknown-attribute", "health.yml", 73,
+        ("health_scores", 0, "categories", 2, "components", 1, "attribute"),
+        "attribute 'accounts.seat_shar' is not defined",
+        "Did you mean 'accounts.seat_share'? Name source.column of a source without a timestamp."),
 }
 
 # The full text of one issue per code, as `validate` prints it.

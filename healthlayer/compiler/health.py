@@ -298,7 +298,7 @@ def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str
         alias = f"j_{column}"
         table = (
             exp.select(sql.alias(sql.user_column(source.account), "account_id"),
-                       sql.alias(exp.Max(this=sql.user_column(attribute)), "metric_value"))
+                       sql.alias(exp.Max(this=builder.attribute(source, attribute)), "metric_value"))
             .from_(source_table(source, project.root))
             .where(sql.not_null(sql.user_column(source.account)))
             .group_by(sql.user_column(source.account))

@@ -188,6 +188,17 @@ class PlanBuilder:
                 f"{MAX_IDENTIFIER_LENGTH} that PostgreSQL keeps", location,
                 "Shorten the name it is made from; PostgreSQL cuts longer names, so two of them can become one."))
 
+    def attribute(self, source: Source, column: str) -> exp.Expr:
+        """Return a column of an attribute source: the column itself, or the parsed expression of a derived one.
+
+        An invalid derived expression records an issue and reads as NULL.
+        """
+        if column not in source.derived:
+            return sql.user_column(column)
+        parsed = self.expression(source.derived[column], source, "derived column", "sources", source.name,
+                                 "derived", column)
+        return exp.Paren(this=parsed) if parsed is not None else exp.Null()
+
     def expression(self, text: str, source: Source, role: str, kind: str, item: str,
                    *key_path: str | int) -> exp.Expr | None:
         """Parse a user expression over a source's columns; record an issue and return None if invalid.
@@ -257,6 +268,10 @@ def check_expressions(project: Project) -> list[Issue]:
     partial project that `load_partial_project` returns, so that one run reports every problem.
     """
     builder = PlanBuilder(project, "analytics", Plan(project.name, "analytics"))
+    for attribute_source in project.sources.values():
+        if attribute_source.is_attribute_source:
+            for column in attribute_source.derived:
+                builder.attribute(attribute_source, column)
     engagement = project.engagement
     source = project.sources.get(engagement.source) if engagement else None
     if engagement is not None and source is not None:

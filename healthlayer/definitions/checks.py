@@ -34,6 +34,7 @@ def check_project(project: Project) -> list[Issue]:
     issues: list[Issue] = []
     issues += check_time_zone(project)
     issues += _check_source_files(project)
+    issues += _check_derived_columns(project)
     issues += _check_engagement(project)
     issues += _check_stickiness(project)
     issues += _check_tier_mix(project)
@@ -89,6 +90,23 @@ def _check_source_files(project: Project) -> list[Issue]:
             issues.append(Issue("file-not-found", f"file '{source.file}' does not exist",
                                 project.location("sources", name, "file"),
                                 f"Paths are relative to the project folder {project.root}."))
+    return issues
+
+
+def _check_derived_columns(project: Project) -> list[Issue]:
+    """Report derived columns of time-stamped sources and derived names that a column already has."""
+    issues: list[Issue] = []
+    for name, source in project.sources.items():
+        if source.derived and not source.is_attribute_source:
+            issues.append(Issue("invalid-value", f"source '{name}' has a 'timestamp', and only attribute sources "
+                                "have derived columns", project.location("sources", name, "derived"),
+                                "Compute the value in the 'value' of an account metric instead, or remove 'derived'."))
+            continue
+        for column in source.derived:
+            if column in source.known_columns():
+                issues.append(Issue("duplicate-column", f"derived column '{column}' of source '{name}' has the name "
+                                    "of one of its columns", project.location("sources", name, "derived", column),
+                                    "Give the derived column a name of its own."))
     return issues
 
 

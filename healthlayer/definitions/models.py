@@ -110,6 +110,9 @@ class Source(Model):
     """Column of the event name, required for event sources."""
     columns: dict[ColumnName, ColumnType] = {}
     """Other columns and their types. Only the timestamp column's type is used, by compile for table sources."""
+    derived: dict[ColumnName, str] = {}
+    """Attribute sources only: columns computed from the row's other columns by a SQL expression, such as
+    `roi_vs_promise: achieved_roi / nullif(promised_roi, 0)`. Components read them as `source.name`."""
     lint_ignore: LintIgnore = {}
     """Lint rules silenced on this definition, each rule code with the reason."""
 

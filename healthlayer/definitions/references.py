@@ -78,14 +78,14 @@ def resolve_attribute(project: Project, reference: str) -> tuple[str, str] | Non
     """Return (source, column) for an attribute reference `source.column` of an attribute source."""
     source_name, _, column = reference.partition(".")
     source = project.sources.get(source_name)
-    if source is None or not source.is_attribute_source or column not in source.columns:
+    if source is None or not source.is_attribute_source or column not in {**source.columns, **source.derived}:
         return None
     return source_name, column
 
 
 def attribute_candidates(project: Project) -> list[str]:
     return [f"{name}.{column}" for name, source in project.sources.items()
-            if source.is_attribute_source for column in source.columns]
+            if source.is_attribute_source for column in [*source.columns, *source.derived]]
 
 
 def defined_storage(project: Project, name: str) -> tuple[str, int]:

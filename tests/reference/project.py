@@ -13,6 +13,7 @@ from . import tier_mix as tier_mix_module
 from .account_metrics import AccountMetric, account_metrics_daily
 from .durations import parse_window_days
 from .events import Event, Tier, data_range, load_events, parse_tiers
+from .expressions import compile_expression
 from .health import (
     EXPLANATION_COLUMNS,
     ScoredDay,
@@ -221,7 +222,9 @@ class ReferenceProject:
     def _attribute_reader(self, reference: str) -> Callable[[Any, int], Any]:
         source_name, column = reference.split(".", 1)
         source = self.sources[source_name]
-        values = {row[source["account"]]: row[column] for row in self.source_rows[source_name]}
+        derived = source.get("derived", {})
+        read = compile_expression(derived[column]) if column in derived else (lambda row: row[column])
+        values = {row[source["account"]]: read(row) for row in self.source_rows[source_name]}
         return lambda account, day: values.get(account)
 
 
