@@ -111,9 +111,10 @@ def output_views(project: Project) -> list[str]:
     names = list(project.stickiness) + list(project.tier_mix)
     if project.engagement is not None:
         names += [TIERS_VIEW, TRANSITIONS_VIEW]
-        if project.alerts:
-            names.append(ALERTS_VIEW)
-    return names + list(project.health_scores)
+    names += list(project.health_scores)
+    if project.alerts:
+        names.append(ALERTS_VIEW)
+    return names
 
 
 def check_tests(project: Project) -> list[Issue]:

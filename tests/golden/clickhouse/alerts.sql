@@ -11,6 +11,7 @@ SELECT
   o.detected_date AS detected_date,
   o.respond_by AS respond_by,
   o.reason AS reason,
+  o.score AS score,
   cb.last_date AS complete_through
 FROM (
   SELECT
@@ -61,7 +62,8 @@ FROM (
         END,
         ''
       )
-    ) AS reason
+    ) AS reason,
+    CAST(NULL AS Nullable(String)) AS score
   FROM analytics._hl_transition_ranks AS t
   WHERE
     t.from_rank >= 3 AND t.to_rank <= 2

@@ -11,6 +11,7 @@ SELECT
   o.detected_date,
   o.respond_by,
   o.reason,
+  o.score,
   cb.last_date AS complete_through
 FROM (
   SELECT
@@ -51,7 +52,8 @@ FROM (
         WHEN t.to_rank = 3
         THEN 'power'
       END
-    ) AS reason
+    ) AS reason,
+    CAST(NULL AS STRING) AS score
   FROM analytics._hl_transition_ranks AS t
   WHERE
     t.from_rank >= 3 AND t.to_rank <= 2
