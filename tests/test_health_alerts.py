@@ -171,7 +171,8 @@ def test_red_review_rows(tmp_path):
 STALE_RULE = {"name": "quiet", "type": "stale_data", "silent_for": 5, "min_active_days": 3, "lookback": "1 week",
               "respond_within": "1 day"}
 # a1 is silent after day 2 for long enough; a2 was active on one day only; a3 is silent after day 6.
-STALE_DAYS = {"a1": [0, 1, 2, 10], "a2": [0], "a3": [0, 2, 4, 6, 12]}
+# a4 is silent after day 7 until the last day, 12, but only days 2 and 7 fall in the week up to day 7.
+STALE_DAYS = {"a1": [0, 1, 2, 10], "a2": [0], "a3": [0, 2, 4, 6, 12], "a4": [0, 2, 7]}
 
 
 def test_stale_data_rows(tmp_path):
@@ -221,6 +222,9 @@ def test_alerts_without_engagement(tmp_path):
         ("band_down", "a3", day(3), "band changed from yellow to red"),
         ("band_down", "a3", day(5), "band changed from yellow to red"),
         ("band_down", "a3", day(7), "band changed from yellow to red"),
+        ("band_down", "a4", day(1), "band changed from yellow to red"),
+        ("band_down", "a4", day(3), "band changed from yellow to red"),
+        ("band_down", "a4", day(8), "band changed from yellow to red"),
         ("quiet", "a1", day(7), reason),
         ("quiet", "a3", day(11), reason),
     ]
