@@ -177,7 +177,10 @@ STALE_DAYS = {"a1": [0, 1, 2, 10], "a2": [0], "a3": [0, 2, 4, 6, 12], "a4": [0, 
 
 def test_stale_data_rows(tmp_path):
     project_definitions = definitions(alerts=[STALE_RULE])
-    rows = [event(offset, f"u_{account}", account, "view") for account, offsets in STALE_DAYS.items()
+    # a5's events resume on day 7, the 5th day after day 2, so that silence is one day short.
+    # Its next silence, after day 7, reaches the last day of data with days 1, 2 and 7 in the week.
+    days = {**STALE_DAYS, "a5": [0, 1, 2, 7]}
+    rows = [event(offset, f"u_{account}", account, "view") for account, offsets in days.items()
             for offset in offsets]
     # Events without a user are ignored, so this one does not break the silence of a1.
     rows.append(event(5, None, "a1", "view"))
@@ -185,9 +188,11 @@ def test_stale_data_rows(tmp_path):
     alerts = deploy_alerts(tmp_path, project_definitions, rows)
 
     reason = "no events for 5 days, after events on at least 3 of the 7 days before"
-    assert summary(alerts) == [("quiet", "a1", day(7), reason), ("quiet", "a3", day(11), reason)]
-    assert [row["alert_id"] for row in alerts] == ["quiet:a1::2024-01-08", "quiet:a3::2024-01-12"]
-    assert [row["score"] for row in alerts] == [None, None]
+    assert summary(alerts) == [("quiet", "a1", day(7), reason), ("quiet", "a3", day(11), reason),
+                               ("quiet", "a5", day(12), reason)]
+    assert [row["alert_id"] for row in alerts] == ["quiet:a1::2024-01-08", "quiet:a3::2024-01-12",
+                                                   "quiet:a5::2024-01-13"]
+    assert [row["score"] for row in alerts] == [None, None, None]
     assert reference_rows(project_definitions, {"events": rows}) == summary(alerts)
 
 
