@@ -165,7 +165,7 @@ def _weekday(day: exp.Expr) -> exp.Expr:
 
 
 def _weakest_category(score: models.HealthScore) -> exp.Expr:
-    """Return the name of the category with the lowest non-NULL score; ties go to the first declared."""
+    """Return the name of the category with the lowest non-NULL score. Ties go to the first declared."""
     branches = []
     for index, category in enumerate(score.categories):
         this = sql.column(f"{category.name}_score", "h", quoted=True)

@@ -134,7 +134,7 @@ def score_drop_is_ambiguous(health_rows: Rows, rule: Mapping[str, Any]) -> bool:
 
 
 def weakest_category(row: Mapping[str, Any], score: Mapping[str, Any]) -> str | None:
-    """Return the category with the lowest non-NULL score; ties go to the first declared."""
+    """Return the category with the lowest non-NULL score. Ties go to the first declared."""
     candidates = [(row[f"{category['name']}_score"], index, category["name"])
                   for index, category in enumerate(score["categories"])
                   if row[f"{category['name']}_score"] is not None]
