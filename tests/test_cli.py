@@ -26,7 +26,7 @@ DPDK_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "dpdk"
 HEALTHLAYER = Path(sys.executable).parent / "healthlayer"
 ENGAGEMENT = "models/engagement.yml"
 OUTPUT_VIEWS = ["stickiness_daily", "stickiness_daily_by_account", "tier_mix_daily", "engagement_tiers_daily",
-                "tier_transitions", "alerts", "account_health", "account_health_explanations"]
+                "tier_transitions", "account_health", "account_health_explanations", "alerts"]
 COMMANDS = ["validate", "compile", "deploy", "summary", "backtest", "query", "adapters"]
 SECRET = "hl-test-secret-5f1c9e"
 

@@ -148,7 +148,9 @@ def test_file_source_duckdb():
 
     events = dict(statements)["_hl_events"]
     assert f"FROM READ_PARQUET('{(DPDK / 'data' / 'events.parquet').resolve()}')" in events
-    assert [name for name, _ in statements][-2:] == ["account_health_daily", "account_health_daily_explanations"]
+    # Health alerts read the health score views, so the alerts view is built after them.
+    assert [name for name, _ in statements][-3:] == ["account_health_daily", "account_health_daily_explanations",
+                                                      "alerts"]
 
 
 def test_snowflake_ratio_column_case():

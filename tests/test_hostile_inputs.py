@@ -36,6 +36,7 @@ from healthlayer.definitions.yaml_loader import load_file, render_template
 
 ENGAGEMENT = "models/engagement.yml"
 HEALTH = "models/health.yml"
+ACCOUNT_ALERTS = "models/account_alerts.yml"
 SOURCES = "models/sources.yml"
 PROJECT_FILE = "healthlayer.yml"
 TEMPLATE = "{{ var('buyer_share_target') }}"
@@ -410,7 +411,8 @@ def test_internal_view_name_rejected(shop_project: Path, name: str):
 
 
 LONG_NAME_CASES = {
-    "health-score": (((HEALTH, "  - name: account_health\n", "  - name: " + "h" * 49 + "\n"),),
+    "health-score": (((HEALTH, "  - name: account_health\n", "  - name: " + "h" * 49 + "\n"),
+                      (ACCOUNT_ALERTS, "&health_score account_health\n", "&health_score " + "h" * 49 + "\n")),
                      ("health_scores", 0),
                      "the view name '_hl_" + "h" * 49 + "_components' has 64 characters, more than the 63 that "
                      "PostgreSQL keeps"),
@@ -441,6 +443,7 @@ def test_derived_name_too_long(shop_project: Path, name: str):
 
 def test_health_score_name_at_limit(shop_project: Path):
     replace_text(shop_project, HEALTH, "  - name: account_health\n", "  - name: " + "h" * 48 + "\n")
+    replace_text(shop_project, ACCOUNT_ALERTS, "&health_score account_health\n", "&health_score " + "h" * 48 + "\n")
 
     assert api.validate(shop_project) == []
 

@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from reference import ReferenceProject
+from reference.alerts import red_review_is_ambiguous, score_drop_is_ambiguous
 from reference.builders import EVENT_SOURCE, definitions, event
 from reference.cases import STANDARD_VIEWS, UTC_TIMESTAMP
 from reference.parity import REPOSITORY, compare_deployment, write_events_parquet, write_project
@@ -154,6 +155,50 @@ def test_random_health_refresh(tmp_path_factory, rows, time_zone, health, cut, l
     ), lookback)
     project_definitions["sources"] = [EVENT_SOURCE, ATTRIBUTE_SOURCE]
     attribute_rows = [{"account_id": "a1", "seats": 3.0}, {"account_id": "a2", "seats": None}]
+    known = split_log(rows, time_zone, cut, lookback, late)
+    problems = deploy_refresh_compare(folder, project_definitions, rows, known, attribute_rows)
+    assert not problems, "refreshed tables differ from the reference:\n" + "\n".join(problems)
+
+
+HEALTH_ALERT_RULES = [
+    {"name": "band_move", "type": "band_change", "score": "account_health_daily", "direction": "any",
+     "respond_within": "1 day"},
+    {"name": "drop", "type": "score_drop", "score": "account_health_daily", "points": 5, "days": "2 weeks",
+     "respond_within": "1 day"},
+    {"name": "review", "type": "red_review", "score": "account_health_daily", "weekday": "friday",
+     "respond_within": "1 day"},
+    {"name": "silent", "type": "stale_data", "silent_for": 2, "min_active_days": 2, "lookback": 30,
+     "respond_within": "1 day"},
+]
+
+
+@REFRESH_SETTINGS
+@given(rows=event_logs(), time_zone=st.sampled_from(TIME_ZONES), health=health_definitions(),
+       cut=st.integers(0, 40), lookback=st.integers(1, 6), late=st.lists(st.booleans(), min_size=1, max_size=5))
+def test_random_health_alert_refresh(tmp_path_factory, rows, time_zone, health, cut, lookback, late):
+    """An incremental alerts table refreshed with account alerts has the rows of a full build.
+
+    The engagement views have short windows, so that the history the alerts read reaches further
+    back than the history of every view.
+    """
+    folder = tmp_path_factory.mktemp("refresh")
+    health["population"] = {"source": "events"}
+    health["bands"] = [{"name": "good", "min": 50}, {"name": "bad", "min": 0}]
+    project_definitions = incremental(definitions(
+        time_zone=time_zone,
+        tier_window=1,
+        stickiness=[{"name": "stickiness_by_account", "level": "any", "by": ["account"],
+                     "windows": {"dau": 1, "wau": 2, "mau": 3}}],
+        tier_mix=[{"name": "mix_by_account", "by": ["account"], "window": 2}],
+        account_metrics=ACCOUNT_METRICS,
+        health_scores=[health],
+        alerts=HEALTH_ALERT_RULES,
+    ), lookback)
+    project_definitions["sources"] = [EVENT_SOURCE, ATTRIBUTE_SOURCE]
+    attribute_rows = [{"account_id": "a1", "seats": 3.0}, {"account_id": "a2", "seats": None}]
+    reference = ReferenceProject(project_definitions, {"events": rows, "accounts": attribute_rows})
+    assume(not score_drop_is_ambiguous(reference.view("account_health_daily"), HEALTH_ALERT_RULES[1]))
+    assume(not red_review_is_ambiguous(reference.view("account_health_daily"), HEALTH_ALERT_RULES[2], health))
     known = split_log(rows, time_zone, cut, lookback, late)
     problems = deploy_refresh_compare(folder, project_definitions, rows, known, attribute_rows)
     assert not problems, "refreshed tables differ from the reference:\n" + "\n".join(problems)

@@ -572,12 +572,13 @@ def test_explanations(tmp_path):
             "AS INTEGER) AS day, component, score, weight, contribution, contribution_change_7d, weakest_category "
             "FROM analytics.health_explanations) WHERE day IN (0, 7) ORDER BY 1, 2, 3").fetchall()
     # a1 has no tickets, so support scores its imputed 50 and its one component carries the category's 40 points.
+    # Without data, support is not a1's weakest category.
     # a2 has no seats, so commits carry the usage category's 60 points alone. a4 ties usage and support at
     # 37.5, and the weakest category is the first declared.
     assert explained == [
-        ("a1", 0, "commits", 50.0, 30.0, 15.0, None, "support"),
-        ("a1", 0, "seats", 100.0, 30.0, 30.0, None, "support"),
-        ("a1", 0, "tickets", None, 40.0, 20.0, None, "support"),
+        ("a1", 0, "commits", 50.0, 30.0, 15.0, None, "usage"),
+        ("a1", 0, "seats", 100.0, 30.0, 30.0, None, "usage"),
+        ("a1", 0, "tickets", None, 40.0, 20.0, None, "usage"),
         ("a1", 7, "commits", 0.0, 30.0, 0.0, -15.0, "usage"),
         ("a1", 7, "seats", 100.0, 30.0, 30.0, 0.0, "usage"),
         ("a1", 7, "tickets", None, 40.0, 20.0, 0.0, "usage"),

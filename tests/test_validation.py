@@ -85,6 +85,34 @@ def derived(text: str, columns: str = ACCOUNT_COLUMNS) -> tuple[tuple[str, str, 
     return ((SOURCES, columns, columns + "    derived:\n" + text),)
 
 
+ALERTS_FILE = "models/health_alerts.yml"
+HEALTH_ALERT = """alerts:
+  - name: health_drop
+    type: score_drop
+    score: account_health
+    points: 15
+    days: 7
+    respond_within: 2 days
+  - name: weekly_review
+    type: red_review
+    score: account_health
+    band: critical
+    weekday: monday
+    respond_within: 3 days
+  - name: gone_quiet
+    type: stale_data
+    source: nps
+    silent_for: 30 days
+    respond_within: 2 days
+"""
+
+
+def health_alerts(old: str = "", new: str = "") -> dict[str, str]:
+    """Return the file of valid health alert rules, with the first `old` replaced by `new`."""
+    assert old in HEALTH_ALERT
+    return {ALERTS_FILE: HEALTH_ALERT.replace(old, new, 1) if old else HEALTH_ALERT}
+
+
 CASES = {
     # Malformed YAML.
     "yaml-bad-indentation": Case(
@@ -180,6 +208,66 @@ CASES = {
         ((ENGAGEMENT, "    from: power\n    to: buyer\n", "    from: buyer\n    to: buyer\n"),),
         "invalid-tier-drop", "engagement.yml", 37, ("alerts", 0, "to"),
         "'buyer' to 'buyer' is not a drop"),
+    "health-alert-unknown-score": Case(
+        (), "unknown-health-score", "health_alerts.yml", 4, ("alerts", 0, "score"),
+        "health score 'account_helth' is not defined", "Did you mean 'account_health'?",
+        files=health_alerts("score: account_health", "score: account_helth")),
+    "health-alert-unknown-band": Case(
+        (), "unknown-band", "health_alerts.yml", 11, ("alerts", 1, "band"),
+        "band 'red' is not a band of health score 'account_health'",
+        "Valid names: 'at_risk', 'critical', 'steady', 'thriving'.",
+        files=health_alerts("band: critical", "band: red")),
+    "health-alert-unknown-target-band": Case(
+        (), "unknown-band", "health_alerts.yml", 5, ("alerts", 0, "to", 1),
+        "band 'stedy' is not a band of health score 'account_health'", "Did you mean 'steady'?",
+        files=health_alerts("    type: score_drop\n    score: account_health\n    points: 15\n    days: 7\n",
+                            "    type: band_change\n    score: account_health\n    to: [critical, stedy]\n")),
+    "health-alert-points-zero": Case(
+        (), "invalid-value", "health_alerts.yml", 5, ("alerts", 0, "points"),
+        "input should be greater than 0, got 0", "Write a value that is above 0.",
+        files=health_alerts("points: 15", "points: 0")),
+    "health-alert-days-zero": Case(
+        (), "invalid-value", "health_alerts.yml", 6, ("alerts", 0, "days"),
+        "a duration must be positive, got 0", "Write a length of at least 1.",
+        files=health_alerts("days: 7", "days: 0")),
+    "health-alert-weekday": Case(
+        (), "invalid-value", "health_alerts.yml", 12, ("alerts", 1, "weekday"),
+        "invalid value 'mondy': expected 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday' or "
+        "'sunday'", "Did you mean 'monday'?",
+        files=health_alerts("weekday: monday", "weekday: mondy")),
+    "health-alert-silent-for-zero": Case(
+        (), "invalid-value", "health_alerts.yml", 17, ("alerts", 2, "silent_for"),
+        "a duration must be positive, got '0 days'", "Write a length of at least 1.",
+        files=health_alerts("silent_for: 30 days", "silent_for: 0 days")),
+    "health-alert-source-without-timestamp": Case(
+        (), "source-without-timestamp", "health_alerts.yml", 16, ("alerts", 2, "source"),
+        "source 'accounts' has no timestamp column, so its rows have no day",
+        "Name a source with 'timestamp:', such as an event or ticket table.",
+        files=health_alerts("source: nps", "source: accounts")),
+    "health-alert-unknown-source": Case(
+        (), "unknown-source", "health_alerts.yml", 16, ("alerts", 2, "source"),
+        "source 'npx' is not defined", "Did you mean 'nps'?",
+        files=health_alerts("source: nps", "source: npx")),
+    "health-alert-active-days-above-lookback": Case(
+        (), "invalid-value", "health_alerts.yml", 18, ("alerts", 2, "min_active_days"),
+        "'min_active_days' (10) is more than the 7 days of 'lookback'",
+        "Lower 'min_active_days', or lengthen 'lookback'.",
+        files=health_alerts("    silent_for: 30 days\n", "    silent_for: 30 days\n    min_active_days: 10\n"
+                            "    lookback: 1 week\n")),
+    "health-alert-missing-type": Case(
+        (), "missing-key", "health_alerts.yml", 8, ("alerts", 1),
+        "missing key 'type'", "Say which alert type the rule is, for example type: band_change.",
+        files=health_alerts("    type: red_review\n", "")),
+    "health-alert-unknown-type": Case(
+        (), "invalid-value", "health_alerts.yml", 2, ("alerts", 0),
+        "invalid 'type' 'score_fall': expected 'tier_drop', 'band_change', 'score_drop', 'red_review', 'stale_data'",
+        "Did you mean 'score_drop'?",
+        files=health_alerts("type: score_drop", "type: score_fall")),
+    "health-alert-name-of-tier-drop": Case(
+        (), "duplicate-name", "health_alerts.yml", 2, ("alerts", 0, "name"),
+        "alert 'power_drop' is defined twice; the other definition is at models/engagement.yml:34",
+        "Rename or remove one of them.",
+        files=health_alerts("name: health_drop", "name: power_drop")),
     "unknown-metric": Case(
         ((HEALTH, "            metric: areas_30d\n", "            metric: area_30d\n"),),
         "unknown-metric", "health.yml", 27, ("health_scores", 0, "categories", 0, "components", 2, "metric"),
@@ -482,6 +570,16 @@ FORMATTED = {
         "models/engagement.yml:37:5: error invalid-tier-drop at alerts[0].to: 'browser' to 'power' is not a drop "
         "Hint: A tier drop goes from a higher tier to a lower one; tiers are ordered "
         "inactive < browser < buyer < power.",
+    "health-alert-unknown-score":
+        "models/health_alerts.yml:4:5: error unknown-health-score at alerts[0].score: health score 'account_helth' "
+        "is not defined Hint: Did you mean 'account_health'?",
+    "health-alert-unknown-band":
+        "models/health_alerts.yml:11:5: error unknown-band at alerts[1].band: band 'red' is not a band of health "
+        "score 'account_health' Hint: Valid names: 'at_risk', 'critical', 'steady', 'thriving'.",
+    "health-alert-source-without-timestamp":
+        "models/health_alerts.yml:16:5: error source-without-timestamp at alerts[2].source: source 'accounts' has "
+        "no timestamp column, so its rows have no day Hint: Name a source with 'timestamp:', such as an event or "
+        "ticket table.",
     "unknown-metric":
         "models/health.yml:27:13: error unknown-metric at health_scores[0].categories[0].components[2].metric: "
         "metric 'area_30d' is not defined Hint: Did you mean 'areas_30d'? Name an account metric, or "

@@ -9,7 +9,8 @@ from sqlglot import exp
 from healthlayer.compiler import sql
 from healthlayer.compiler.plan import PlanBuilder, internal_name
 from healthlayer.compiler.sources import local_date, source_table
-from healthlayer.definitions.references import ALERTS_VIEW, TIERS_VIEW, TRANSITIONS_VIEW
+from healthlayer.definitions.models import TierDropAlert
+from healthlayer.definitions.references import TIERS_VIEW, TRANSITIONS_VIEW
 
 # The definition that the engagement relations are built from.
 ENGAGEMENT_ORIGIN = ("engagement", "engagement")
@@ -373,41 +374,38 @@ def _as_text(expression: exp.Expr) -> exp.Cast:
     return exp.Cast(this=expression, to=exp.DataType.build("VARCHAR"))
 
 
-def add_alerts(builder: PlanBuilder) -> None:
-    """Add the alerts view: one row per transition that matches a tier-drop rule."""
+def tier_drop_alert(builder: PlanBuilder, name: str, rule: TierDropAlert) -> exp.Select:
+    """Return the alert rows of one tier-drop rule: one per transition that matches it.
+
+    The columns are those of the alerts view without `score`, which healthlayer.compiler.alerts adds.
+    """
     project = builder.project
     tier_names = project.tier_names()
-    parts = []
-    for name, rule in project.alerts.items():
-        from_rank = project.tier_rank(rule.from_tier)
-        to_rank = project.tier_rank(rule.to_tier)
-        day = sql.column("transition_date", "t")
-        deadline = exp.DateAdd(this=exp.Cast(this=sql.add_days(day.copy(), 1), to=exp.DataType.build("TIMESTAMP")),
-                               expression=sql.number(rule.respond_within), unit=exp.var("HOUR"))
-        from_name = tier_name_case(sql.column("from_rank", "t"), tier_names)
-        to_name = tier_name_case(sql.column("to_rank", "t"), tier_names)
-        alert_id = exp.Concat(expressions=[
-            sql.string(f"{name}:"), _as_text(sql.column("account_id", "t")), sql.string(":"),
-            _as_text(sql.column("user_id", "t")), sql.string(":"), sql.date_text(day),
-        ], safe=True)
-        reason = exp.Concat(expressions=[sql.string("tier dropped from "), from_name, sql.string(" to "), to_name],
-                            safe=True)
-        parts.append(
-            exp.select(
-                sql.alias(alert_id, "alert_id"),
-                sql.alias(sql.string("tier_drop"), "alert_type"),
-                sql.alias(sql.string(name), "rule"),
-                sql.column("account_id", "t"),
-                sql.column("user_id", "t"),
-                sql.alias(day, "detected_date"),
-                sql.alias(exp.Cast(this=deadline, to=exp.DataType.build("TIMESTAMP")), "respond_by"),
-                sql.alias(reason, "reason"),
-            )
-            .from_(builder.table(TRANSITION_RANKS).as_("t"))
-            .where(exp.and_(exp.GTE(this=sql.column("from_rank", "t"), expression=sql.number(from_rank)),
-                            exp.LTE(this=sql.column("to_rank", "t"), expression=sql.number(to_rank))))
+    from_rank = project.tier_rank(rule.from_tier)
+    to_rank = project.tier_rank(rule.to_tier)
+    day = sql.column("transition_date", "t")
+    deadline = exp.DateAdd(this=exp.Cast(this=sql.add_days(day.copy(), 1), to=exp.DataType.build("TIMESTAMP")),
+                           expression=sql.number(rule.respond_within), unit=exp.var("HOUR"))
+    from_name = tier_name_case(sql.column("from_rank", "t"), tier_names)
+    to_name = tier_name_case(sql.column("to_rank", "t"), tier_names)
+    alert_id = exp.Concat(expressions=[
+        sql.string(f"{name}:"), _as_text(sql.column("account_id", "t")), sql.string(":"),
+        _as_text(sql.column("user_id", "t")), sql.string(":"), sql.date_text(day),
+    ], safe=True)
+    reason = exp.Concat(expressions=[sql.string("tier dropped from "), from_name, sql.string(" to "), to_name],
+                        safe=True)
+    return (
+        exp.select(
+            sql.alias(alert_id, "alert_id"),
+            sql.alias(sql.string("tier_drop"), "alert_type"),
+            sql.alias(sql.string(name), "rule"),
+            sql.column("account_id", "t"),
+            sql.column("user_id", "t"),
+            sql.alias(day, "detected_date"),
+            sql.alias(exp.Cast(this=deadline, to=exp.DataType.build("TIMESTAMP")), "respond_by"),
+            sql.alias(reason, "reason"),
         )
-    query = sql.union_all(parts)
-    # The view unites every rule, so it is located at the first one.
-    builder.add(ALERTS_VIEW, query, "output", "Alerts: tier drops that need a response by a deadline.",
-                origin=("alerts", next(iter(project.alerts))), date_column="detected_date")
+        .from_(builder.table(TRANSITION_RANKS).as_("t"))
+        .where(exp.and_(exp.GTE(this=sql.column("from_rank", "t"), expression=sql.number(from_rank)),
+                        exp.LTE(this=sql.column("to_rank", "t"), expression=sql.number(to_rank))))
+    )

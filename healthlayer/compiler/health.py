@@ -529,14 +529,13 @@ def explanations_name(definition: models.HealthScore) -> str:
     return f"{definition.name}_explanations"
 
 
-def _weakest_category(definition: models.HealthScore, effective: Sequence[exp.Expr]) -> exp.Expr:
-    """Return the name of the category with the lowest score after its missing policy; ties go to the first declared."""
+def _weakest_category(definition: models.HealthScore, scores: Sequence[exp.Expr]) -> exp.Expr:
+    """Return the name of the category with the lowest non-NULL score; ties go to the first declared."""
     branches = []
     for i, category in enumerate(definition.categories):
-        others = [exp.or_(sql.is_null(effective[k].copy()),
-                          exp.LTE(this=effective[i].copy(), expression=effective[k].copy()))
+        others = [exp.or_(sql.is_null(scores[k].copy()), exp.LTE(this=scores[i].copy(), expression=scores[k].copy()))
                   for k in range(len(definition.categories)) if k != i]
-        branches.append((exp.and_(sql.not_null(effective[i].copy()), *others), sql.string(category.name)))
+        branches.append((exp.and_(sql.not_null(scores[i].copy()), *others), sql.string(category.name)))
     return sql.case(*branches)
 
 
@@ -583,7 +582,8 @@ def _add_explanations(builder: PlanBuilder, definition: models.HealthScore, comp
     counted_total = exp.Paren(this=_sum([sql.case((sql.not_null(effective[i].copy()), sql.column(f"category_weight_{i}", "t")),
                                                   default=sql.number(0.0)) for i in range(len(categories))]))
     selects = [sql.column("as_of_date", "t"), sql.column("account_id", "t"),
-               sql.alias(_weakest_category(definition, effective), "weakest_category")]
+               sql.alias(_weakest_category(definition, [sql.column(f"category_{i}", "t") for i in range(len(categories))]),
+                         "weakest_category")]
     for i, j in pairs:
         category, component = categories[i], categories[i].components[j]
         category_value = sql.column(f"category_{i}", "t")

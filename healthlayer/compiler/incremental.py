@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 
 from healthlayer.compiler.plan import Plan, build_plan
+from healthlayer.definitions import models
 from healthlayer.definitions.project import Project
 
 
@@ -45,7 +46,30 @@ def history_days(project: Project) -> dict[str, int]:
                     source = followed.source
                 if source is not None:
                     trends[source] = max(trends.get(source, 0), component.trend.days)
-    return {source: span + trends.get(source, 0) + 1 for source, span in days.items()}
+    result = {source: span + trends.get(source, 0) + 1 for source, span in days.items()}
+    return _with_alert_history(project, result)
+
+
+def _with_alert_history(project: Project, days: dict[str, int]) -> dict[str, int]:
+    """Add the days before a recomputed day that the account alerts read.
+
+    A score drop compares the day's score with the `days` before it, and whether it held the day
+    before, so health scores must be exact that many days earlier: every source gets those days
+    on top. A stale-data alert reads its source's days up to `silent_for` plus `lookback` back.
+    """
+    reach = 0
+    for rule in project.alerts.values():
+        if isinstance(rule, models.ScoreDropAlert):
+            reach = max(reach, rule.days + 1)
+        elif isinstance(rule, models.BandChangeAlert):
+            reach = max(reach, 1)
+    result = {source: span + reach for source, span in days.items()}
+    for rule in project.alerts.values():
+        if isinstance(rule, models.StaleDataAlert):
+            source = rule.source or (project.engagement.source if project.engagement is not None else None)
+            if source is not None:
+                result[source] = max(result.get(source, 0), rule.silent_for + rule.lookback + 1)
+    return result
 
 
 def build_refresh_plan(project: Project, schema: str, refresh_from: datetime.date,

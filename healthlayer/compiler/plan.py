@@ -241,7 +241,7 @@ def build_plan(project: Project, schema: str, timestamp_types: dict[str, bool] |
     healthlayer.compiler.incremental), whose rows are exact only from `refresh_from` on, and
     `data_range` gives that plan the first and last day of data.
     """
-    from healthlayer.compiler import engagement, health, stickiness, tier_mix
+    from healthlayer.compiler import alerts, engagement, health, stickiness, tier_mix
 
     builder = PlanBuilder(project, schema, Plan(project.name, schema), dict(timestamp_types or {}),
                           refresh_from=refresh_from, history_days=dict(history_days or {}), data_range=data_range)
@@ -252,10 +252,11 @@ def build_plan(project: Project, schema: str, timestamp_types: dict[str, bool] |
         for tier_mix_definition in project.tier_mix.values():
             tier_mix.add_tier_mix(builder, tier_mix_definition)
         engagement.add_tier_relations(builder)
-        if project.alerts:
-            engagement.add_alerts(builder)
     for health_definition in project.health_scores.values():
         health.add_health_score(builder, health_definition)
+    if project.alerts:
+        # Health alerts read the health score views, so the alerts view comes after them.
+        alerts.add_alerts_view(builder)
     if builder.issues:
         raise DefinitionError(redact_issues(builder.issues, project.secrets))
     return builder.plan

@@ -299,6 +299,12 @@ def _check_tier_mix(project: Project) -> list[Issue]:
 def _check_alerts(project: Project) -> list[Issue]:
     issues: list[Issue] = []
     for name, alert in project.alerts.items():
+        if isinstance(alert, models.StaleDataAlert):
+            issues += _check_stale_data_alert(project, name, alert)
+            continue
+        if not isinstance(alert, models.TierDropAlert):
+            issues += _check_health_alert(project, name, alert)
+            continue
         needed = _needs_engagement(project, "alerts", name)
         if needed is not None:
             issues += needed
@@ -317,6 +323,61 @@ def _check_alerts(project: Project) -> list[Issue]:
                                 project.location("alerts", name, "to"),
                                 "A tier drop goes from a higher tier to a lower one; tiers are ordered "
                                 f"inactive < {' < '.join(tiers)}."))
+    return issues
+
+
+def _check_health_alert(project: Project, name: str, alert: models.HealthAlert) -> list[Issue]:
+    """Check that a health alert names a health score and, where it names bands, bands of that score."""
+    score = project.health_scores.get(alert.score)
+    if score is None:
+        if project.is_invalid("health_scores", alert.score):
+            return []
+        return [Issue("unknown-health-score", f"health score '{alert.score}' is not defined",
+                      project.location("alerts", name, "score"),
+                      did_you_mean(alert.score, list(project.health_scores)))]
+    band_names = [band.name for band in score.bands]
+    named: list[tuple[tuple[str | int, ...], str]] = []
+    if isinstance(alert, models.BandChangeAlert) and alert.to_bands is not None:
+        if isinstance(alert.to_bands, str):
+            named.append((("to",), alert.to_bands))
+        else:
+            named += [(("to", index), band) for index, band in enumerate(alert.to_bands)]
+    if isinstance(alert, models.RedReviewAlert) and alert.band is not None:
+        named.append((("band",), alert.band))
+    issues = []
+    for key_path, band in named:
+        if band not in band_names:
+            issues.append(Issue("unknown-band", f"band '{band}' is not a band of health score '{alert.score}'",
+                                project.location("alerts", name, *key_path), did_you_mean(band, band_names)))
+    return issues
+
+
+def _check_stale_data_alert(project: Project, name: str, alert: models.StaleDataAlert) -> list[Issue]:
+    """Check that a stale-data alert reads a time-stamped source with an account column."""
+    issues: list[Issue] = []
+    if alert.min_active_days > alert.lookback:
+        issues.append(Issue("invalid-value", f"'min_active_days' ({alert.min_active_days}) is more than the "
+                            f"{alert.lookback} days of 'lookback'", project.location("alerts", name, "min_active_days"),
+                            "Lower 'min_active_days', or lengthen 'lookback'."))
+    if alert.source is None:
+        needed = _needs_engagement(project, "alerts", name)
+        if needed is not None:
+            return issues + [Issue("missing-engagement", "a stale-data alert without 'source' reads the engagement "
+                                   "source, and the project has no 'engagement' block", issue.location,
+                                   "Add 'source:' with a time-stamped source, or an 'engagement:' block.")
+                             for issue in needed]
+        return issues
+    source = project.sources.get(alert.source)
+    if source is None:
+        if not project.is_invalid("sources", alert.source):
+            issues.append(Issue("unknown-source", f"source '{alert.source}' is not defined",
+                                project.location("alerts", name, "source"),
+                                did_you_mean(alert.source, list(project.sources))))
+        return issues
+    if source.timestamp is None:
+        issues.append(Issue("source-without-timestamp", f"source '{alert.source}' has no timestamp column, so its "
+                            "rows have no day", project.location("alerts", name, "source"),
+                            "Name a source with 'timestamp:', such as an event or ticket table."))
     return issues
 
 
@@ -527,7 +588,9 @@ def output_names(project: Project) -> list[str]:
     """Return the names of the output views that the project's definitions produce."""
     names = list(project.stickiness) + list(project.tier_mix) + list(project.health_scores)
     if project.engagement is not None:
-        names += [TIERS_VIEW, TRANSITIONS_VIEW] + ([ALERTS_VIEW] if project.alerts else [])
+        names += [TIERS_VIEW, TRANSITIONS_VIEW]
+    if project.alerts:
+        names.append(ALERTS_VIEW)
     return names
 
 

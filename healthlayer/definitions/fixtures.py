@@ -111,10 +111,10 @@ def output_views(project: Project) -> list[str]:
     names = list(project.stickiness) + list(project.tier_mix)
     if project.engagement is not None:
         names += [TIERS_VIEW, TRANSITIONS_VIEW]
-        if project.alerts:
-            names.append(ALERTS_VIEW)
     for score in project.health_scores:
         names += [score, f"{score}_explanations"]
+    if project.alerts:
+        names.append(ALERTS_VIEW)
     return names
 
 

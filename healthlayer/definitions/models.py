@@ -291,6 +291,105 @@ class TierDropAlert(Model):
     """Lint rules silenced on this definition, each rule code with the reason."""
 
 
+class BandChangeAlert(Model):
+    """An alert rule for accounts whose health score band changes from one day to the next."""
+
+    name: Name
+    """Rule name, in the alerts view's rule column."""
+    type: Literal["band_change"]
+    """Alert type."""
+    score: Name
+    """Health score whose band is followed."""
+    to_bands: Annotated[Name | list[Name] | None, Field(alias="to")] = None
+    """The new band must be this band or one of these bands. By default any band."""
+    direction: Literal["down", "up", "any"] | None = None
+    """Change that fires: down (to a lower band), up or any. By default down, or any when 'to' is set."""
+    respond_within: DurationHours
+    """Time to respond after the end of the detection day, in hours or as text such as '48 hours' or '2 days'."""
+    lint_ignore: LintIgnore = {}
+    """Lint rules silenced on this definition, each rule code with the reason."""
+
+    def target_bands(self) -> list[str] | None:
+        """Return the bands that the new band must be one of, or None for any band."""
+        if self.to_bands is None:
+            return None
+        return [self.to_bands] if isinstance(self.to_bands, str) else list(self.to_bands)
+
+    def effective_direction(self) -> str:
+        if self.direction is not None:
+            return self.direction
+        return "any" if self.to_bands is not None else "down"
+
+
+class ScoreDropAlert(Model):
+    """An alert rule for accounts whose health score falls by some points within some days."""
+
+    name: Name
+    """Rule name, in the alerts view's rule column."""
+    type: Literal["score_drop"]
+    """Alert type."""
+    score: Name
+    """Health score that is followed."""
+    points: Annotated[float, Field(gt=0, le=100)]
+    """Minimum drop: the highest score of the previous `days` days minus the score of the day."""
+    days: WindowDays
+    """Days before the detection day whose highest score the day's score is compared with."""
+    respond_within: DurationHours
+    """Time to respond after the end of the detection day, in hours or as text such as '48 hours' or '2 days'."""
+    lint_ignore: LintIgnore = {}
+    """Lint rules silenced on this definition, each rule code with the reason."""
+
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[str, ...] = Weekday.__args__  # type: ignore[attr-defined]
+
+
+class RedReviewAlert(Model):
+    """An alert rule that lists the accounts in a band, once a week on a review weekday."""
+
+    name: Name
+    """Rule name, in the alerts view's rule column."""
+    type: Literal["red_review"]
+    """Alert type."""
+    score: Name
+    """Health score whose band is reviewed."""
+    band: Name | None = None
+    """Band of the listed accounts. By default the lowest band."""
+    weekday: Weekday = "monday"
+    """Day of the week of the review, in the project time zone."""
+    respond_within: DurationHours
+    """Time to respond after the end of the review day, in hours or as text such as '48 hours' or '2 days'."""
+    lint_ignore: LintIgnore = {}
+    """Lint rules silenced on this definition, each rule code with the reason."""
+
+
+class StaleDataAlert(Model):
+    """An alert rule for accounts that stop sending events after a period of activity."""
+
+    name: Name
+    """Rule name, in the alerts view's rule column."""
+    type: Literal["stale_data"]
+    """Alert type."""
+    source: Name | None = None
+    """Time-stamped source with an account column whose rows count as events. By default the engagement source."""
+    silent_for: WindowDays
+    """Days without an event from the account that fire the alert, in days or as text such as '1 week'."""
+    min_active_days: Count = 1
+    """Minimum number of days with events in the lookback window that ends on the last day with events."""
+    lookback: WindowDays = 30
+    """Days, up to the account's last day with events, in which min_active_days are counted."""
+    respond_within: DurationHours
+    """Time to respond after the end of the detection day, in hours or as text such as '48 hours' or '2 days'."""
+    lint_ignore: LintIgnore = {}
+    """Lint rules silenced on this definition, each rule code with the reason."""
+
+
+AlertRule = Annotated[Union[TierDropAlert, BandChangeAlert, ScoreDropAlert, RedReviewAlert, StaleDataAlert],
+                      Field(discriminator="type")]
+# Alert rules about an account's health score, one row per account and detection day.
+HealthAlert = Union[BandChangeAlert, ScoreDropAlert, RedReviewAlert]
+
+
 class AccountMetric(Model):
     """An aggregate of a source's rows per account over a trailing window."""
 
@@ -537,7 +636,7 @@ class DefinitionFile(Model):
     """Stickiness views such as DAU/MAU."""
     tier_mix: list[TierMix] = []
     """Tier mix views: the share of users at each tier."""
-    alerts: list[TierDropAlert] = []
+    alerts: list[AlertRule] = []
     """Alert rules of the alerts view."""
     account_metrics: list[AccountMetric] = []
     """Aggregates per account over trailing windows."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from healthlayer.definitions import models
 from healthlayer.definitions.issues import Issue, KeyPath, Location, did_you_mean
@@ -45,7 +45,8 @@ class Project:
     engagement: models.Engagement | None = None
     stickiness: dict[str, models.Stickiness] = field(default_factory=dict)
     tier_mix: dict[str, models.TierMix] = field(default_factory=dict)
-    alerts: dict[str, models.TierDropAlert] = field(default_factory=dict)
+    alerts: dict[str, models.TierDropAlert | models.BandChangeAlert | models.ScoreDropAlert | models.RedReviewAlert
+                 | models.StaleDataAlert] = field(default_factory=dict)
     account_metrics: dict[str, models.AccountMetric] = field(default_factory=dict)
     health_scores: dict[str, models.HealthScore] = field(default_factory=dict)
     tests: dict[str, models.FixtureTest] = field(default_factory=dict)
@@ -114,9 +115,12 @@ def library_modules() -> list[str]:
     return sorted(modules)
 
 
-def _validate(model: type[BaseModel], loaded: LoadedFile, data: Any, base: KeyPath = ()) -> tuple[Any, list[Issue]]:
+def _validate(model: Any, loaded: LoadedFile, data: Any, base: KeyPath = ()) -> tuple[Any, list[Issue]]:
+    """Validate data against a model class or an annotated union of them, such as the alert rules."""
     try:
-        return model.model_validate(data), []
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            return model.model_validate(data), []
+        return TypeAdapter(model).validate_python(data), []
     except ValidationError as error:
         return None, issues_from_validation_error(error, model, loaded, base)
 

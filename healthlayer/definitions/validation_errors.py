@@ -124,8 +124,12 @@ def issues_from_validation_error(
             hint = did_you_mean(str(context.get("tag")),
                                 [tag.strip(" '") for tag in str(context.get("expected_tags", "")).split(",")])
         elif error_type == "union_tag_not_found":
-            message = f"missing key '{entry.get('ctx', {}).get('discriminator', '').strip(chr(39))}'"
-            hint = "Say which scoring function to use, for example function: linear."
+            discriminator = entry.get("ctx", {}).get("discriminator", "").strip(chr(39))
+            message = f"missing key '{discriminator}'"
+            if discriminator == "type":
+                hint = "Say which alert type the rule is, for example type: band_change."
+            else:
+                hint = "Say which scoring function to use, for example function: linear."
         elif error_type == "string_pattern_mismatch":
             lower_case = entry.get("ctx", {}).get("pattern") == NAME_PATTERN
             letters = "lower-case letters" if lower_case else "letters"

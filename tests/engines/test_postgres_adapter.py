@@ -35,6 +35,9 @@ PASSWORD_PLACEHOLDER = "password-placeholder"
 OUTPUT_VIEWS = ["stickiness_daily", "stickiness_daily_by_account", "tier_mix_daily", "engagement_tiers_daily",
                 "tier_transitions", "alerts", "account_health"]
 ENGAGEMENT = "models/engagement.yml"
+# The shop's account alerts read its health score, so a test that removes the score or every alert
+# rule removes this file too.
+ACCOUNT_ALERTS = "models/account_alerts.yml"
 # An NPS response at 22:45 UTC, which is on the next calendar day in Europe/Berlin, the shop's time zone.
 PASSWORD_PLACEHOLDER = "password-placeholder"
 LATE_NPS_RESPONSE = "('acct_b', TIMESTAMPTZ '2024-04-20 22:45:00+00', 6.0)"
@@ -182,6 +185,7 @@ def test_changed_plan_redeploys(shop: Path, connection: psycopg.Connection[Any],
                  "    windows: {dau: 1, mau: 30}\n    ratios: [dau_mau]\n")
     alerts_start = (shop / ENGAGEMENT).read_text().index("alerts:")
     (shop / ENGAGEMENT).write_text((shop / ENGAGEMENT).read_text()[:alerts_start])
+    (shop / ACCOUNT_ALERTS).unlink()
 
     deployment = api.deploy_project(shop)
 
@@ -200,6 +204,7 @@ def test_stale_dependents_of_changed_view(shop: Path, connection: psycopg.Connec
     replace_text(shop / ENGAGEMENT, "    windows: {dau: 1, wau: 7, mau: 30}\n    ratios: [dau_mau, wau_mau]\n",
                  "    windows: {dau: 1, mau: 30}\n    ratios: [dau_mau]\n")
     (shop / "models/health.yml").unlink()
+    (shop / ACCOUNT_ALERTS).unlink()
 
     deployment = api.deploy_project(shop)
 
@@ -558,6 +563,7 @@ def test_long_health_score_name_rejected(shop: Path, connection: psycopg.Connect
     """A 63-character score name is valid, but the internal views named after it are longer."""
     long_name = "account_health_" + "x" * (MAX_IDENTIFIER_BYTES - len("account_health_"))
     replace_text(shop / "models/health.yml", "  - name: account_health\n", f"  - name: {long_name}\n")
+    (shop / ACCOUNT_ALERTS).unlink()
     project, _ = api.load(shop)
 
     with pytest.raises(DefinitionError) as compiled:

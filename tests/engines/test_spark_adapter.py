@@ -83,6 +83,8 @@ def shop_copy(engine: SparkEngine, folder: Path, with_health: bool) -> tuple[Pat
     shutil.copytree(SHOP, project)
     if not with_health:
         (project / "models" / "health.yml").unlink()
+        # The account alerts read the health score.
+        (project / "models" / "account_alerts.yml").unlink()
     schema = f"shop_{uuid.uuid4().hex[:8]}"
     set_target(project, "spark", engine.settings(schema))
     return project, schema

@@ -251,6 +251,9 @@ def explain(category_specs: list[Mapping[str, Any]], component_scores: Mapping[s
             default_category_missing: Any) -> tuple[dict[tuple[str, str], dict[str, Any]], str | None]:
     """Return each component's score, weight and contribution on one account day, and the weakest category.
 
+    The weakest category has the lowest category score, as the health view shows it: a category
+    without data is not the weakest, whatever its missing policy scores it.
+
     A category's share of the health score is its weight over the weights of the categories
     that count: those with a score, or one from their missing policy. Within a category with
     data, a component's share is its weight over those of the components that count. A category
@@ -296,7 +299,7 @@ def explain(category_specs: list[Mapping[str, Any]], component_scores: Mapping[s
                 contribution = weight * value / 100
             parts[(name, component["name"])] = {"score": score, "weight": weight, "contribution": contribution,
                                                 "category_score": category_scores[name]}
-    scored = [(score, index) for index, score in enumerate(effective.values()) if score is not None]
+    scored = [(score, index) for index, score in enumerate(category_scores.values()) if score is not None]
     weakest = category_specs[min(scored)[1]]["name"] if scored else None
     return parts, weakest
 

@@ -8,6 +8,7 @@ definition files (`sources`, `engagement`, `stickiness`, `tier_mix`, `alerts`,
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from . import alerts as alerts_module
 from . import stickiness as stickiness_module
 from . import tier_mix as tier_mix_module
 from .account_metrics import AccountMetric, account_metrics_daily
@@ -25,7 +26,6 @@ from .health import (
 )
 from .health import view_columns as health_columns
 from .tiers import (
-    ALERT_COLUMNS,
     TIERS_DAILY_COLUMNS,
     TRANSITION_COLUMNS,
     engagement_tiers_daily,
@@ -79,7 +79,7 @@ class ReferenceProject:
         fixed = {
             "engagement_tiers_daily": TIERS_DAILY_COLUMNS,
             "tier_transitions": TRANSITION_COLUMNS,
-            "alerts": ALERT_COLUMNS,
+            "alerts": alerts_module.ALERT_COLUMNS,
         }
         if name in fixed:
             return fixed[name]
@@ -108,7 +108,7 @@ class ReferenceProject:
         if name == "tier_transitions":
             return tier_transitions(self.events, self.tiers, self.tier_window, self.day_range)
         if name == "alerts":
-            return tier_drop_alerts(self.view("tier_transitions"), self.definitions.get("alerts", []), self.tiers)
+            return self._alerts()
         if name == "account_metrics_daily":
             return account_metrics_daily(list(self.account_metrics().values()), self.day_range)
         for definition in self.definitions.get("stickiness", []):
@@ -123,6 +123,32 @@ class ReferenceProject:
             if f"{definition['name']}_explanations" == name:
                 return explanations_view(definition, self._scored_days(definition))
         raise KeyError(f"view {name!r} not found in the definitions: the views are {self.view_names()}")
+
+    def _alerts(self) -> Rows:
+        """Return the rows of every alert rule, in the order of the rules."""
+        rules = self.definitions.get("alerts", [])
+        rows = tier_drop_alerts(self.view("tier_transitions"), rules, self.tiers)
+        scores = {definition["name"]: definition for definition in self.definitions.get("health_scores", [])}
+        for rule in rules:
+            if rule["type"] == "band_change":
+                rows += alerts_module.band_change_alerts(self.view(rule["score"]), rule, scores[rule["score"]])
+            elif rule["type"] == "score_drop":
+                rows += alerts_module.score_drop_alerts(self.view(rule["score"]), rule)
+            elif rule["type"] == "red_review":
+                rows += alerts_module.red_review_alerts(self.view(rule["score"]), rule, scores[rule["score"]])
+            elif rule["type"] == "stale_data":
+                rows += self._stale_data_alerts(rule)
+        return rows
+
+    def _stale_data_alerts(self, rule: Mapping[str, Any]) -> Rows:
+        """Return the rows of a stale-data rule; its last day is its source's, or the data range's for the engagement source."""
+        source_name = rule.get("source") or self.definitions["engagement"]["source"]
+        days = alerts_module.active_days(self.source_rows[source_name], self.sources[source_name], self.time_zone)
+        if source_name == self.definitions["engagement"]["source"]:
+            last_day = self.day_range[1] if self.day_range else None
+        else:
+            last_day = max((max(account_days) for account_days in days.values()), default=None)
+        return alerts_module.stale_data_alerts(days, last_day, rule)
 
     def account_metrics(self) -> dict[str, AccountMetric]:
         """Return the account metrics by name."""

@@ -20,8 +20,7 @@ State = TypeVar("State")
 
 TIERS_DAILY_COLUMNS = ["activity_date", "account_id", "user_id", "tier", "is_complete"]
 TRANSITION_COLUMNS = ["transition_date", "account_id", "user_id", "from_tier", "to_tier", "is_complete"]
-# The `alerts` view also has an engine-specific `alert_id`, which the reference does not produce.
-ALERT_COLUMNS = ["alert_type", "rule", "account_id", "user_id", "detected_date", "respond_by", "reason"]
+
 
 
 class TierWindow:
@@ -206,7 +205,7 @@ def tier_transitions(
 def tier_drop_alerts(
     transitions: list[dict[str, Any]], rules: list[Mapping[str, Any]], tiers: list[Tier]
 ) -> list[dict[str, Any]]:
-    """Rows of the `alerts` view for the `tier_drop` rules, without the engine-specific `alert_id`.
+    """Rows of the `alerts` view for the `tier_drop` rules.
 
     `respond_by` is a naive datetime in the project time zone: midnight at the start of the day
     after the transition, plus `respond_within` added as wall-clock time.
@@ -227,13 +226,15 @@ def tier_drop_alerts(
             end_of_day = datetime.combine(date.fromordinal(detected.toordinal() + 1), time())
             rows.append(
                 {
+                    "alert_id": f"{rule['name']}:{transition['account_id']}:{transition['user_id']}:{detected.isoformat()}",
                     "alert_type": "tier_drop",
                     "rule": rule["name"],
                     "account_id": transition["account_id"],
                     "user_id": transition["user_id"],
                     "detected_date": detected,
                     "respond_by": end_of_day + respond_within,
-                    "reason": f"{transition['from_tier']} to {transition['to_tier']}",
+                    "reason": f"tier dropped from {transition['from_tier']} to {transition['to_tier']}",
+                    "score": None,
                 }
             )
     return rows

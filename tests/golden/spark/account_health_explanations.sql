@@ -226,28 +226,28 @@ FROM (
           t.as_of_date,
           t.account_id,
           CASE
-            WHEN NOT t.effective_0 IS NULL
+            WHEN NOT t.category_0 IS NULL
             AND (
-              t.effective_1 IS NULL OR t.effective_0 <= t.effective_1
+              t.category_1 IS NULL OR t.category_0 <= t.category_1
             )
             AND (
-              t.effective_2 IS NULL OR t.effective_0 <= t.effective_2
+              t.category_2 IS NULL OR t.category_0 <= t.category_2
             )
             THEN 'engagement'
-            WHEN NOT t.effective_1 IS NULL
+            WHEN NOT t.category_1 IS NULL
             AND (
-              t.effective_0 IS NULL OR t.effective_1 <= t.effective_0
+              t.category_0 IS NULL OR t.category_1 <= t.category_0
             )
             AND (
-              t.effective_2 IS NULL OR t.effective_1 <= t.effective_2
+              t.category_2 IS NULL OR t.category_1 <= t.category_2
             )
             THEN 'commercial'
-            WHEN NOT t.effective_2 IS NULL
+            WHEN NOT t.category_2 IS NULL
             AND (
-              t.effective_0 IS NULL OR t.effective_2 <= t.effective_0
+              t.category_0 IS NULL OR t.category_2 <= t.category_0
             )
             AND (
-              t.effective_1 IS NULL OR t.effective_2 <= t.effective_1
+              t.category_1 IS NULL OR t.category_2 <= t.category_1
             )
             THEN 'relationship'
           END AS weakest_category,
