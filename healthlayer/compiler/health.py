@@ -572,12 +572,13 @@ def _add_explanations(builder: PlanBuilder, definition: models.HealthScore, comp
     for i, category in enumerate(categories):
         selects += [sql.alias(_apply_missing(category.missing or definition.missing, sql.column(f"category_{i}", "s")),
                               f"effective_{i}"),
-                    sql.alias(_category_weight(definition, category), f"category_weight_{i}")]
+                    sql.alias(sql.to_double(_category_weight(definition, category)), f"category_weight_{i}")]
     policies = exp.select(*selects).from_(_subquery(scores, "s"))
 
     # Step 3: each component's weight in the score and the score it carries. In a category with
     # data, the components with a score share the category's weight. In a category scored by its
-    # missing policy, all components share it and carry the category's score.
+    # missing policy, all components share it and carry the category's score. The weights are
+    # doubles, because Spark divides decimal literals to a fixed scale (100 / 6 = 16.6666667).
     effective = [sql.column(f"effective_{i}", "t") for i in range(len(categories))]
     counted_total = exp.Paren(this=_sum([sql.case((sql.not_null(effective[i].copy()), sql.column(f"category_weight_{i}", "t")),
                                                   default=sql.number(0.0)) for i in range(len(categories))]))
@@ -594,14 +595,16 @@ def _add_explanations(builder: PlanBuilder, definition: models.HealthScore, comp
         component_share = sql.case(
             (sql.not_null(category_value.copy()),
              sql.case((sql.not_null(component_score.copy()),
-                       exp.Div(this=sql.number(float(component.weight)), expression=sql.column(f"scored_{i}", "t"))),
+                       exp.Div(this=sql.to_double(sql.number(float(component.weight))),
+                               expression=sql.to_double(sql.column(f"scored_{i}", "t")))),
                       default=sql.number(0.0))),
-            (sql.not_null(effective[i].copy()), sql.number(component.weight / _component_total(category))),
+            (sql.not_null(effective[i].copy()), sql.to_double(sql.number(component.weight / _component_total(category)))),
             default=sql.number(0.0))
         weight = sql.case(
             (exp.and_(exp.EQ(this=sql.column("has_data", "t"), expression=sql.number(1)),
                       exp.GT(this=counted_total.copy(), expression=sql.number(0.0))),
-             exp.Mul(this=exp.Mul(this=sql.number(100.0), expression=category_share), expression=component_share)))
+             exp.Mul(this=exp.Mul(this=sql.to_double(sql.number(100.0)), expression=category_share),
+                     expression=component_share)))
         selects += [
             sql.alias(category_value.copy(), f"category_{i}_{j}"),
             sql.alias(sql.to_double(sql.column(f"raw_{i}_{j}", "t")), f"raw_{i}_{j}"),

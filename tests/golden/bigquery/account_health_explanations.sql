@@ -259,7 +259,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS FLOAT64) * CASE
               WHEN NOT t.effective_0 IS NULL
               THEN t.category_weight_0 / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -267,9 +267,13 @@ FROM (
               ELSE 0.0
             END * CASE
               WHEN NOT t.category_0 IS NULL
-              THEN CASE WHEN NOT t.score_0_0 IS NULL THEN 50.0 / t.scored_0 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT t.score_0_0 IS NULL
+                THEN CAST(50.0 AS FLOAT64) / CAST(t.scored_0 AS FLOAT64)
+                ELSE 0.0
+              END
               WHEN NOT t.effective_0 IS NULL
-              THEN 0.5
+              THEN CAST(0.5 AS FLOAT64)
               ELSE 0.0
             END
           END AS weight_0_0,
@@ -282,7 +286,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS FLOAT64) * CASE
               WHEN NOT t.effective_0 IS NULL
               THEN t.category_weight_0 / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -290,9 +294,13 @@ FROM (
               ELSE 0.0
             END * CASE
               WHEN NOT t.category_0 IS NULL
-              THEN CASE WHEN NOT t.score_0_1 IS NULL THEN 25.0 / t.scored_0 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT t.score_0_1 IS NULL
+                THEN CAST(25.0 AS FLOAT64) / CAST(t.scored_0 AS FLOAT64)
+                ELSE 0.0
+              END
               WHEN NOT t.effective_0 IS NULL
-              THEN 0.25
+              THEN CAST(0.25 AS FLOAT64)
               ELSE 0.0
             END
           END AS weight_0_1,
@@ -305,7 +313,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS FLOAT64) * CASE
               WHEN NOT t.effective_0 IS NULL
               THEN t.category_weight_0 / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -313,9 +321,13 @@ FROM (
               ELSE 0.0
             END * CASE
               WHEN NOT t.category_0 IS NULL
-              THEN CASE WHEN NOT t.score_0_2 IS NULL THEN 25.0 / t.scored_0 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT t.score_0_2 IS NULL
+                THEN CAST(25.0 AS FLOAT64) / CAST(t.scored_0 AS FLOAT64)
+                ELSE 0.0
+              END
               WHEN NOT t.effective_0 IS NULL
-              THEN 0.25
+              THEN CAST(0.25 AS FLOAT64)
               ELSE 0.0
             END
           END AS weight_0_2,
@@ -328,7 +340,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS FLOAT64) * CASE
               WHEN NOT t.effective_1 IS NULL
               THEN t.category_weight_1 / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -336,9 +348,13 @@ FROM (
               ELSE 0.0
             END * CASE
               WHEN NOT t.category_1 IS NULL
-              THEN CASE WHEN NOT t.score_1_0 IS NULL THEN 25.0 / t.scored_1 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT t.score_1_0 IS NULL
+                THEN CAST(25.0 AS FLOAT64) / CAST(t.scored_1 AS FLOAT64)
+                ELSE 0.0
+              END
               WHEN NOT t.effective_1 IS NULL
-              THEN 0.25
+              THEN CAST(0.25 AS FLOAT64)
               ELSE 0.0
             END
           END AS weight_1_0,
@@ -351,7 +367,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS FLOAT64) * CASE
               WHEN NOT t.effective_1 IS NULL
               THEN t.category_weight_1 / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -359,9 +375,13 @@ FROM (
               ELSE 0.0
             END * CASE
               WHEN NOT t.category_1 IS NULL
-              THEN CASE WHEN NOT t.score_1_1 IS NULL THEN 15.0 / t.scored_1 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT t.score_1_1 IS NULL
+                THEN CAST(15.0 AS FLOAT64) / CAST(t.scored_1 AS FLOAT64)
+                ELSE 0.0
+              END
               WHEN NOT t.effective_1 IS NULL
-              THEN 0.15
+              THEN CAST(0.15 AS FLOAT64)
               ELSE 0.0
             END
           END AS weight_1_1,
@@ -374,7 +394,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS FLOAT64) * CASE
               WHEN NOT t.effective_1 IS NULL
               THEN t.category_weight_1 / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -382,9 +402,13 @@ FROM (
               ELSE 0.0
             END * CASE
               WHEN NOT t.category_1 IS NULL
-              THEN CASE WHEN NOT t.score_1_2 IS NULL THEN 20.0 / t.scored_1 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT t.score_1_2 IS NULL
+                THEN CAST(20.0 AS FLOAT64) / CAST(t.scored_1 AS FLOAT64)
+                ELSE 0.0
+              END
               WHEN NOT t.effective_1 IS NULL
-              THEN 0.2
+              THEN CAST(0.2 AS FLOAT64)
               ELSE 0.0
             END
           END AS weight_1_2,
@@ -397,7 +421,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS FLOAT64) * CASE
               WHEN NOT t.effective_1 IS NULL
               THEN t.category_weight_1 / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -405,9 +429,13 @@ FROM (
               ELSE 0.0
             END * CASE
               WHEN NOT t.category_1 IS NULL
-              THEN CASE WHEN NOT t.score_1_3 IS NULL THEN 10.0 / t.scored_1 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT t.score_1_3 IS NULL
+                THEN CAST(10.0 AS FLOAT64) / CAST(t.scored_1 AS FLOAT64)
+                ELSE 0.0
+              END
               WHEN NOT t.effective_1 IS NULL
-              THEN 0.1
+              THEN CAST(0.1 AS FLOAT64)
               ELSE 0.0
             END
           END AS weight_1_3,
@@ -420,7 +448,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS FLOAT64) * CASE
               WHEN NOT t.effective_1 IS NULL
               THEN t.category_weight_1 / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -428,9 +456,13 @@ FROM (
               ELSE 0.0
             END * CASE
               WHEN NOT t.category_1 IS NULL
-              THEN CASE WHEN NOT t.score_1_4 IS NULL THEN 15.0 / t.scored_1 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT t.score_1_4 IS NULL
+                THEN CAST(15.0 AS FLOAT64) / CAST(t.scored_1 AS FLOAT64)
+                ELSE 0.0
+              END
               WHEN NOT t.effective_1 IS NULL
-              THEN 0.15
+              THEN CAST(0.15 AS FLOAT64)
               ELSE 0.0
             END
           END AS weight_1_4,
@@ -443,7 +475,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS FLOAT64) * CASE
               WHEN NOT t.effective_1 IS NULL
               THEN t.category_weight_1 / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -451,9 +483,13 @@ FROM (
               ELSE 0.0
             END * CASE
               WHEN NOT t.category_1 IS NULL
-              THEN CASE WHEN NOT t.score_1_5 IS NULL THEN 15.0 / t.scored_1 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT t.score_1_5 IS NULL
+                THEN CAST(15.0 AS FLOAT64) / CAST(t.scored_1 AS FLOAT64)
+                ELSE 0.0
+              END
               WHEN NOT t.effective_1 IS NULL
-              THEN 0.15
+              THEN CAST(0.15 AS FLOAT64)
               ELSE 0.0
             END
           END AS weight_1_5,
@@ -466,7 +502,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS FLOAT64) * CASE
               WHEN NOT t.effective_2 IS NULL
               THEN t.category_weight_2 / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -474,9 +510,13 @@ FROM (
               ELSE 0.0
             END * CASE
               WHEN NOT t.category_2 IS NULL
-              THEN CASE WHEN NOT t.score_2_0 IS NULL THEN 60.0 / t.scored_2 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT t.score_2_0 IS NULL
+                THEN CAST(60.0 AS FLOAT64) / CAST(t.scored_2 AS FLOAT64)
+                ELSE 0.0
+              END
               WHEN NOT t.effective_2 IS NULL
-              THEN 0.6
+              THEN CAST(0.6 AS FLOAT64)
               ELSE 0.0
             END
           END AS weight_2_0,
@@ -489,7 +529,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS FLOAT64) * CASE
               WHEN NOT t.effective_2 IS NULL
               THEN t.category_weight_2 / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -497,9 +537,13 @@ FROM (
               ELSE 0.0
             END * CASE
               WHEN NOT t.category_2 IS NULL
-              THEN CASE WHEN NOT t.score_2_1 IS NULL THEN 40.0 / t.scored_2 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT t.score_2_1 IS NULL
+                THEN CAST(40.0 AS FLOAT64) / CAST(t.scored_2 AS FLOAT64)
+                ELSE 0.0
+              END
               WHEN NOT t.effective_2 IS NULL
-              THEN 0.4
+              THEN CAST(0.4 AS FLOAT64)
               ELSE 0.0
             END
           END AS weight_2_1,
@@ -538,11 +582,11 @@ FROM (
             s.raw_2_1,
             s.score_2_1,
             s.category_0 AS effective_0,
-            50.0 AS category_weight_0,
+            CAST(50.0 AS FLOAT64) AS category_weight_0,
             COALESCE(s.category_1, CAST(50.0 AS FLOAT64)) AS effective_1,
-            30.0 AS category_weight_1,
+            CAST(30.0 AS FLOAT64) AS category_weight_1,
             COALESCE(s.category_2, CAST(0.0 AS FLOAT64)) AS effective_2,
-            20.0 AS category_weight_2
+            CAST(20.0 AS FLOAT64) AS category_weight_2
           FROM (
             SELECT
               c.as_of_date,

@@ -277,7 +277,7 @@ FROM (
                 t.effective_2 IS NULL
               ) THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS Nullable(Float64)) * CASE
               WHEN NOT (
                 t.effective_0 IS NULL
               )
@@ -295,13 +295,17 @@ FROM (
               WHEN NOT (
                 t.category_0 IS NULL
               )
-              THEN CASE WHEN NOT (
-                t.score_0_0 IS NULL
-              ) THEN 50.0 / t.scored_0 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT (
+                  t.score_0_0 IS NULL
+                )
+                THEN CAST(50.0 AS Nullable(Float64)) / CAST(t.scored_0 AS Nullable(Float64))
+                ELSE 0.0
+              END
               WHEN NOT (
                 t.effective_0 IS NULL
               )
-              THEN 0.5
+              THEN CAST(0.5 AS Nullable(Float64))
               ELSE 0.0
             END
           END AS weight_0_0,
@@ -324,7 +328,7 @@ FROM (
                 t.effective_2 IS NULL
               ) THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS Nullable(Float64)) * CASE
               WHEN NOT (
                 t.effective_0 IS NULL
               )
@@ -342,13 +346,17 @@ FROM (
               WHEN NOT (
                 t.category_0 IS NULL
               )
-              THEN CASE WHEN NOT (
-                t.score_0_1 IS NULL
-              ) THEN 25.0 / t.scored_0 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT (
+                  t.score_0_1 IS NULL
+                )
+                THEN CAST(25.0 AS Nullable(Float64)) / CAST(t.scored_0 AS Nullable(Float64))
+                ELSE 0.0
+              END
               WHEN NOT (
                 t.effective_0 IS NULL
               )
-              THEN 0.25
+              THEN CAST(0.25 AS Nullable(Float64))
               ELSE 0.0
             END
           END AS weight_0_1,
@@ -371,7 +379,7 @@ FROM (
                 t.effective_2 IS NULL
               ) THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS Nullable(Float64)) * CASE
               WHEN NOT (
                 t.effective_0 IS NULL
               )
@@ -389,13 +397,17 @@ FROM (
               WHEN NOT (
                 t.category_0 IS NULL
               )
-              THEN CASE WHEN NOT (
-                t.score_0_2 IS NULL
-              ) THEN 25.0 / t.scored_0 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT (
+                  t.score_0_2 IS NULL
+                )
+                THEN CAST(25.0 AS Nullable(Float64)) / CAST(t.scored_0 AS Nullable(Float64))
+                ELSE 0.0
+              END
               WHEN NOT (
                 t.effective_0 IS NULL
               )
-              THEN 0.25
+              THEN CAST(0.25 AS Nullable(Float64))
               ELSE 0.0
             END
           END AS weight_0_2,
@@ -418,7 +430,7 @@ FROM (
                 t.effective_2 IS NULL
               ) THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS Nullable(Float64)) * CASE
               WHEN NOT (
                 t.effective_1 IS NULL
               )
@@ -436,13 +448,17 @@ FROM (
               WHEN NOT (
                 t.category_1 IS NULL
               )
-              THEN CASE WHEN NOT (
-                t.score_1_0 IS NULL
-              ) THEN 25.0 / t.scored_1 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT (
+                  t.score_1_0 IS NULL
+                )
+                THEN CAST(25.0 AS Nullable(Float64)) / CAST(t.scored_1 AS Nullable(Float64))
+                ELSE 0.0
+              END
               WHEN NOT (
                 t.effective_1 IS NULL
               )
-              THEN 0.25
+              THEN CAST(0.25 AS Nullable(Float64))
               ELSE 0.0
             END
           END AS weight_1_0,
@@ -465,7 +481,7 @@ FROM (
                 t.effective_2 IS NULL
               ) THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS Nullable(Float64)) * CASE
               WHEN NOT (
                 t.effective_1 IS NULL
               )
@@ -483,13 +499,17 @@ FROM (
               WHEN NOT (
                 t.category_1 IS NULL
               )
-              THEN CASE WHEN NOT (
-                t.score_1_1 IS NULL
-              ) THEN 15.0 / t.scored_1 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT (
+                  t.score_1_1 IS NULL
+                )
+                THEN CAST(15.0 AS Nullable(Float64)) / CAST(t.scored_1 AS Nullable(Float64))
+                ELSE 0.0
+              END
               WHEN NOT (
                 t.effective_1 IS NULL
               )
-              THEN 0.15
+              THEN CAST(0.15 AS Nullable(Float64))
               ELSE 0.0
             END
           END AS weight_1_1,
@@ -512,7 +532,7 @@ FROM (
                 t.effective_2 IS NULL
               ) THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS Nullable(Float64)) * CASE
               WHEN NOT (
                 t.effective_1 IS NULL
               )
@@ -530,13 +550,17 @@ FROM (
               WHEN NOT (
                 t.category_1 IS NULL
               )
-              THEN CASE WHEN NOT (
-                t.score_1_2 IS NULL
-              ) THEN 20.0 / t.scored_1 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT (
+                  t.score_1_2 IS NULL
+                )
+                THEN CAST(20.0 AS Nullable(Float64)) / CAST(t.scored_1 AS Nullable(Float64))
+                ELSE 0.0
+              END
               WHEN NOT (
                 t.effective_1 IS NULL
               )
-              THEN 0.2
+              THEN CAST(0.2 AS Nullable(Float64))
               ELSE 0.0
             END
           END AS weight_1_2,
@@ -559,7 +583,7 @@ FROM (
                 t.effective_2 IS NULL
               ) THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS Nullable(Float64)) * CASE
               WHEN NOT (
                 t.effective_1 IS NULL
               )
@@ -577,13 +601,17 @@ FROM (
               WHEN NOT (
                 t.category_1 IS NULL
               )
-              THEN CASE WHEN NOT (
-                t.score_1_3 IS NULL
-              ) THEN 10.0 / t.scored_1 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT (
+                  t.score_1_3 IS NULL
+                )
+                THEN CAST(10.0 AS Nullable(Float64)) / CAST(t.scored_1 AS Nullable(Float64))
+                ELSE 0.0
+              END
               WHEN NOT (
                 t.effective_1 IS NULL
               )
-              THEN 0.1
+              THEN CAST(0.1 AS Nullable(Float64))
               ELSE 0.0
             END
           END AS weight_1_3,
@@ -606,7 +634,7 @@ FROM (
                 t.effective_2 IS NULL
               ) THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS Nullable(Float64)) * CASE
               WHEN NOT (
                 t.effective_1 IS NULL
               )
@@ -624,13 +652,17 @@ FROM (
               WHEN NOT (
                 t.category_1 IS NULL
               )
-              THEN CASE WHEN NOT (
-                t.score_1_4 IS NULL
-              ) THEN 15.0 / t.scored_1 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT (
+                  t.score_1_4 IS NULL
+                )
+                THEN CAST(15.0 AS Nullable(Float64)) / CAST(t.scored_1 AS Nullable(Float64))
+                ELSE 0.0
+              END
               WHEN NOT (
                 t.effective_1 IS NULL
               )
-              THEN 0.15
+              THEN CAST(0.15 AS Nullable(Float64))
               ELSE 0.0
             END
           END AS weight_1_4,
@@ -653,7 +685,7 @@ FROM (
                 t.effective_2 IS NULL
               ) THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS Nullable(Float64)) * CASE
               WHEN NOT (
                 t.effective_1 IS NULL
               )
@@ -671,13 +703,17 @@ FROM (
               WHEN NOT (
                 t.category_1 IS NULL
               )
-              THEN CASE WHEN NOT (
-                t.score_1_5 IS NULL
-              ) THEN 15.0 / t.scored_1 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT (
+                  t.score_1_5 IS NULL
+                )
+                THEN CAST(15.0 AS Nullable(Float64)) / CAST(t.scored_1 AS Nullable(Float64))
+                ELSE 0.0
+              END
               WHEN NOT (
                 t.effective_1 IS NULL
               )
-              THEN 0.15
+              THEN CAST(0.15 AS Nullable(Float64))
               ELSE 0.0
             END
           END AS weight_1_5,
@@ -700,7 +736,7 @@ FROM (
                 t.effective_2 IS NULL
               ) THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS Nullable(Float64)) * CASE
               WHEN NOT (
                 t.effective_2 IS NULL
               )
@@ -718,13 +754,17 @@ FROM (
               WHEN NOT (
                 t.category_2 IS NULL
               )
-              THEN CASE WHEN NOT (
-                t.score_2_0 IS NULL
-              ) THEN 60.0 / t.scored_2 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT (
+                  t.score_2_0 IS NULL
+                )
+                THEN CAST(60.0 AS Nullable(Float64)) / CAST(t.scored_2 AS Nullable(Float64))
+                ELSE 0.0
+              END
               WHEN NOT (
                 t.effective_2 IS NULL
               )
-              THEN 0.6
+              THEN CAST(0.6 AS Nullable(Float64))
               ELSE 0.0
             END
           END AS weight_2_0,
@@ -747,7 +787,7 @@ FROM (
                 t.effective_2 IS NULL
               ) THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS Nullable(Float64)) * CASE
               WHEN NOT (
                 t.effective_2 IS NULL
               )
@@ -765,13 +805,17 @@ FROM (
               WHEN NOT (
                 t.category_2 IS NULL
               )
-              THEN CASE WHEN NOT (
-                t.score_2_1 IS NULL
-              ) THEN 40.0 / t.scored_2 ELSE 0.0 END
+              THEN CASE
+                WHEN NOT (
+                  t.score_2_1 IS NULL
+                )
+                THEN CAST(40.0 AS Nullable(Float64)) / CAST(t.scored_2 AS Nullable(Float64))
+                ELSE 0.0
+              END
               WHEN NOT (
                 t.effective_2 IS NULL
               )
-              THEN 0.4
+              THEN CAST(0.4 AS Nullable(Float64))
               ELSE 0.0
             END
           END AS weight_2_1,
@@ -812,11 +856,11 @@ FROM (
             s.raw_2_1 AS raw_2_1,
             s.score_2_1 AS score_2_1,
             s.category_0 AS effective_0,
-            50.0 AS category_weight_0,
+            CAST(50.0 AS Nullable(Float64)) AS category_weight_0,
             COALESCE(s.category_1, CAST(50.0 AS Nullable(Float64))) AS effective_1,
-            30.0 AS category_weight_1,
+            CAST(30.0 AS Nullable(Float64)) AS category_weight_1,
             COALESCE(s.category_2, CAST(0.0 AS Nullable(Float64))) AS effective_2,
-            20.0 AS category_weight_2
+            CAST(20.0 AS Nullable(Float64)) AS category_weight_2
           FROM (
             SELECT
               c.as_of_date AS as_of_date,

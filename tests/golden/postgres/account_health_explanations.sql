@@ -259,7 +259,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS DOUBLE PRECISION) * CASE
               WHEN NOT t.effective_0 IS NULL
               THEN CAST(t.category_weight_0 AS DOUBLE PRECISION) / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -269,11 +269,11 @@ FROM (
               WHEN NOT t.category_0 IS NULL
               THEN CASE
                 WHEN NOT t.score_0_0 IS NULL
-                THEN CAST(50.0 AS DOUBLE PRECISION) / t.scored_0
+                THEN CAST(50.0 AS DOUBLE PRECISION) / CAST(t.scored_0 AS DOUBLE PRECISION)
                 ELSE 0.0
               END
               WHEN NOT t.effective_0 IS NULL
-              THEN 0.5
+              THEN CAST(0.5 AS DOUBLE PRECISION)
               ELSE 0.0
             END
           END AS weight_0_0,
@@ -286,7 +286,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS DOUBLE PRECISION) * CASE
               WHEN NOT t.effective_0 IS NULL
               THEN CAST(t.category_weight_0 AS DOUBLE PRECISION) / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -296,11 +296,11 @@ FROM (
               WHEN NOT t.category_0 IS NULL
               THEN CASE
                 WHEN NOT t.score_0_1 IS NULL
-                THEN CAST(25.0 AS DOUBLE PRECISION) / t.scored_0
+                THEN CAST(25.0 AS DOUBLE PRECISION) / CAST(t.scored_0 AS DOUBLE PRECISION)
                 ELSE 0.0
               END
               WHEN NOT t.effective_0 IS NULL
-              THEN 0.25
+              THEN CAST(0.25 AS DOUBLE PRECISION)
               ELSE 0.0
             END
           END AS weight_0_1,
@@ -313,7 +313,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS DOUBLE PRECISION) * CASE
               WHEN NOT t.effective_0 IS NULL
               THEN CAST(t.category_weight_0 AS DOUBLE PRECISION) / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -323,11 +323,11 @@ FROM (
               WHEN NOT t.category_0 IS NULL
               THEN CASE
                 WHEN NOT t.score_0_2 IS NULL
-                THEN CAST(25.0 AS DOUBLE PRECISION) / t.scored_0
+                THEN CAST(25.0 AS DOUBLE PRECISION) / CAST(t.scored_0 AS DOUBLE PRECISION)
                 ELSE 0.0
               END
               WHEN NOT t.effective_0 IS NULL
-              THEN 0.25
+              THEN CAST(0.25 AS DOUBLE PRECISION)
               ELSE 0.0
             END
           END AS weight_0_2,
@@ -340,7 +340,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS DOUBLE PRECISION) * CASE
               WHEN NOT t.effective_1 IS NULL
               THEN CAST(t.category_weight_1 AS DOUBLE PRECISION) / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -350,11 +350,11 @@ FROM (
               WHEN NOT t.category_1 IS NULL
               THEN CASE
                 WHEN NOT t.score_1_0 IS NULL
-                THEN CAST(25.0 AS DOUBLE PRECISION) / t.scored_1
+                THEN CAST(25.0 AS DOUBLE PRECISION) / CAST(t.scored_1 AS DOUBLE PRECISION)
                 ELSE 0.0
               END
               WHEN NOT t.effective_1 IS NULL
-              THEN 0.25
+              THEN CAST(0.25 AS DOUBLE PRECISION)
               ELSE 0.0
             END
           END AS weight_1_0,
@@ -367,7 +367,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS DOUBLE PRECISION) * CASE
               WHEN NOT t.effective_1 IS NULL
               THEN CAST(t.category_weight_1 AS DOUBLE PRECISION) / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -377,11 +377,11 @@ FROM (
               WHEN NOT t.category_1 IS NULL
               THEN CASE
                 WHEN NOT t.score_1_1 IS NULL
-                THEN CAST(15.0 AS DOUBLE PRECISION) / t.scored_1
+                THEN CAST(15.0 AS DOUBLE PRECISION) / CAST(t.scored_1 AS DOUBLE PRECISION)
                 ELSE 0.0
               END
               WHEN NOT t.effective_1 IS NULL
-              THEN 0.15
+              THEN CAST(0.15 AS DOUBLE PRECISION)
               ELSE 0.0
             END
           END AS weight_1_1,
@@ -394,7 +394,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS DOUBLE PRECISION) * CASE
               WHEN NOT t.effective_1 IS NULL
               THEN CAST(t.category_weight_1 AS DOUBLE PRECISION) / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -404,11 +404,11 @@ FROM (
               WHEN NOT t.category_1 IS NULL
               THEN CASE
                 WHEN NOT t.score_1_2 IS NULL
-                THEN CAST(20.0 AS DOUBLE PRECISION) / t.scored_1
+                THEN CAST(20.0 AS DOUBLE PRECISION) / CAST(t.scored_1 AS DOUBLE PRECISION)
                 ELSE 0.0
               END
               WHEN NOT t.effective_1 IS NULL
-              THEN 0.2
+              THEN CAST(0.2 AS DOUBLE PRECISION)
               ELSE 0.0
             END
           END AS weight_1_2,
@@ -421,7 +421,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS DOUBLE PRECISION) * CASE
               WHEN NOT t.effective_1 IS NULL
               THEN CAST(t.category_weight_1 AS DOUBLE PRECISION) / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -431,11 +431,11 @@ FROM (
               WHEN NOT t.category_1 IS NULL
               THEN CASE
                 WHEN NOT t.score_1_3 IS NULL
-                THEN CAST(10.0 AS DOUBLE PRECISION) / t.scored_1
+                THEN CAST(10.0 AS DOUBLE PRECISION) / CAST(t.scored_1 AS DOUBLE PRECISION)
                 ELSE 0.0
               END
               WHEN NOT t.effective_1 IS NULL
-              THEN 0.1
+              THEN CAST(0.1 AS DOUBLE PRECISION)
               ELSE 0.0
             END
           END AS weight_1_3,
@@ -448,7 +448,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS DOUBLE PRECISION) * CASE
               WHEN NOT t.effective_1 IS NULL
               THEN CAST(t.category_weight_1 AS DOUBLE PRECISION) / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -458,11 +458,11 @@ FROM (
               WHEN NOT t.category_1 IS NULL
               THEN CASE
                 WHEN NOT t.score_1_4 IS NULL
-                THEN CAST(15.0 AS DOUBLE PRECISION) / t.scored_1
+                THEN CAST(15.0 AS DOUBLE PRECISION) / CAST(t.scored_1 AS DOUBLE PRECISION)
                 ELSE 0.0
               END
               WHEN NOT t.effective_1 IS NULL
-              THEN 0.15
+              THEN CAST(0.15 AS DOUBLE PRECISION)
               ELSE 0.0
             END
           END AS weight_1_4,
@@ -475,7 +475,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS DOUBLE PRECISION) * CASE
               WHEN NOT t.effective_1 IS NULL
               THEN CAST(t.category_weight_1 AS DOUBLE PRECISION) / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -485,11 +485,11 @@ FROM (
               WHEN NOT t.category_1 IS NULL
               THEN CASE
                 WHEN NOT t.score_1_5 IS NULL
-                THEN CAST(15.0 AS DOUBLE PRECISION) / t.scored_1
+                THEN CAST(15.0 AS DOUBLE PRECISION) / CAST(t.scored_1 AS DOUBLE PRECISION)
                 ELSE 0.0
               END
               WHEN NOT t.effective_1 IS NULL
-              THEN 0.15
+              THEN CAST(0.15 AS DOUBLE PRECISION)
               ELSE 0.0
             END
           END AS weight_1_5,
@@ -502,7 +502,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS DOUBLE PRECISION) * CASE
               WHEN NOT t.effective_2 IS NULL
               THEN CAST(t.category_weight_2 AS DOUBLE PRECISION) / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -512,11 +512,11 @@ FROM (
               WHEN NOT t.category_2 IS NULL
               THEN CASE
                 WHEN NOT t.score_2_0 IS NULL
-                THEN CAST(60.0 AS DOUBLE PRECISION) / t.scored_2
+                THEN CAST(60.0 AS DOUBLE PRECISION) / CAST(t.scored_2 AS DOUBLE PRECISION)
                 ELSE 0.0
               END
               WHEN NOT t.effective_2 IS NULL
-              THEN 0.6
+              THEN CAST(0.6 AS DOUBLE PRECISION)
               ELSE 0.0
             END
           END AS weight_2_0,
@@ -529,7 +529,7 @@ FROM (
             AND (
               CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
             ) > 0.0
-            THEN 100.0 * CASE
+            THEN CAST(100.0 AS DOUBLE PRECISION) * CASE
               WHEN NOT t.effective_2 IS NULL
               THEN CAST(t.category_weight_2 AS DOUBLE PRECISION) / (
                 CASE WHEN NOT t.effective_0 IS NULL THEN t.category_weight_0 ELSE 0.0 END + CASE WHEN NOT t.effective_1 IS NULL THEN t.category_weight_1 ELSE 0.0 END + CASE WHEN NOT t.effective_2 IS NULL THEN t.category_weight_2 ELSE 0.0 END
@@ -539,11 +539,11 @@ FROM (
               WHEN NOT t.category_2 IS NULL
               THEN CASE
                 WHEN NOT t.score_2_1 IS NULL
-                THEN CAST(40.0 AS DOUBLE PRECISION) / t.scored_2
+                THEN CAST(40.0 AS DOUBLE PRECISION) / CAST(t.scored_2 AS DOUBLE PRECISION)
                 ELSE 0.0
               END
               WHEN NOT t.effective_2 IS NULL
-              THEN 0.4
+              THEN CAST(0.4 AS DOUBLE PRECISION)
               ELSE 0.0
             END
           END AS weight_2_1,
@@ -582,11 +582,11 @@ FROM (
             s.raw_2_1,
             s.score_2_1,
             s.category_0 AS effective_0,
-            50.0 AS category_weight_0,
+            CAST(50.0 AS DOUBLE PRECISION) AS category_weight_0,
             COALESCE(s.category_1, CAST(50.0 AS DOUBLE PRECISION)) AS effective_1,
-            30.0 AS category_weight_1,
+            CAST(30.0 AS DOUBLE PRECISION) AS category_weight_1,
             COALESCE(s.category_2, CAST(0.0 AS DOUBLE PRECISION)) AS effective_2,
-            20.0 AS category_weight_2
+            CAST(20.0 AS DOUBLE PRECISION) AS category_weight_2
           FROM (
             SELECT
               c.as_of_date,
