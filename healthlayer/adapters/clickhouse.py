@@ -82,6 +82,10 @@ class Client(abc.ABC):
     def close(self) -> None: ...
 
 
+# Query-plan optimizations a session allows, above ClickHouse's default of 10,000.
+PLAN_OPTIMIZATIONS = 1_000_000
+
+
 class ChdbClient(Client):
     """ClickHouse in process. chdb runs one embedded server per process, on one folder at a time."""
 
@@ -96,6 +100,11 @@ class ChdbClient(Client):
         except self.errors as error:
             raise WarehouseError(f"cannot open the chdb folder {folder}: {_first_line(error)}; chdb opens one "
                                  "folder per process, so close other clickhouse targets first") from None
+        # NOTE: ClickHouse plans a query over the whole chain of views it reads, and the alerts view
+        # of several health alert rules reads the health views once per rule. Such a plan exceeds
+        # the default limit of 10,000 plan optimizations, so this session raises it; other readers
+        # of the view need the same setting in their profile.
+        self.session.query(f"SET query_plan_max_optimizations_to_apply = {PLAN_OPTIMIZATIONS}")
 
     def command(self, statement: str) -> None:
         self.session.query(statement)

@@ -119,12 +119,16 @@ def compare_adapter(reference: ReferenceProject, adapter: Adapter, schema: str,
 
 
 def check_alert_ids(rows: list[dict[str, Any]]) -> list[str]:
-    """Return the alerts whose id is not `rule:account:user:YYYY-MM-DD`, the same text on every engine."""
+    """Return the alerts whose id is not `rule:account:user:YYYY-MM-DD`, the same text on every engine.
+
+    An account alert has no user, so the user part of its id is empty.
+    """
     problems = []
     for row in rows:
         if row["account_id"] is None:
             continue
-        expected = f"{row['rule']}:{row['account_id']}:{row['user_id']}:{row['detected_date'].isoformat()}"
+        user = "" if row["user_id"] is None else row["user_id"]
+        expected = f"{row['rule']}:{row['account_id']}:{user}:{row['detected_date'].isoformat()}"
         if row["alert_id"] != expected:
             problems.append(f"alerts: alert_id {row['alert_id']!r}, expected {expected!r}")
     return problems

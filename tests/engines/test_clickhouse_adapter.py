@@ -254,7 +254,7 @@ def test_deploy_cli(shop: Path):
     summary = CliRunner().invoke(cli, ["summary", "--project", str(shop)])
 
     assert deployed.exit_code == 0, deployed.output
-    assert deployed.output.startswith("Deployed 7 views to schema 'shop_")
+    assert deployed.output.startswith("Deployed 8 views to schema 'shop_")
     assert "stickiness_daily" in objects(shop)
     assert summary.exit_code == 0, summary.output
     assert "Health bands on the last day" in summary.output
