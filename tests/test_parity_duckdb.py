@@ -577,7 +577,7 @@ def test_saas_example(tmp_path):
     assert_parity(compare_deployment(reference, deployment.database, deployment.schema))
 
 
-# An attribute history: each row holds an account's seats and plan from `changed_on` on.
+# An attribute history: each row contains an account's seats and plan from `changed_on` on.
 HISTORY_SOURCE = {
     "name": "seat_history",
     "file": "data/seat_history.parquet",
@@ -669,29 +669,31 @@ def test_segment_and_within_as_of_day(tmp_path):
     """Segment weights and percentile groups read the plan of each day."""
     rows = [event(0, "u1", "a1", "commit"), event(0, "u2", "a2", "commit"), event(0, "u3", "a2", "commit"),
             event(4, "u1", "a1", "view")]
-    history = [{"account_id": "a1", "changed_on": date_of(0), "plan": "starter", "seats": 1.0},
-               {"account_id": "a1", "changed_on": date_of(2), "plan": "pro", "seats": 1.0},
-               {"account_id": "a2", "changed_on": date_of(0), "plan": "pro", "seats": 1.0}]
+    history = [{"account_id": "a1", "changed_on": date_of(0), "plan": "starter", "seats": 5.0},
+               {"account_id": "a1", "changed_on": date_of(2), "plan": "pro", "seats": 5.0},
+               {"account_id": "a2", "changed_on": date_of(0), "plan": "pro", "seats": 5.0}]
     score = {
         "name": "health", "population": {"source": "events"}, "segment": "seat_history.plan",
-        "segment_weights": {"pro": {"usage": 100, "size": 0.001}},
-        "normalize": True,
+        "segment_weights": {"pro": {"usage": 20, "size": 80}},
         "categories": [
             {"name": "usage", "weight": 50, "components": [
-                {"name": "commits", "metric": "commits_7d", "weight": 1,
+                {"name": "commits", "metric": "commits_7d", "weight": 100,
                  "score": {"function": "percentile", "within": "seat_history.plan"}}]},
             {"name": "size", "weight": 50, "components": [
-                {"name": "seats", "attribute": "seat_history.seats", "weight": 1, "score": RAW_SCORE}]},
+                {"name": "seats", "attribute": "seat_history.seats", "weight": 100,
+                 "score": {"function": "linear", "lower": 0, "upper": 10}}]},
         ]}
     project_definitions = definitions(account_metrics=ACCOUNT_METRICS[:1], health_scores=[score])
     deployment = deploy_history(tmp_path, project_definitions, rows, history)
 
     with duckdb.connect(str(deployment.database), read_only=True) as connection:
         scores = connection.execute(
-            "SELECT CAST(as_of_date - DATE '2024-01-01' AS INTEGER), usage_score FROM analytics.health "
-            "WHERE account_id = 'a1' ORDER BY 1").fetchall()
-    # a1 is alone in the starter plan on days 0 and 1 (50), then ranks below a2 in pro (0).
-    assert [usage for _, usage in scores] == [50.0, 50.0, 0.0, 0.0, 0.0]
+            "SELECT usage_score, health_score FROM analytics.health WHERE account_id = 'a1' ORDER BY as_of_date"
+        ).fetchall()
+    # a1 is alone in the starter plan on days 0 and 1, with the default weights: 0.5 * 50 + 0.5 * 50.
+    # From day 2 it is in pro, ranks below a2 there and takes pro's weights: 0.2 * 0 + 0.8 * 50.
+    assert [usage for usage, _ in scores] == [50.0, 50.0, 0.0, 0.0, 0.0]
+    assert [health for _, health in scores] == [50.0, 50.0, 40.0, 40.0, 40.0]
 
 
 @st.composite

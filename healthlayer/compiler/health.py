@@ -330,7 +330,7 @@ def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str
 def _attribute_versions(builder: PlanBuilder, source: models.Source, attribute: str) -> exp.Query:
     """Return (account_id, valid_date, next_date, attribute_value): each version of an attribute history.
 
-    A version holds from its valid_date up to the day before next_date, the day of the account's
+    A version applies from its valid_date up to the day before next_date, the day of the account's
     next row, and next_date is NULL for the account's latest row. Rows of one account on the same
     day make one version whose value is the MAX of theirs, as an attribute snapshot does.
     """
@@ -359,7 +359,7 @@ def _attribute_versions(builder: PlanBuilder, source: models.Source, attribute: 
 
 
 def _join_version(query: exp.Select, versions: exp.Query, alias: str, day: exp.Expr) -> exp.Select:
-    """Left-join the version of an attribute history that holds on `day` for the spine's account."""
+    """Left-join the version of an attribute history that applies on `day` to the spine's account."""
     next_date = sql.column("next_date", alias)
     on = exp.and_(
         exp.EQ(this=sql.column("account_id", "sp"), expression=sql.column("account_id", alias)),

@@ -468,7 +468,7 @@ def _check_component(project: Project, component: models.Component, where: tuple
 
 
 def _check_trend_attribute(project: Project, reference: str, where: tuple) -> list[Issue]:
-    """Check that a trend follows an attribute with history; a snapshot attribute's trend would always be 0."""
+    """Check that a trend follows an attribute with history, because a snapshot attribute's trend is always 0."""
     resolved = resolve_attribute(project, reference)
     if resolved is None:
         return [Issue("unknown-attribute", f"attribute '{reference}' is not defined", project.location(*where),

@@ -110,7 +110,7 @@ class Source(Model):
     """Column of the event time. A source without it is an account attribute table, one row per account,
     or an attribute history with valid_from."""
     valid_from: ColumnName | None = None
-    """Column of the first day of each row's values, for an attribute history: a row holds the account's values
+    """Column of the first day of each row's values, for an attribute history: a row contains the account's values
     from that day until the day of the account's next row. Declare its type under columns as date (the default),
     timestamp or timestamptz. Not allowed with timestamp."""
     event_name: ColumnName | None = None
@@ -155,7 +155,7 @@ class Source(Model):
 
     @property
     def valid_from_type(self) -> ColumnType:
-        """The declared type of the valid_from column: date unless columns says timestamp or timestamptz."""
+        """The declared type of the valid_from column: date unless columns declares timestamp or timestamptz."""
         return self.columns.get(self.valid_from or "", "date")
 
     def attribute_columns(self) -> list[str]:
