@@ -641,7 +641,7 @@ def _add_explanations(builder: PlanBuilder, definition: models.HealthScore, comp
     # Step 3: each component's weight in the score and the score it carries. In a category with
     # data, the components with a score share the category's weight. In a category scored by its
     # missing policy, all components share it and carry the category's score.
-    effective = [sql.column(f"effective_{i}", "t") for i in range(len(categories))]
+    effective: list[exp.Expr] = [sql.column(f"effective_{i}", "t") for i in range(len(categories))]
     counted_total = exp.Paren(this=_sum([sql.case((sql.not_null(effective[i].copy()), sql.column(f"category_weight_{i}", "t")),
                                                   default=sql.number(0.0)) for i in range(len(categories))]))
     selects = [sql.column("as_of_date", "t"), sql.column("account_id", "t"),
