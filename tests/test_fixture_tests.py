@@ -144,6 +144,16 @@ def test_shipped_tests_cover(run):
     assert metrics == {"nps_180d"}
 
 
+def test_attribute_history_given_rows(run):
+    """`given` rows of an attribute history take the valid_from type declared under `columns`."""
+    project = Path(__file__).parent / "fixtures" / "seat_history"
+
+    result, report = run_json(run, project)
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert statuses(report) == {"seats_as_of_day": "passed"}
+
+
 def test_library_wrong_value(run, tmp_path: Path):
     project = tmp_path / "library"
     shutil.copytree(LIBRARY_TESTS, project)

@@ -162,3 +162,30 @@ def test_snowflake_ratio_column_case():
     read_quoted = '."dau_mau"' in statements["_hl_account_health_values"]
 
     assert defined_quoted == read_quoted
+
+
+SEAT_HISTORY = Path(__file__).parent / "fixtures" / "seat_history"
+# The relation that joins the attribute history's versions to the score's account days.
+SEAT_HISTORY_VALUES = "_hl_seat_health_values"
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_golden_attribute_history(dialect: str):
+    """The values relation of tests/fixtures/seat_history, compared with tests/golden/attribute_history/."""
+    project, _ = api.load(SEAT_HISTORY)
+    statement = dict(api.compile_project(project, dialect, SCHEMA))[SEAT_HISTORY_VALUES]
+    expected = (
+        "-- Golden SQL checked by tests/test_golden_sql.py::test_golden_attribute_history\n"
+        f"-- dialect: {dialect}, view: {SEAT_HISTORY_VALUES}, project: tests/fixtures/seat_history, schema: {SCHEMA}\n"
+        "-- Rewrite with HEALTHLAYER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_sql.py\n"
+        + statement + "\n"
+    )
+    path = GOLDEN / "attribute_history" / f"{dialect}.sql"
+
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(expected, encoding="utf-8")
+        return
+
+    assert path.is_file(), f"{path} is missing; run with HEALTHLAYER_UPDATE_GOLDEN=1 to write it"
+    assert path.read_text(encoding="utf-8") == expected

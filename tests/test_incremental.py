@@ -15,12 +15,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
+import pyarrow as pa
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from reference import ReferenceProject
 from reference.alerts import red_review_is_ambiguous, score_drop_is_ambiguous
 from reference.builders import EVENT_SOURCE, definitions, event
+from reference.builders import day as date_of
 from reference.cases import STANDARD_VIEWS, UTC_TIMESTAMP
 from reference.parity import REPOSITORY, compare_deployment, write_events_parquet, write_project
 from test_parity_duckdb import (
@@ -516,3 +518,30 @@ def test_database_locked_by_another_process(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_refresh_reads_new_history_rows(tmp_path):
+    """A refresh recomputes its days with the history rows loaded since the deploy, and a trend across them."""
+    history_source = {"name": "seat_history", "file": "data/seat_history.parquet", "account": "account_id",
+                      "valid_from": "changed_on", "columns": {"changed_on": "date", "seats": "number"}}
+    types = {"account_id": pa.string(), "changed_on": pa.date32(), "seats": pa.float64()}
+    linear = {"function": "linear", "lower": -20, "upper": 20}
+    score = {"name": "account_health_daily", "population": {"source": "events"}, "categories": [
+        {"name": "size", "weight": 100, "components": [
+            {"name": "seats", "attribute": "seat_history.seats", "weight": 50, "score": linear},
+            {"name": "growth", "trend": {"attribute": "seat_history.seats", "days": 2}, "weight": 50, "score": linear}]}]}
+    project_definitions = incremental(definitions(health_scores=[score]), 2)
+    project_definitions["sources"] = [EVENT_SOURCE, history_source]
+    rows = [event(offset, "u1", "a1", "commit") for offset in range(10)]
+    history = [{"account_id": "a1", "changed_on": date_of(1), "seats": 4.0}]
+    write_project(tmp_path, project_definitions, rows[:6], UTC_TIMESTAMP, {"seat_history": (history, types)})
+    deployment = api.deploy_project(tmp_path)
+
+    history.append({"account_id": "a1", "changed_on": date_of(8), "seats": 9.0})
+    write_project(tmp_path, project_definitions, rows, UTC_TIMESTAMP, {"seat_history": (history, types)})
+    steps = api.refresh_project(tmp_path)
+
+    assert [step.name for step in steps if step.name == "account_health_daily"] == ["account_health_daily"]
+    reference = ReferenceProject(project_definitions, {"events": rows, "seat_history": history})
+    problems = compare_deployment(reference, deployment.database, deployment.schema)
+    assert not problems, "refreshed tables differ from the reference:\n" + "\n".join(problems)

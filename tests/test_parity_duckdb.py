@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference import ReferenceProject
 from reference.builders import EVENT_SOURCE, STANDARD_TIERS, definitions, event
+from reference.builders import day as date_of
 from reference.cases import (
     DST_LOGS,
     EDGE_CASES,
@@ -638,3 +639,176 @@ def test_saas_example(tmp_path):
     reference = ReferenceProject(load_project_definitions(example), sources)
     assert "account_health_daily" in reference.view_names()
     assert_parity(compare_deployment(reference, deployment.database, deployment.schema))
+
+
+# An attribute history: each row contains an account's seats and plan from `changed_on` on.
+HISTORY_SOURCE = {
+    "name": "seat_history",
+    "file": "data/seat_history.parquet",
+    "account": "account_id",
+    "valid_from": "changed_on",
+    "columns": {"changed_on": "date", "seats": "number", "plan": "text"},
+}
+HISTORY_TYPES = {"account_id": pa.string(), "changed_on": pa.date32(), "seats": pa.float64(), "plan": pa.string()}
+RAW_SCORE = {"function": "linear", "lower": -1000, "upper": 1000}
+
+
+def deploy_history(folder: Path, project_definitions: dict[str, Any], rows: list[dict[str, Any]],
+                   history_rows: list[dict[str, Any]], history_types: dict[str, pa.DataType] = HISTORY_TYPES) -> Any:
+    """Deploy a project with the attribute history `seat_history`, assert parity and return the deployment."""
+    project_definitions["sources"] = [EVENT_SOURCE, *project_definitions.get("extra_sources", [HISTORY_SOURCE])]
+    project_definitions.pop("extra_sources", None)
+    write_project(folder, project_definitions, rows, UTC_TIMESTAMP, {"seat_history": (history_rows, history_types)})
+    deployment = deploy_project(folder)
+    reference = ReferenceProject(project_definitions, {"events": rows, "seat_history": history_rows})
+    assert_parity(compare_deployment(reference, deployment.database, deployment.schema))
+    return deployment
+
+
+def raw_values(deployment: Any, component: str) -> dict[tuple[str, int], Any]:
+    """Return a component's raw value by (account, day after the first day) from the explanations view."""
+    with duckdb.connect(str(deployment.database), read_only=True) as connection:
+        rows = connection.execute(
+            "SELECT account_id, CAST(as_of_date - DATE '2024-01-01' AS INTEGER), raw_value "
+            "FROM analytics.health_explanations WHERE component = ?", [component]).fetchall()
+    return {(account, day): value for account, day, value in rows}
+
+
+def history_definitions(*components: dict[str, Any]) -> dict[str, Any]:
+    """Return definitions of one health score `health` over `components`, with weights normalized."""
+    score = {"name": "health", "population": {"source": "events"}, "normalize": True,
+             "categories": [{"name": "size", "weight": 100, "components": list(components)}]}
+    return definitions(health_scores=[score])
+
+
+def test_attribute_history_as_of_day(tmp_path):
+    """Seats follow the history: NULL before the first row, and the MAX of two rows on one day."""
+    rows = [event(0, "u1", "a1", "commit"), event(9, "u1", "a1", "commit")]
+    history = [{"account_id": "a1", "changed_on": date_of(3), "seats": 10.0},
+               {"account_id": "a1", "changed_on": date_of(6), "seats": 15.0},
+               {"account_id": "a1", "changed_on": date_of(6), "seats": 20.0},
+               {"account_id": "a2", "changed_on": date_of(1), "seats": 99.0},
+               {"account_id": None, "changed_on": date_of(1), "seats": 99.0}]
+    seats = {"name": "seats", "attribute": "seat_history.seats", "weight": 1, "score": RAW_SCORE}
+    deployment = deploy_history(tmp_path, history_definitions(seats), rows, history)
+
+    values = raw_values(deployment, "seats")
+    assert [values[("a1", offset)] for offset in range(10)] == [None] * 3 + [10.0] * 3 + [20.0] * 4
+
+
+def test_attribute_trend_across_change(tmp_path):
+    """A trend of 2 days compares the seats of the day with those 2 days earlier, also before the first event."""
+    rows = [event(2, "u1", "a1", "commit"), event(9, "u1", "a1", "commit")]
+    history = [{"account_id": "a1", "changed_on": date_of(1), "seats": 10.0},
+               {"account_id": "a1", "changed_on": date_of(5), "seats": 25.0}]
+    growth = {"name": "growth", "trend": {"attribute": "seat_history.seats", "days": 2}, "weight": 1, "score": RAW_SCORE}
+    relative = {"name": "relative", "trend": {"attribute": "seat_history.seats", "days": 2, "change": "relative"},
+                "weight": 1, "score": RAW_SCORE}
+    deployment = deploy_history(tmp_path, history_definitions(growth, relative), rows, history)
+
+    values = raw_values(deployment, "growth")
+    # Day 2 compares with day 0, before the history's first row.
+    assert [values[("a1", offset)] for offset in range(2, 10)] == [None, 0.0, 0.0, 15.0, 15.0, 0.0, 0.0, 0.0]
+    assert raw_values(deployment, "relative")[("a1", 6)] == 1.5
+
+
+def test_attribute_history_timestamps(tmp_path):
+    """A timestamptz valid_from counts on its day in the project time zone."""
+    rows = [event(0, "u1", "a1", "commit"), event(4, "u1", "a1", "commit")]
+    # 23:30 UTC on day 1 is day 2 in Berlin.
+    history = [{"account_id": "a1", "changed_at": datetime(2024, 1, 2, 23, 30, tzinfo=timezone.utc), "seats": 7.0}]
+    source = {**HISTORY_SOURCE, "valid_from": "changed_at", "columns": {"changed_at": "timestamptz", "seats": "number"}}
+    project_definitions = history_definitions(
+        {"name": "seats", "attribute": "seat_history.seats", "weight": 1, "score": RAW_SCORE})
+    project_definitions["time_zone"] = "Europe/Berlin"
+    project_definitions["extra_sources"] = [source]
+    types = {"account_id": pa.string(), "changed_at": pa.timestamp("us", tz="UTC"), "seats": pa.float64()}
+    deployment = deploy_history(tmp_path, project_definitions, rows, history, types)
+
+    values = raw_values(deployment, "seats")
+    assert [values[("a1", offset)] for offset in range(5)] == [None, None, 7.0, 7.0, 7.0]
+
+
+def test_segment_and_within_as_of_day(tmp_path):
+    """Segment weights and percentile groups read the plan of each day."""
+    rows = [event(0, "u1", "a1", "commit"), event(0, "u2", "a2", "commit"), event(0, "u3", "a2", "commit"),
+            event(4, "u1", "a1", "view")]
+    history = [{"account_id": "a1", "changed_on": date_of(0), "plan": "starter", "seats": 5.0},
+               {"account_id": "a1", "changed_on": date_of(2), "plan": "pro", "seats": 5.0},
+               {"account_id": "a2", "changed_on": date_of(0), "plan": "pro", "seats": 5.0}]
+    score = {
+        "name": "health", "population": {"source": "events"}, "segment": "seat_history.plan",
+        "segment_weights": {"pro": {"usage": 20, "size": 80}},
+        "categories": [
+            {"name": "usage", "weight": 50, "components": [
+                {"name": "commits", "metric": "commits_7d", "weight": 100,
+                 "score": {"function": "percentile", "within": "seat_history.plan"}}]},
+            {"name": "size", "weight": 50, "components": [
+                {"name": "seats", "attribute": "seat_history.seats", "weight": 100,
+                 "score": {"function": "linear", "lower": 0, "upper": 10}}]},
+        ]}
+    project_definitions = definitions(account_metrics=ACCOUNT_METRICS[:1], health_scores=[score])
+    deployment = deploy_history(tmp_path, project_definitions, rows, history)
+
+    with duckdb.connect(str(deployment.database), read_only=True) as connection:
+        scores = connection.execute(
+            "SELECT usage_score, health_score FROM analytics.health WHERE account_id = 'a1' ORDER BY as_of_date"
+        ).fetchall()
+    # a1 is alone in the starter plan on days 0 and 1, with the default weights: 0.5 * 50 + 0.5 * 50.
+    # From day 2 it is in pro, ranks below a2 there and takes pro's weights: 0.2 * 0 + 0.8 * 50.
+    assert [usage for usage, _ in scores] == [50.0, 50.0, 0.0, 0.0, 0.0]
+    assert [health for _, health in scores] == [50.0, 50.0, 40.0, 40.0, 40.0]
+
+
+@st.composite
+def history_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Draw up to 12 history rows of three accounts, with repeated days, NULL values and NULL keys."""
+    row_tuples = st.tuples(st.sampled_from(["a1", "a2", "a3", None]), st.one_of(st.none(), st.integers(-3, 40)),
+                           st.one_of(st.none(), st.integers(0, 30).map(float)),
+                           st.sampled_from(["starter", "pro", None]))
+    rows = [{"account_id": account, "changed_on": None if offset is None else date_of(offset), "seats": seats, "plan": plan}
+            for account, offset, seats, plan in draw(st.lists(row_tuples, max_size=12))]
+    if rows:
+        # Second rows of an account on the same day, with other values.
+        copies = draw(st.lists(st.tuples(st.integers(0, len(rows) - 1), st.integers(0, 30).map(float)), min_size=1, max_size=3))
+        rows += [{**rows[index], "seats": seats, "plan": "pro"} for index, seats in copies]
+    return rows
+
+
+@st.composite
+def history_events(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Draw up to 20 events in the first 25 days of 2024, the days that the history rows fall in."""
+    event_tuples = st.tuples(st.integers(0, 24), st.sampled_from([0, 12, 23]), st.sampled_from(["u1", "u2", "u3"]),
+                             st.sampled_from(["a1", "a2", "a3"]), st.sampled_from(["view", "commit"]))
+    return [event(offset, user, account, name, hour)
+            for offset, hour, user, account, name in draw(st.lists(event_tuples, max_size=20))]
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(
+    rows=history_events(),
+    time_zone=st.sampled_from(TIME_ZONES),
+    history=history_rows(),
+    trend_days=st.integers(1, 10),
+    change=st.sampled_from(["difference", "relative"]),
+    function=scoring_definitions(),
+    segmented=st.booleans(),
+)
+def test_random_attribute_histories(rows, time_zone, history, trend_days, change, function, segmented):
+    if function.get("within"):
+        function = {**function, "within": "seat_history.plan"}
+    components = [
+        {"name": "seats", "attribute": "seat_history.seats", "weight": 40, "score": function},
+        {"name": "seat_trend", "trend": {"attribute": "seat_history.seats", "days": trend_days, "change": change},
+         "weight": 30, "score": {"function": "linear", "lower": -5, "upper": 5}, "missing": "zero"},
+        {"name": "commits", "metric": "commits_7d", "weight": 30, "score": {"function": "linear", "lower": 0, "upper": 3}},
+    ]
+    score: dict[str, Any] = {"name": "health", "population": {"source": "events"},
+                             "categories": [{"name": "size", "weight": 100, "components": components}]}
+    if segmented:
+        score["segment"] = "seat_history.plan"
+        score["segment_weights"] = {"pro": {"size": 100}}
+    project_definitions = definitions(time_zone=time_zone, account_metrics=ACCOUNT_METRICS[:1], health_scores=[score])
+    with tempfile.TemporaryDirectory() as folder:
+        deploy_history(Path(folder), project_definitions, rows, history)

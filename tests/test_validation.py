@@ -71,6 +71,19 @@ def template(text: str) -> tuple[tuple[str, str, str], ...]:
     return ((ENGAGEMENT, BUYER_TARGET, text),)
 
 
+SOURCES = "models/sources.yml"
+ORDERS_TREND = "trend: {metric: orders_30d, days: 7, change: difference}"
+# Edits that make the accounts source a history of seats and segments, valid from `changed_on`.
+ACCOUNT_HISTORY = (
+    (SOURCES, "    table: raw.accounts\n", "    table: raw.accounts\n    valid_from: changed_on\n"),
+    (SOURCES, "      segment: text\n", "      segment: text\n      changed_on: date\n"),
+)
+
+
+def orders_trend(text: str) -> tuple[tuple[str, str, str], ...]:
+    return ((HEALTH, ORDERS_TREND, text),)
+
+
 FILTER_KEY = ("engagement", "tiers", 1, "filter")
 ALLOWED_FUNCTIONS_HINT = ("Allowed functions: lower, upper, length, trim, substring, abs, round, floor, ceil, "
                           "coalesce, nullif, least, greatest, cast, case.")
@@ -114,6 +127,47 @@ def health_alerts(old: str = "", new: str = "") -> dict[str, str]:
 
 
 CASES = {
+    # Attribute histories and trends of attributes.
+    "valid-from-with-timestamp": Case(
+        ((SOURCES, "    timestamp: responded_at\n", "    timestamp: responded_at\n    valid_from: responded_at\n"),),
+        "invalid-value", "sources.yml", 22, ("sources", 2),
+        "a source cannot have both 'timestamp' and 'valid_from'",
+        "Use 'timestamp' for a source of events, or 'valid_from' for a history of account attributes, one row "
+        "per account and change."),
+    "valid-from-type": Case(
+        ((SOURCES, "    table: raw.accounts\n", "    table: raw.accounts\n    valid_from: segment\n"),),
+        "invalid-value", "sources.yml", 15, ("sources", 1),
+        "the 'valid_from' column 'segment' is declared as text",
+        "Declare it as one of date, timestamp, timestamptz."),
+    "trend-metric-and-attribute": Case(
+        orders_trend("trend: {metric: orders_30d, attribute: accounts.seats, days: 7}"),
+        "invalid-value", "health.yml", 50, ("health_scores", 0, "categories", 1, "components", 3, "trend"),
+        "a trend needs exactly one of 'metric' and 'attribute', got both",
+        "Follow one value: 'metric: <account metric or view.column>', or 'attribute: <source.column>' of a "
+        "source with 'valid_from'."),
+    "trend-without-value": Case(
+        orders_trend("trend: {days: 7, change: difference}"),
+        "invalid-value", "health.yml", 50, ("health_scores", 0, "categories", 1, "components", 3, "trend"),
+        "a trend needs exactly one of 'metric' and 'attribute'"),
+    "trend-of-snapshot": Case(
+        orders_trend("trend: {attribute: accounts.seats, days: 7}"),
+        "trend-without-history", "health.yml", 50,
+        ("health_scores", 0, "categories", 1, "components", 3, "trend", "attribute"),
+        "attribute 'accounts.seats' has no history: source 'accounts' holds one value per account, so its trend "
+        "would always be 0",
+        "Add 'valid_from: <column>' to source 'accounts', with one row per account and change, or score the "
+        "attribute itself with 'attribute:'."),
+    "trend-unknown-attribute": Case(
+        ACCOUNT_HISTORY + orders_trend("trend: {attribute: accounts.seat, days: 7}"),
+        "unknown-attribute", "health.yml", 50,
+        ("health_scores", 0, "categories", 1, "components", 3, "trend", "attribute"),
+        "attribute 'accounts.seat' is not defined",
+        "Did you mean 'accounts.seats'? Name source.column of a source with 'valid_from'."),
+    "trend-of-valid-from": Case(
+        ACCOUNT_HISTORY + orders_trend("trend: {attribute: accounts.changed_on, days: 7}"),
+        "unknown-attribute", "health.yml", 50,
+        ("health_scores", 0, "categories", 1, "components", 3, "trend", "attribute"),
+        "attribute 'accounts.changed_on' is not defined"),
     # Malformed YAML.
     "yaml-bad-indentation": Case(
         ((ENGAGEMENT, "    level: buyer\n", "     level: buyer\n"),),
@@ -627,6 +681,11 @@ FORMATTED = {
     "include-unknown-module":
         "healthlayer.yml:6:11: error include-not-found at include[0]: library module 'standard/engagment' does "
         "not exist Hint: Did you mean 'standard/engagement'?",
+    "trend-of-snapshot":
+        "models/health.yml:50:21: error trend-without-history at health_scores[0].categories[1].components[3].trend."
+        "attribute: attribute 'accounts.seats' has no history: source 'accounts' holds one value per account, so "
+        "its trend would always be 0 Hint: Add 'valid_from: <column>' to source 'accounts', with one row per "
+        "account and change, or score the attribute itself with 'attribute:'.",
     "filter-pg-sleep":
         "models/engagement.yml:9:7: error invalid-expression at engagement.tiers[1].filter: function 'pg_sleep' "
         "is not allowed in the tier filter Hint: " + ALLOWED_FUNCTIONS_HINT,
@@ -670,6 +729,13 @@ def test_formatted_covers_codes():
 
 
 def test_fixture_valid(shop_project: Path):
+    assert api.validate(shop_project) == []
+
+
+def test_attribute_history_valid(shop_project: Path):
+    for relative, old, new in ACCOUNT_HISTORY + orders_trend("trend: {attribute: accounts.seats, days: 7}"):
+        replace_text(shop_project, relative, old, new)
+
     assert api.validate(shop_project) == []
 
 

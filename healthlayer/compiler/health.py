@@ -28,6 +28,7 @@ class _Values:
         self.metrics: dict[str, str] = {}
         self.lags: dict[str, set[int]] = {}
         self.attributes: dict[str, str] = {}
+        self.attribute_lags: dict[str, set[int]] = {}
 
     def metric(self, reference: str) -> str:
         return self.metrics.setdefault(reference, f"metric_{len(self.metrics)}")
@@ -39,6 +40,11 @@ class _Values:
 
     def attribute(self, reference: str) -> str:
         return self.attributes.setdefault(reference, f"attribute_{len(self.attributes)}")
+
+    def lagged_attribute(self, reference: str, days: int) -> str:
+        """Return the column of an attribute history's value `days` days earlier."""
+        self.attribute_lags.setdefault(reference, set()).add(days)
+        return f"{self.attribute(reference)}_lag_{days}"
 
 
 def _source_rows(builder: PlanBuilder, source: models.Source, kind: str, item: str,
@@ -296,6 +302,15 @@ def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str
         source_name, attribute = resolved_attribute
         source = project.sources[source_name]
         alias = f"j_{column}"
+        if source.has_history:
+            versions = _attribute_versions(builder, source, attribute)
+            query = _join_version(query, versions, alias, sql.column("as_of_date", "sp"))
+            query = query.select(sql.alias(sql.column("attribute_value", alias), column))
+            for days in sorted(values.attribute_lags.get(reference, set())):
+                lag_alias = f"{alias}_lag_{days}"
+                query = _join_version(query, versions, lag_alias, sql.add_days(sql.column("as_of_date", "sp"), -days))
+                query = query.select(sql.alias(sql.column("attribute_value", lag_alias), f"{column}_lag_{days}"))
+            continue
         table = (
             exp.select(sql.alias(sql.user_column(source.account), "account_id"),
                        sql.alias(exp.Max(this=builder.attribute(source, attribute)), "metric_value"))
@@ -312,6 +327,48 @@ def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str
     return name
 
 
+def _attribute_versions(builder: PlanBuilder, source: models.Source, attribute: str) -> exp.Query:
+    """Return (account_id, valid_date, next_date, attribute_value): each version of an attribute history.
+
+    A version applies from its valid_date up to the day before next_date, the day of the account's
+    next row, and next_date is NULL for the account's latest row. Rows of one account on the same
+    day make one version whose value is the MAX of theirs, as an attribute snapshot does.
+    """
+    assert source.valid_from is not None
+    account = sql.user_column(source.account)
+    valid_from = sql.user_column(source.valid_from)
+    if source.valid_from_type == "date":
+        day: exp.Expr = exp.Cast(this=valid_from.copy(), to=exp.DataType.build("DATE"))
+    else:
+        day = local_date(valid_from.copy(), builder.project.time_zone, source.valid_from_type == "timestamptz")
+    rows = (
+        exp.select(sql.alias(account.copy(), "account_id"), sql.alias(day, "valid_date"),
+                   sql.alias(builder.attribute(source, attribute), "attribute_value"))
+        .from_(source_table(source, builder.project.root))
+        .where(sql.and_(sql.not_null(account), sql.not_null(valid_from)))
+    )
+    daily = (
+        exp.select(sql.column("account_id"), sql.column("valid_date"),
+                   sql.alias(exp.Max(this=sql.column("attribute_value")), "attribute_value"))
+        .from_(_subquery(rows, "r"))
+        .group_by(sql.column("account_id"), sql.column("valid_date"))
+    )
+    next_date = sql.window(exp.Lead(this=sql.column("valid_date")), [sql.column("account_id")], [sql.column("valid_date")])
+    return exp.select(sql.column("account_id"), sql.column("valid_date"), sql.alias(next_date, "next_date"),
+                      sql.column("attribute_value")).from_(_subquery(daily, "d"))
+
+
+def _join_version(query: exp.Select, versions: exp.Query, alias: str, day: exp.Expr) -> exp.Select:
+    """Left-join the version of an attribute history that applies on `day` to the spine's account."""
+    next_date = sql.column("next_date", alias)
+    on = exp.and_(
+        exp.EQ(this=sql.column("account_id", "sp"), expression=sql.column("account_id", alias)),
+        exp.LTE(this=sql.column("valid_date", alias), expression=day.copy()),
+        exp.or_(sql.is_null(next_date), exp.GT(this=next_date.copy(), expression=day.copy())),
+    )
+    return query.join(_subquery(versions.copy(), alias), on=on, join_type="left")
+
+
 def _raw_value(component: models.Component, values: _Values) -> exp.Expr:
     if component.metric is not None:
         return sql.column(values.metric(component.metric), "v")
@@ -319,8 +376,13 @@ def _raw_value(component: models.Component, values: _Values) -> exp.Expr:
         return sql.column(values.attribute(component.attribute), "v")
     trend = component.trend
     assert trend is not None
-    current = sql.to_double(sql.column(values.metric(trend.metric), "v"))
-    earlier = sql.column(values.lagged(trend.metric, trend.days), "v")
+    if trend.metric is not None:
+        current = sql.to_double(sql.column(values.metric(trend.metric), "v"))
+        earlier = sql.column(values.lagged(trend.metric, trend.days), "v")
+    else:
+        assert trend.attribute is not None
+        current = sql.to_double(sql.column(values.attribute(trend.attribute), "v"))
+        earlier = sql.column(values.lagged_attribute(trend.attribute, trend.days), "v")
     change = exp.Paren(this=exp.Sub(this=current, expression=sql.to_double(earlier)))
     if trend.change == "difference":
         return change
@@ -579,7 +641,7 @@ def _add_explanations(builder: PlanBuilder, definition: models.HealthScore, comp
     # data, the components with a score share the category's weight. In a category scored by its
     # missing policy, all components share it and carry the category's score. The weights are
     # doubles, because Spark divides decimal literals to a fixed scale (100 / 6 = 16.6666667).
-    effective = [sql.column(f"effective_{i}", "t") for i in range(len(categories))]
+    effective: list[exp.Expr] = [sql.column(f"effective_{i}", "t") for i in range(len(categories))]
     counted_total = exp.Paren(this=_sum([sql.case((sql.not_null(effective[i].copy()), sql.column(f"category_weight_{i}", "t")),
                                                   default=sql.number(0.0)) for i in range(len(categories))]))
     selects = [sql.column("as_of_date", "t"), sql.column("account_id", "t"),

@@ -37,7 +37,8 @@ def history_days(project: Project) -> dict[str, int]:
     for score in project.health_scores.values():
         for category in score.categories:
             for component in category.components:
-                if component.trend is None:
+                if component.trend is None or component.trend.metric is None:
+                    # A trend of an attribute reads the whole attribute source, which a refresh never limits.
                     continue
                 followed = project.account_metrics.get(component.trend.metric)
                 # A trend that follows a stickiness or tier-mix column reads the engagement source.

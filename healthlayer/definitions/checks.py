@@ -518,17 +518,20 @@ def _reference_invalid(project: Project, reference: str) -> bool:
 
 
 def _check_component(project: Project, component: models.Component, where: tuple) -> list[Issue]:
-    reference = component.metric or component.attribute or (component.trend.metric if component.trend else "")
+    reference = component.metric or component.attribute or (component.trend.reference if component.trend else "")
     if _reference_invalid(project, reference):
         return []
     if component.metric is not None and resolve_metric(project, component.metric) is None:
         return [Issue("unknown-metric", f"metric '{component.metric}' is not defined",
                       project.location(*where, "metric"), did_you_mean(component.metric, metric_candidates(project))
                       + " Name an account metric, or view.column of a stickiness or tier-mix view by account.")]
-    if component.trend is not None and resolve_metric(project, component.trend.metric) is None:
+    if component.trend is not None and component.trend.metric is not None \
+            and resolve_metric(project, component.trend.metric) is None:
         return [Issue("unknown-metric", f"metric '{component.trend.metric}' is not defined",
                       project.location(*where, "trend", "metric"),
                       did_you_mean(component.trend.metric, metric_candidates(project)))]
+    if component.trend is not None and component.trend.attribute is not None:
+        return _check_trend_attribute(project, component.trend.attribute, where + ("trend", "attribute"))
     if component.attribute is not None and resolve_attribute(project, component.attribute) is None:
         return [Issue("unknown-attribute", f"attribute '{component.attribute}' is not defined",
                       project.location(*where, "attribute"),
@@ -540,6 +543,22 @@ def _check_component(project: Project, component: models.Component, where: tuple
                       project.location(*where, "score", "within"),
                       did_you_mean(within, attribute_candidates(project))
                       + " Name source.column of a source without a timestamp, such as the account's plan.")]
+    return []
+
+
+def _check_trend_attribute(project: Project, reference: str, where: tuple) -> list[Issue]:
+    """Check that a trend follows an attribute with history, because a snapshot attribute's trend is always 0."""
+    resolved = resolve_attribute(project, reference)
+    if resolved is None:
+        return [Issue("unknown-attribute", f"attribute '{reference}' is not defined", project.location(*where),
+                      did_you_mean(reference, attribute_candidates(project, history_only=True))
+                      + " Name source.column of a source with 'valid_from'.")]
+    source_name, _ = resolved
+    if not project.sources[source_name].has_history:
+        return [Issue("trend-without-history", f"attribute '{reference}' has no history: source '{source_name}' "
+                      "holds one value per account, so its trend would always be 0", project.location(*where),
+                      f"Add 'valid_from: <column>' to source '{source_name}', with one row per account and change, "
+                      "or score the attribute itself with 'attribute:'.")]
     return []
 
 

@@ -13,9 +13,9 @@ from healthlayer.definitions.references import ALERTS_VIEW, TIERS_VIEW, TRANSITI
 # Columns of a test of an account metric: the metric's value per account and day.
 METRIC_COLUMNS = ("as_of_date", "account_id", "value")
 # The type of a role column that `columns` does not declare. A timestamp without a declared type
-# is taken to have a time zone, as `compile` assumes for table sources.
+# is taken to have a time zone, as `compile` assumes for table sources, and valid_from is a date.
 ROLE_TYPES: dict[str, models.ColumnType] = {
-    "account": "text", "user": "text", "timestamp": "timestamptz", "event_name": "text",
+    "account": "text", "user": "text", "timestamp": "timestamptz", "valid_from": "date", "event_name": "text",
 }
 _TYPE_WORDS = {
     "text": "text", "number": "a number", "integer": "a whole number", "boolean": "true or false",

@@ -213,13 +213,14 @@ def _survey_share(linter: _Linter, score: models.HealthScore) -> list[tuple[str,
     for category in score.categories:
         component_total = sum(component.weight for component in category.components)
         for component in category.components:
-            reference = component.metric or component.attribute or (component.trend.metric if component.trend else "")
+            reference = component.metric or component.attribute or (component.trend.reference if component.trend else "")
             names = [component.name, reference]
             metric = project.account_metrics.get(reference)
             if metric is not None:
                 names.append(metric.source)
-            if component.attribute and resolve_attribute(project, component.attribute):
-                names.append(component.attribute.partition(".")[0])
+            attribute = component.attribute or (component.trend.attribute if component.trend else None)
+            if attribute and resolve_attribute(project, attribute):
+                names.append(attribute.partition(".")[0])
             if _words(*names) & _SURVEY_WORDS:
                 share = 100 * category.weight / category_total * component.weight / component_total
                 shares.append((f"{category.name}.{component.name}", share))
@@ -287,6 +288,8 @@ def _lint_unused(linter: _Linter) -> None:
                     used_metrics.add(reference)
                 if component.attribute is not None:
                     used_sources.add(component.attribute.partition(".")[0])
+                if component.trend is not None and component.trend.attribute is not None:
+                    used_sources.add(component.trend.attribute.partition(".")[0])
     for name in project.sources:
         if name not in used_sources:
             linter.warn("unused-definition", f"source '{name}' is not used by any definition",

@@ -43,6 +43,8 @@ DurationHours = Annotated[int, BeforeValidator(lambda value: parse_hours(value, 
 Count = Annotated[int, Field(ge=1, le=MAX_COUNT)]
 Weight = Annotated[float, Field(gt=0, le=MAX_WEIGHT)]
 ColumnType = Literal["text", "number", "integer", "boolean", "date", "timestamp", "timestamptz"]
+# Types that the valid_from column of an attribute history may have.
+VALID_FROM_TYPES: tuple[ColumnType, ...] = ("date", "timestamp", "timestamptz")
 Aggregate = Literal["count", "count_distinct", "sum", "avg", "min", "max"]
 
 
@@ -105,7 +107,12 @@ class Source(Model):
     user: ColumnName | None = None
     """Column of the user id, required for event sources. Rows without a user are ignored."""
     timestamp: ColumnName | None = None
-    """Column of the event time. A source without it is an account attribute table, one row per account."""
+    """Column of the event time. A source without it is an account attribute table, one row per account,
+    or an attribute history with valid_from."""
+    valid_from: ColumnName | None = None
+    """Column of the first day of each row's values, for an attribute history: a row contains the account's values
+    from that day until the day of the account's next row. Declare its type under columns as date (the default),
+    timestamp or timestamptz. Not allowed with timestamp."""
     event_name: ColumnName | None = None
     """Column of the event name, required for event sources."""
     columns: dict[ColumnName, ColumnType] = {}
@@ -126,6 +133,14 @@ class Source(Model):
             raise InvalidValue(f"invalid table name {self.table!r}: expected name, schema.name or "
                                "catalog.schema.name", "Each part is letters, digits, '_' or '$', starting with a "
                                "letter or '_'; create a view with a simpler name for other tables.")
+        if self.valid_from is not None and self.timestamp is not None:
+            raise InvalidValue("a source cannot have both 'timestamp' and 'valid_from'",
+                               "Use 'timestamp' for a source of events, or 'valid_from' for a history of account "
+                               "attributes, one row per account and change.")
+        declared = self.columns.get(self.valid_from or "")
+        if declared is not None and declared not in VALID_FROM_TYPES:
+            raise InvalidValue(f"the 'valid_from' column '{self.valid_from}' is declared as {declared}",
+                               f"Declare it as one of {', '.join(VALID_FROM_TYPES)}.")
         return self
 
     @property
@@ -136,10 +151,24 @@ class Source(Model):
     def is_attribute_source(self) -> bool:
         return self.timestamp is None
 
+    @property
+    def has_history(self) -> bool:
+        """Whether the source is an attribute history, whose values change on the days of valid_from."""
+        return self.valid_from is not None
+
+    @property
+    def valid_from_type(self) -> ColumnType:
+        """The declared type of the valid_from column: date unless columns declares timestamp or timestamptz."""
+        return self.columns.get(self.valid_from or "", "date")
+
+    def attribute_columns(self) -> list[str]:
+        """Return the columns that components can read as attributes: the declared ones except valid_from, and the derived ones."""
+        return [column for column in self.columns if column != self.valid_from] + list(self.derived)
+
     def role_columns(self) -> dict[str, str]:
-        """Return the role columns that are set, by role: account, user, timestamp, event_name."""
+        """Return the role columns that are set, by role: account, user, timestamp, valid_from, event_name."""
         roles = {"account": self.account, "user": self.user, "timestamp": self.timestamp,
-                 "event_name": self.event_name}
+                 "valid_from": self.valid_from, "event_name": self.event_name}
         return {role: column for role, column in roles.items() if column is not None}
 
     def known_columns(self) -> set[str]:
@@ -489,15 +518,34 @@ ScoreFunction = Annotated[Union[Linear, Steps, Percentile], Field(discriminator=
 
 
 class Trend(Model):
-    """The change of a per-account metric over a number of days."""
+    """The change of a per-account metric, or of an attribute with history, over a number of days.
 
-    metric: str
+    It has exactly one of metric and attribute.
+    """
+
+    metric: str | None = None
     """Account metric, or view.column of a per-account stickiness or tier mix view."""
+    attribute: str | None = None
+    """source.column of an attribute history, a source with valid_from."""
     days: WindowDays
     """Days between the two values, or text such as '90 days'."""
     change: Literal["difference", "relative"] = "difference"
     """difference is the value minus the value `days` earlier, and relative is that difference divided by
     the earlier value's absolute value."""
+
+    @model_validator(mode="after")
+    def _one_value(self) -> Trend:
+        if (self.metric is None) == (self.attribute is None):
+            both = self.metric is not None
+            raise InvalidValue("a trend needs exactly one of 'metric' and 'attribute'" + (", got both" if both else ""),
+                               "Follow one value: 'metric: <account metric or view.column>', or 'attribute: "
+                               "<source.column>' of a source with 'valid_from'.")
+        return self
+
+    @property
+    def reference(self) -> str:
+        """The metric or attribute that the trend follows."""
+        return self.metric if self.metric is not None else self.attribute  # type: ignore[return-value]
 
 
 class Component(Model):
@@ -512,7 +560,7 @@ class Component(Model):
     attribute: str | None = None
     """source.column of an account attribute source."""
     trend: Trend | None = None
-    """Change of a metric over a number of days."""
+    """Change of a metric, or of an attribute with history, over a number of days."""
     score: ScoreFunction
     """Function that turns the value into a score from 0 to 100."""
     missing: MissingPolicy = "renormalize"

@@ -78,14 +78,16 @@ def resolve_attribute(project: Project, reference: str) -> tuple[str, str] | Non
     """Return (source, column) for an attribute reference `source.column` of an attribute source."""
     source_name, _, column = reference.partition(".")
     source = project.sources.get(source_name)
-    if source is None or not source.is_attribute_source or column not in {**source.columns, **source.derived}:
+    if source is None or not source.is_attribute_source or column not in source.attribute_columns():
         return None
     return source_name, column
 
 
-def attribute_candidates(project: Project) -> list[str]:
+def attribute_candidates(project: Project, history_only: bool = False) -> list[str]:
+    """Return every attribute reference `source.column`; with `history_only`, those of sources with valid_from."""
     return [f"{name}.{column}" for name, source in project.sources.items()
-            if source.is_attribute_source for column in [*source.columns, *source.derived]]
+            if source.is_attribute_source and (source.has_history or not history_only)
+            for column in source.attribute_columns()]
 
 
 def defined_storage(project: Project, name: str) -> tuple[str, int]:

@@ -7,8 +7,9 @@ tests also cover the cases where engines give different results.
 
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
-from reference.builders import definitions
+from reference.builders import EVENT_SOURCE, day, definitions, event
 from reference.cases import (
     DST_LOGS,
     EDGE_CASES,
@@ -62,3 +63,39 @@ def test_expression_metrics(engine, chunk, tmp_path: Path):
     problems = deploy_rows_and_compare(engine, tmp_path / f"expr_{chunk.replace(' ', '_')}", project_definitions, rows)
     legend = [f"c_m{index}: {text}" for index, text in enumerate(texts)]
     assert not problems, f"{engine.adapter_type} views differ from the reference:\n" + "\n".join([*problems, "categories:", *legend])
+
+
+def test_attribute_history(engine, tmp_path: Path):
+    """Attributes, trends, percentile groups and segments of an attribute history, as of each day."""
+    rows = [event(0, "u1", "a1", "commit"), event(0, "u2", "a2", "commit"), event(1, "u3", "a2", "commit"),
+            event(9, "u1", "a1", "view")]
+    history = [
+        {"account_id": "a1", "changed_on": day(-2), "seats": 4.0, "plan": "starter"},
+        {"account_id": "a1", "changed_on": day(3), "seats": 10.0, "plan": "pro"},
+        {"account_id": "a1", "changed_on": day(6), "seats": 15.0, "plan": "pro"},
+        {"account_id": "a1", "changed_on": day(6), "seats": 20.0, "plan": None},
+        {"account_id": "a2", "changed_on": day(2), "seats": 8.0, "plan": "pro"},
+        {"account_id": None, "changed_on": day(1), "seats": 99.0, "plan": "pro"},
+    ]
+    source = {"name": "seat_history", "file": "data/seat_history.parquet", "account": "account_id",
+              "valid_from": "changed_on", "columns": {"changed_on": "date", "seats": "number", "plan": "text"}}
+    types = {"account_id": pa.string(), "changed_on": pa.date32(), "seats": pa.float64(), "plan": pa.string()}
+    linear = {"function": "linear", "lower": -20, "upper": 20}
+    score = {
+        "name": "health", "population": {"source": "events"}, "segment": "seat_history.plan",
+        "segment_weights": {"pro": {"usage": 80, "size": 20}},
+        "categories": [
+            {"name": "usage", "weight": 50, "components": [
+                {"name": "commits", "metric": "commits_7d", "weight": 100,
+                 "score": {"function": "percentile", "within": "seat_history.plan"}}]},
+            {"name": "size", "weight": 50, "components": [
+                {"name": "seats", "attribute": "seat_history.seats", "weight": 50, "score": linear},
+                {"name": "growth", "trend": {"attribute": "seat_history.seats", "days": 3, "change": "relative"},
+                 "weight": 50, "score": linear}]},
+        ]}
+    commits = {"name": "commits_7d", "source": "events", "aggregate": "count", "window": 7,
+               "filter": "event_type = 'commit'"}
+    project_definitions = definitions(time_zone="America/New_York", account_metrics=[commits], health_scores=[score])
+    project_definitions["sources"] = [EVENT_SOURCE, source]
+    assert_parity(engine, deploy_rows_and_compare(engine, tmp_path / "attribute_history", project_definitions, rows,
+                                                  attribute_rows={"seat_history": (history, types)}))

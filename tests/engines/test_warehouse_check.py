@@ -335,6 +335,21 @@ def test_check_missing_column(engine: Engine, raw_schema: str, tmp_path: Path):
     assert "'seats'" in issue.hint
 
 
+def test_check_missing_valid_from(duckdb_engine: Engine, raw_schema_duckdb: str, tmp_path: Path):
+    project = write_project(tmp_path / "missing_valid_from", duckdb_engine, raw_schema_duckdb)
+    sources = project / "models" / "sources.yml"
+    replace_text(sources, f"    table: {raw_schema_duckdb}.accounts\n",
+                 f"    table: {raw_schema_duckdb}.accounts\n    valid_from: changed_on\n")
+
+    issues = api.check_warehouse(project, "engine")
+
+    issue = only(issues, "column-not-found")
+    assert issue.location.line == line_of(sources, "changed_on")
+    assert issue.location.key_path == ("sources", 1, "valid_from")
+    assert issue.message == (f"column 'changed_on' of source 'accounts' was not found in the table "
+                             f"{raw_schema_duckdb}.accounts")
+
+
 def test_check_misspelled_column(engine: Engine, raw_schema: str, tmp_path: Path):
     project = write_project(tmp_path / "misspelled", engine, raw_schema)
     sources = project / "models" / "sources.yml"

@@ -5,15 +5,18 @@ definition files (`sources`, `engagement`, `stickiness`, `tier_mix`, `alerts`,
 `account_metrics`, `health_scores`), with library items already merged in.
 """
 
+from collections import defaultdict
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from . import alerts as alerts_module
 from . import stickiness as stickiness_module
 from . import tier_mix as tier_mix_module
 from .account_metrics import AccountMetric, account_metrics_daily
 from .durations import parse_window_days
-from .events import Event, Tier, data_range, load_events, parse_tiers
+from .events import Event, Tier, data_range, load_events, local_day, parse_tiers
 from .expressions import compile_expression
 from .health import (
     EXPLANATION_COLUMNS,
@@ -196,9 +199,14 @@ class ReferenceProject:
         if "attribute" in component:
             return self._attribute_reader(component["attribute"])
         trend = component["trend"]
-        read = self._metric_reader(trend["metric"])
         days = int(trend["days"])
         change = trend.get("change", "difference")
+        if "attribute" in trend:
+            # An attribute history has a value on any day, also before the account's first event.
+            read_attribute = self._attribute_reader(trend["attribute"])
+            return lambda account, day: trend_value(read_attribute(account, day), read_attribute(account, day - days),
+                                                    change)
+        read = self._metric_reader(trend["metric"])
 
         def read_trend(account: Any, day: int) -> float | None:
             base_day = day - days
@@ -248,10 +256,50 @@ class ReferenceProject:
     def _attribute_reader(self, reference: str) -> Callable[[Any, int], Any]:
         source_name, column = reference.split(".", 1)
         source = self.sources[source_name]
-        derived = source.get("derived", {})
-        read = compile_expression(derived[column]) if column in derived else (lambda row: row[column])
+        if "valid_from" in source:
+            return self._history_reader(source, column)
+        read = self._column_reader(source, column)
         values = {row[source["account"]]: read(row) for row in self.source_rows[source_name]}
         return lambda account, day: values.get(account)
+
+    @staticmethod
+    def _column_reader(source: Mapping[str, Any], column: str) -> Callable[[Mapping[str, Any]], Any]:
+        """Return a function reading a column of a source's row: a declared one, or the expression of a derived one."""
+        derived = source.get("derived", {})
+        return compile_expression(derived[column]) if column in derived else (lambda row: row[column])
+
+    def _history_reader(self, source: Mapping[str, Any], column: str) -> Callable[[Any, int], Any]:
+        """Return a function of (account, day) reading an attribute history as of the day.
+
+        The value on day d is that of the account's row with the latest valid_from day on or
+        before d, None before its first row. Rows of one account on one day give the largest
+        non-None value of the column there. A date is its own day, and a timestamp's day is its
+        date in the project time zone, a naive one read as UTC.
+        """
+        zone = ZoneInfo(self.time_zone)
+        read = self._column_reader(source, column)
+        by_day: dict[Any, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
+        for row in self.source_rows[source["name"]]:
+            account, valid_from = row[source["account"]], row[source["valid_from"]]
+            if account is None or valid_from is None:
+                continue
+            day = local_day(valid_from, zone) if isinstance(valid_from, datetime) else valid_from
+            by_day[account][day.toordinal()].append(read(row))
+        versions = {
+            account: sorted((day, max((value for value in values if value is not None), default=None))
+                            for day, values in days.items())
+            for account, days in by_day.items()
+        }
+
+        def read(account: Any, day: int) -> Any:
+            value = None
+            for valid_day, version_value in versions.get(account, []):
+                if valid_day > day:
+                    break
+                value = version_value
+            return value
+
+        return read
 
 
 def _require_per_account(definition: Mapping[str, Any]) -> None:
