@@ -441,6 +441,16 @@ def test_percentile_within_segments(tmp_path):
     assert scores == {"a1": 0.0, "a3": 50.0, "a2": 100.0, "a4": 50.0, "a5": 50.0}
 
 
+def deploy_matching_reference(folder: Path, project_definitions: dict[str, Any], rows: list[dict[str, Any]],
+                              attribute_rows: list[dict[str, Any]], types: dict[str, pa.DataType]) -> Path:
+    """Deploy a project of events and account attributes, check every view against the reference, return the database."""
+    write_project(folder, project_definitions, rows, UTC_TIMESTAMP, {"accounts": (attribute_rows, types)})
+    deployment = deploy_project(folder)
+    reference = ReferenceProject(project_definitions, {"events": rows, "accounts": attribute_rows})
+    assert_parity(compare_deployment(reference, deployment.database, deployment.schema))
+    return deployment.database
+
+
 def test_category_weights_by_segment(tmp_path):
     """Accounts of a listed plan take that plan's category weights; others, and those without a plan, the default."""
     commits = {"a1": 2, "a2": 4, "a3": 1, "a4": 1}
@@ -463,12 +473,8 @@ def test_category_weights_by_segment(tmp_path):
                       {"account_id": "a3", "plan": None, "seats": 5.0},
                       {"account_id": "a4", "plan": "other", "seats": 5.0}]
     types = {"account_id": pa.string(), "plan": pa.string(), "seats": pa.float64()}
-    write_project(tmp_path, project_definitions, rows, UTC_TIMESTAMP, {"accounts": (attribute_rows, types)})
-    deployment = deploy_project(tmp_path)
-    reference = ReferenceProject(project_definitions, {"events": rows, "accounts": attribute_rows})
-
-    assert_parity(compare_deployment(reference, deployment.database, deployment.schema))
-    with duckdb.connect(str(deployment.database), read_only=True) as connection:
+    database = deploy_matching_reference(tmp_path, project_definitions, rows, attribute_rows, types)
+    with duckdb.connect(str(database), read_only=True) as connection:
         scores = dict(connection.execute("SELECT account_id, health_score FROM analytics.health").fetchall())
     # a1: 0.2 * 50 + 0.8 * 100; a2: 0.8 * 100 + 0.2 * 0; a3 and a4: 0.5 * 25 + 0.5 * 50.
     assert scores == {"a1": 90.0, "a2": 80.0, "a3": 37.5, "a4": 37.5}
@@ -495,12 +501,8 @@ def test_promoter_with_falling_usage_scores_below_passive_with_rising_usage(tmp_
     project_definitions["sources"] = [EVENT_SOURCE, {**ATTRIBUTE_SOURCE, "columns": {"nps": "number"}}]
     attribute_rows = [{"account_id": "a1", "nps": 10.0}, {"account_id": "a2", "nps": 8.0}]
     types = {"account_id": pa.string(), "nps": pa.float64()}
-    write_project(tmp_path, project_definitions, rows, UTC_TIMESTAMP, {"accounts": (attribute_rows, types)})
-    deployment = deploy_project(tmp_path)
-    reference = ReferenceProject(project_definitions, {"events": rows, "accounts": attribute_rows})
-
-    assert_parity(compare_deployment(reference, deployment.database, deployment.schema))
-    with duckdb.connect(str(deployment.database), read_only=True) as connection:
+    database = deploy_matching_reference(tmp_path, project_definitions, rows, attribute_rows, types)
+    with duckdb.connect(str(database), read_only=True) as connection:
         last_day = connection.execute("SELECT account_id, usage_score, relationship_score, health_score, band "
                                       "FROM analytics.health WHERE as_of_date = (SELECT MAX(as_of_date) "
                                       "FROM analytics.health) ORDER BY account_id").fetchall()
@@ -526,12 +528,8 @@ def test_derived_attribute_columns(tmp_path):
                       {"account_id": "a3", "achieved": 1.0, "promised": 0.0},
                       {"account_id": "a4", "achieved": None, "promised": 2.0}]
     types = {"account_id": pa.string(), "achieved": pa.float64(), "promised": pa.float64()}
-    write_project(tmp_path, project_definitions, rows, UTC_TIMESTAMP, {"accounts": (attribute_rows, types)})
-    deployment = deploy_project(tmp_path)
-    reference = ReferenceProject(project_definitions, {"events": rows, "accounts": attribute_rows})
-
-    assert_parity(compare_deployment(reference, deployment.database, deployment.schema))
-    with duckdb.connect(str(deployment.database), read_only=True) as connection:
+    database = deploy_matching_reference(tmp_path, project_definitions, rows, attribute_rows, types)
+    with duckdb.connect(str(database), read_only=True) as connection:
         scores = dict(connection.execute("SELECT account_id, health_score FROM analytics.health").fetchall())
     # a1 achieved 1.5 times its promise (score 100), a2 0.75 times (25); a3 and a4 have no ratio.
     assert scores == {"a1": 100.0, "a2": 25.0, "a3": None, "a4": None}
@@ -562,12 +560,8 @@ def test_explanations(tmp_path):
                       {"account_id": "a2", "seats": None, "tickets": 2.0},
                       {"account_id": "a4", "seats": 5.0, "tickets": 6.25}]
     types = {"account_id": pa.string(), "seats": pa.float64(), "tickets": pa.float64()}
-    write_project(tmp_path, project_definitions, rows, UTC_TIMESTAMP, {"accounts": (attribute_rows, types)})
-    deployment = deploy_project(tmp_path)
-    reference = ReferenceProject(project_definitions, {"events": rows, "accounts": attribute_rows})
-
-    assert_parity(compare_deployment(reference, deployment.database, deployment.schema))
-    with duckdb.connect(str(deployment.database), read_only=True) as connection:
+    database = deploy_matching_reference(tmp_path, project_definitions, rows, attribute_rows, types)
+    with duckdb.connect(str(database), read_only=True) as connection:
         explained = connection.execute(
             "SELECT * FROM (SELECT account_id, CAST(as_of_date - (SELECT MIN(as_of_date) FROM analytics.health) "
             "AS INTEGER) AS day, component, score, weight, contribution, contribution_change_7d, weakest_category "
