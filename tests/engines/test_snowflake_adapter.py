@@ -38,7 +38,7 @@ from reference.cases import EXPRESSION_AMOUNTS, EXPRESSION_AREAS
 
 PASSWORD = "emulator-password"
 OUTPUT_VIEWS = {"stickiness_daily", "stickiness_daily_by_account", "tier_mix_daily", "engagement_tiers_daily",
-                "tier_transitions", "alerts", "account_health"}
+                "tier_transitions", "alerts", "account_health", "account_health_explanations"}
 
 
 def shop_tables() -> dict[str, pa.Table]:
