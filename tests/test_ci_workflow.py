@@ -83,7 +83,7 @@ def repository(tmp_path: Path) -> Path:
 def break_tier_window(project: Path) -> None:
     path = project / "models" / "sources.yml"
     text = path.read_text(encoding="utf-8")
-    assert text.splitlines()[50] == "  tier_window: 7 days"
+    assert text.splitlines()[64] == "  tier_window: 7 days"
     path.write_text(text.replace("  tier_window: 7 days\n", "  tier_window: 7 dayz\n"), encoding="utf-8")
 
 
@@ -144,7 +144,7 @@ def test_validate_step_annotates(repository: Path):
     completed = run_step(job_id, step, repository)
 
     assert completed.returncode == 1
-    assert completed.stdout.startswith("::error file=models/sources.yml,line=51,col=3,title=invalid-value::")
+    assert completed.stdout.startswith("::error file=models/sources.yml,line=65,col=3,title=invalid-value::")
 
 
 def test_validate_step_subfolder(tmp_path: Path):
