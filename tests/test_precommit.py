@@ -28,7 +28,7 @@ PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 # What a hook repository needs for `pip install .`: the build configuration, the readme it
 # names, the package and the library that the wheel includes.
 PACKAGE_FILES = ["pyproject.toml", "README.md", "healthlayer", "definitions", ".pre-commit-hooks.yaml"]
-BROKEN_LINE = "models/sources.yml:51:3: error invalid-value at engagement.tier_window"
+BROKEN_LINE = "models/sources.yml:65:3: error invalid-value at engagement.tier_window"
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def break_tier_window(project: Path) -> None:
     """Misspell the unit of the tier window on line 51 of models/sources.yml."""
     path = project / "models" / "sources.yml"
     text = path.read_text(encoding="utf-8")
-    assert text.splitlines()[50] == "  tier_window: 7 days"
+    assert text.splitlines()[64] == "  tier_window: 7 days"
     path.write_text(text.replace("  tier_window: 7 days\n", "  tier_window: 7 dayz\n"), encoding="utf-8")
 
 
