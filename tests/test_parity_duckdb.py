@@ -480,7 +480,7 @@ def test_category_weights_by_segment(tmp_path):
     assert scores == {"a1": 90.0, "a2": 80.0, "a3": 37.5, "a4": 37.5}
 
 
-def test_promoter_with_falling_usage_scores_below_passive_with_rising_usage(tmp_path):
+def test_usage_trend_outweighs_promoter(tmp_path):
     """A usage trend weighs against the survey answer: the promoter who stopped working scores lower."""
     rows = [event(0, f"u_a1_{index}", "a1", "commit") for index in range(4)]
     rows += [event(0, "u_a2_0", "a2", "view"), event(13, "u_a1_0", "a1", "view")]
@@ -560,12 +560,14 @@ def test_explanations(tmp_path):
                       {"account_id": "a2", "seats": None, "tickets": 2.0},
                       {"account_id": "a4", "seats": 5.0, "tickets": 6.25}]
     types = {"account_id": pa.string(), "seats": pa.float64(), "tickets": pa.float64()}
+
     database = deploy_matching_reference(tmp_path, project_definitions, rows, attribute_rows, types)
     with duckdb.connect(str(database), read_only=True) as connection:
         explained = connection.execute(
             "SELECT * FROM (SELECT account_id, CAST(as_of_date - (SELECT MIN(as_of_date) FROM analytics.health) "
             "AS INTEGER) AS day, component, score, weight, contribution, contribution_change_7d, weakest_category "
             "FROM analytics.health_explanations) WHERE day IN (0, 7) ORDER BY 1, 2, 3").fetchall()
+
     # a1 has no tickets, so support scores its imputed 50 and its one component carries the category's 40 points.
     # Without data, support is not a1's weakest category.
     # a2 has no seats, so commits carry the usage category's 60 points alone. a4 ties usage and support at

@@ -592,7 +592,7 @@ def explanations_name(definition: models.HealthScore) -> str:
 
 
 def _weakest_category(definition: models.HealthScore, scores: Sequence[exp.Expr]) -> exp.Expr:
-    """Return the name of the category with the lowest non-NULL score; ties go to the first declared."""
+    """Return the name of the category with the lowest non-NULL score, the first declared among equal scores."""
     branches = []
     for i, category in enumerate(definition.categories):
         others = [exp.or_(sql.is_null(scores[k].copy()), exp.LTE(this=scores[i].copy(), expression=scores[k].copy()))
@@ -677,7 +677,7 @@ def _add_explanations(builder: PlanBuilder, definition: models.HealthScore, comp
         ]
     parts = exp.select(*selects).from_(_subquery(policies, "t"))
 
-    # Step 4: one row per component; a cross join with the components' indexes picks its columns.
+    # Step 4: one row per component, whose columns a cross join with the components' indexes picks.
     indexes = sql.union_all([exp.select(sql.alias(sql.number(n), "component_index")) for n in range(len(pairs))])
     index = sql.column("component_index", "k")
 

@@ -1,7 +1,7 @@
 """Every view of both examples, deployed from table sources on each engine, equals the reference.
 
-The DPDK health score's explanations have two million rows, more than a test should read
-through every driver; the SaaS example and the random logs check explanations on every engine.
+The DPDK health score's explanations have two million rows, too many to read through every
+driver in a test. The SaaS example and the random logs check explanations on every engine.
 """
 
 from pathlib import Path

@@ -365,6 +365,10 @@ class Generator:
                 if isinstance(document, dict):
                     document.pop("health_scores", None)
                     document.pop("account_metrics", None)
+                    # Health alert rules name a score, so they leave with the scores.
+                    if isinstance(document.get("alerts"), list):
+                        document["alerts"] = [rule for rule in document["alerts"]
+                                              if not (isinstance(rule, dict) and "score" in rule)]
         for kind in ("stickiness", "tier_mix", "alerts"):
             if self.random.random() < 0.3:
                 for document in documents.values():

@@ -108,19 +108,19 @@ def _drop_margins(health_rows: Rows, rule: Mapping[str, Any]) -> dict[tuple[Any,
 def score_drop_alerts(health_rows: Rows, rule: Mapping[str, Any]) -> Rows:
     """Return a row for each account and day on which a drop of `points` starts.
 
-    A drop holds on a day when the day's score is at least `points` below the highest score of
-    the `days` days before. It starts on a day when it holds and did not hold the day before.
+    A drop is present on a day when the day's score is at least `points` below the highest score
+    of the `days` days before. It starts on a day when it is present and was absent the day before.
     """
     points = float(rule["points"])
     margins = _drop_margins(health_rows, rule)
 
-    def holds(account: Any, day: date) -> bool:
+    def dropped(account: Any, day: date) -> bool:
         margin = margins.get((account, day))
         return margin is not None and margin >= points
 
     rows = []
     for account, day in sorted(margins, key=lambda key: (str(key[0]), key[1])):
-        if holds(account, day) and not holds(account, day - timedelta(days=1)):
+        if dropped(account, day) and not dropped(account, day - timedelta(days=1)):
             reason = f"health score fell by at least {points:g} points within {parse_window_days(rule['days'])} days"
             rows.append(account_alert(rule, account, day, reason, rule["score"]))
     return rows
