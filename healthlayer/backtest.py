@@ -195,10 +195,6 @@ def resolve_columns(project: Project, adapter: Adapter, source: models.Source,
     return columns
 
 
-def _subquery(query: exp.Query, alias: str) -> exp.Subquery:
-    return exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(alias)))
-
-
 def renewals_query(project: Project, source: models.Source, columns: dict[str, str | None]) -> exp.Query:
     """Return (account_id, renewal_date, outcome, contract_value) of every row of the renewals source."""
     account = columns["account"]
@@ -247,8 +243,8 @@ def scored_query(project: Project, definition: models.HealthScore, schema: str, 
             sql.column("account_id", "r"), sql.column("renewal_date", "r"), sql.column("outcome", "r"),
             sql.column("contract_value", "r"), sql.column("first_day", "d"), sql.column("last_day", "d"),
             sql.column("health_score", "h"), sql.column("band", "h"), *category_columns)
-        .from_(_subquery(renewals_query(project, source, columns), "r"))
-        .join(_subquery(days, "d"),
+        .from_(sql.subquery(renewals_query(project, source, columns), "r"))
+        .join(sql.subquery(days, "d"),
               on=exp.EQ(this=sql.column("account_id", "d"), expression=sql.column("account_id", "r")),
               join_type="left")
         .join(scores, on=on_score_day, join_type="left")
@@ -267,7 +263,7 @@ def history_query(project: Project, definition: models.HealthScore, schema: str,
     return (
         exp.select(sql.column("account_id", "r"), sql.column("renewal_date", "r"), sql.column("as_of_date", "h"),
                    sql.column("band", "h"))
-        .from_(_subquery(renewals_query(project, source, columns), "r"))
+        .from_(sql.subquery(renewals_query(project, source, columns), "r"))
         .join(view, on=before_renewal)
         .where(members)
     )

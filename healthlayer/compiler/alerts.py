@@ -23,10 +23,6 @@ ALERT_COLUMNS = ("alert_id", "alert_type", "rule", "account_id", "user_id", "det
 MONDAY = datetime.date(1900, 1, 1)
 
 
-def _subquery(query: exp.Query, alias: str) -> exp.Subquery:
-    return exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(alias)))
-
-
 def _text(expression: exp.Expr) -> exp.Cast:
     return exp.Cast(this=expression, to=exp.DataType.build("VARCHAR"))
 
@@ -111,7 +107,7 @@ def band_change_alert(builder: PlanBuilder, name: str, rule: models.BandChangeAl
                                      band.copy()], safe=True)
     selects = _account_alert(builder, name, "band_change", rule.respond_within, sql.column("account_id", "n"),
                              sql.column("as_of_date", "n"), reason, rule.score)
-    return exp.select(*selects).from_(_subquery(neighbours, "n")).where(exp.and_(*conditions))
+    return exp.select(*selects).from_(sql.subquery(neighbours, "n")).where(exp.and_(*conditions))
 
 
 def _number_text(value: float) -> str:
@@ -137,12 +133,12 @@ def score_drop_alert(builder: PlanBuilder, name: str, rule: models.ScoreDropAler
                                          expression=sql.number(float(rule.points)))), sql.number(1)),
                        default=sql.number(0))
     flagged = exp.select(sql.column("as_of_date"), sql.column("account_id"), sql.alias(dropped, "dropped")).from_(
-        _subquery(maxima, "m"))
+        sql.subquery(maxima, "m"))
     neighbours = (
         exp.select(sql.column("as_of_date"), sql.column("account_id"), sql.column("dropped"),
                    sql.alias(_previous("dropped"), "previous_dropped"),
                    sql.alias(_previous("as_of_date"), "previous_date"))
-        .from_(_subquery(flagged, "f"))
+        .from_(sql.subquery(flagged, "f"))
     )
     # The previous row is the day before, or absent on the account's first day.
     condition = exp.and_(
@@ -153,7 +149,7 @@ def score_drop_alert(builder: PlanBuilder, name: str, rule: models.ScoreDropAler
     reason = sql.string(f"health score fell by at least {_number_text(rule.points)} points within {rule.days} days")
     selects = _account_alert(builder, name, "score_drop", rule.respond_within, sql.column("account_id", "n"),
                              sql.column("as_of_date", "n"), reason, rule.score)
-    return exp.select(*selects).from_(_subquery(neighbours, "n")).where(condition)
+    return exp.select(*selects).from_(sql.subquery(neighbours, "n")).where(condition)
 
 
 def _weekday(day: exp.Expr) -> exp.Expr:
@@ -218,12 +214,12 @@ def _active_days(builder: PlanBuilder, rule: models.StaleDataAlert) -> tuple[exp
     rows = exp.select(sql.alias(account.copy(), "account_id"), sql.alias(day, "activity_date")).from_(
         source_table(source, project.root)).where(condition)
     bounds = exp.select(sql.alias(exp.Max(this=sql.column("activity_date")), "last_date")).from_(
-        _subquery(rows.copy(), "r"))
+        sql.subquery(rows.copy(), "r"))
     recent = builder.recent_rows(source.name, day.copy(), timestamp.copy())
     if recent is not None:
         rows = rows.where(recent)
-    days = exp.select(sql.column("account_id"), sql.column("activity_date")).distinct().from_(_subquery(rows, "r"))
-    return days, _subquery(bounds, "sb")
+    days = exp.select(sql.column("account_id"), sql.column("activity_date")).distinct().from_(sql.subquery(rows, "r"))
+    return days, sql.subquery(bounds, "sb")
 
 
 def stale_data_alert(builder: PlanBuilder, name: str, rule: models.StaleDataAlert) -> exp.Select:
@@ -236,12 +232,12 @@ def stale_data_alert(builder: PlanBuilder, name: str, rule: models.StaleDataAler
     following = sql.window(exp.Lead(this=sql.column("activity_date")), [sql.column("account_id")],
                            [sql.column("activity_date")])
     gaps = exp.select(sql.column("account_id"), sql.column("activity_date"),
-                      sql.alias(following, "next_date")).from_(_subquery(days.copy(), "d"))
+                      sql.alias(following, "next_date")).from_(sql.subquery(days.copy(), "d"))
     detected = sql.add_days(sql.column("activity_date", "g"), rule.silent_for)
     bounds_item = bounds.as_("sb") if isinstance(bounds, exp.Table) else bounds
     silences = (
         exp.select(sql.column("account_id", "g"), sql.column("activity_date", "g"))
-        .from_(_subquery(gaps, "g"))
+        .from_(sql.subquery(gaps, "g"))
         .join(bounds_item, join_type="cross")
         .where(exp.and_(
             exp.or_(sql.is_null(sql.column("next_date", "g")),
@@ -254,8 +250,8 @@ def stale_data_alert(builder: PlanBuilder, name: str, rule: models.StaleDataAler
         exp.LTE(this=sql.column("activity_date", "a"), expression=sql.column("activity_date", "s")))
     qualified = (
         exp.select(sql.column("account_id", "s"), sql.column("activity_date", "s"))
-        .from_(_subquery(silences, "s"))
-        .join(_subquery(days, "a"), on=in_window)
+        .from_(sql.subquery(silences, "s"))
+        .join(sql.subquery(days, "a"), on=in_window)
         .group_by(sql.column("account_id", "s"), sql.column("activity_date", "s"))
         .having(exp.GTE(this=exp.Count(this=exp.Star()), expression=sql.number(rule.min_active_days)))
     )
@@ -264,7 +260,7 @@ def stale_data_alert(builder: PlanBuilder, name: str, rule: models.StaleDataAler
     day = sql.add_days(sql.column("activity_date", "q"), rule.silent_for)
     selects = _account_alert(builder, name, "stale_data", rule.respond_within, sql.column("account_id", "q"), day,
                              reason, None)
-    return exp.select(*selects).from_(_subquery(qualified, "q"))
+    return exp.select(*selects).from_(sql.subquery(qualified, "q"))
 
 
 def _data_bounds(builder: PlanBuilder) -> exp.Expr | None:
@@ -285,8 +281,8 @@ def _data_bounds(builder: PlanBuilder) -> exp.Expr | None:
             last_days.append(exp.select(sql.alias(exp.Max(this=sql.column("as_of_date")), "last_date"))
                              .from_(builder.table(rule.score)))
     every = exp.union(*last_days, distinct=False) if len(last_days) > 1 else last_days[0]
-    latest = exp.select(sql.alias(exp.Max(this=sql.column("last_date")), "last_date")).from_(_subquery(every, "l"))
-    return _subquery(latest, "ab")
+    latest = exp.select(sql.alias(exp.Max(this=sql.column("last_date")), "last_date")).from_(sql.subquery(every, "l"))
+    return sql.subquery(latest, "ab")
 
 
 def add_alerts_view(builder: PlanBuilder) -> None:

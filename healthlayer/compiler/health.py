@@ -17,10 +17,6 @@ from healthlayer.definitions.project import Project
 from healthlayer.definitions.references import MetricRef, resolve_attribute, resolve_metric
 
 
-def _subquery(query: exp.Query, alias: str) -> exp.Subquery:
-    return exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(alias)))
-
-
 class _Values:
     """Collects the distinct raw values a health score needs, each as one column of the values relation."""
 
@@ -89,28 +85,28 @@ def _spine(builder: PlanBuilder, definition: models.HealthScore) -> tuple[str, e
         rows = _source_rows(builder, source, "health_scores", definition.name, None, None)
         bounds = exp.select(sql.alias(exp.Min(this=sql.column("activity_date")), "first_date"),
                             sql.alias(exp.Max(this=sql.column("activity_date")), "last_date")).from_(
-            _subquery(rows.copy(), "r"))
-        calendar = _subquery(calendar_query(_subquery(bounds, "bq")), "c")
-        data_bounds = _subquery(bounds.copy(), "db")
+            sql.subquery(rows.copy(), "r"))
+        calendar = sql.subquery(calendar_query(sql.subquery(bounds, "bq")), "c")
+        data_bounds = sql.subquery(bounds.copy(), "db")
 
     if source.name == engagement_source:
         starts = exp.select(sql.column("account_id", "r"), sql.column("first_date", "r")).from_(
-            _subquery(first_dates(builder, ["account"]), "r"))
+            sql.subquery(first_dates(builder, ["account"]), "r"))
     else:
         starts = (
             exp.select(sql.column("account_id", "r"), sql.alias(exp.Min(this=sql.column("activity_date", "r")), "first_date"))
-            .from_(_subquery(rows, "r"))
+            .from_(sql.subquery(rows, "r"))
             .group_by(sql.column("account_id", "r"))
         )
     if definition.population.filter is not None:
         population_rows = _source_rows(builder, source, "health_scores", definition.name,
                                        definition.population.filter, None, "population")
-        members = exp.select(sql.column("account_id")).distinct().from_(_subquery(population_rows, "p"))
-        starts = starts.join(_subquery(members, "m"),
+        members = exp.select(sql.column("account_id")).distinct().from_(sql.subquery(population_rows, "p"))
+        starts = starts.join(sql.subquery(members, "m"),
                              on=exp.EQ(this=sql.column("account_id", "r"), expression=sql.column("account_id", "m")))
     spine = (
         exp.select(sql.alias(sql.column("calendar_date", "c"), "as_of_date"), sql.column("account_id", "g"))
-        .from_(_subquery(starts, "g"))
+        .from_(sql.subquery(starts, "g"))
         .join(calendar, on=exp.GTE(this=sql.column("calendar_date", "c"), expression=sql.column("first_date", "g")))
     )
     name = internal_name(f"{definition.name}_accounts")
@@ -128,25 +124,25 @@ def _metric_spine(builder: PlanBuilder, spine: str, every_row: exp.Query) -> exp
     members = exp.select(sql.column("account_id")).distinct().from_(builder.table(spine))
     earliest = exp.union(
         exp.select(sql.column("account_id"), sql.alias(sql.column("as_of_date"), "activity_date")).from_(builder.table(spine)),
-        exp.select(sql.column("account_id", "r"), sql.column("activity_date", "r")).from_(_subquery(every_row, "r"))
-        .join(_subquery(members, "m"), on=exp.EQ(this=sql.column("account_id", "r"), expression=sql.column("account_id", "m"))),
+        exp.select(sql.column("account_id", "r"), sql.column("activity_date", "r")).from_(sql.subquery(every_row, "r"))
+        .join(sql.subquery(members, "m"), on=exp.EQ(this=sql.column("account_id", "r"), expression=sql.column("account_id", "m"))),
         distinct=False,
     )
     starts = (
         exp.select(sql.column("account_id"), sql.alias(exp.Min(this=sql.column("activity_date")), "first_date"))
-        .from_(_subquery(earliest, "e"))
+        .from_(sql.subquery(earliest, "e"))
         .group_by(sql.column("account_id"))
     )
     first_day = exp.select(sql.alias(exp.Min(this=sql.column("first_date")), "first_date")).from_(
-        _subquery(starts.copy(), "st"))
+        sql.subquery(starts.copy(), "st"))
     last_day = exp.select(sql.alias(exp.Max(this=sql.column("as_of_date")), "last_date")).from_(
         builder.table(spine))
     bounds = exp.select(sql.column("first_date", "fd"), sql.column("last_date", "ld")).from_(
-        _subquery(first_day, "fd")).join(_subquery(last_day, "ld"), join_type="cross")
-    calendar = _subquery(calendar_query(_subquery(bounds, "bq")), "c")
+        sql.subquery(first_day, "fd")).join(sql.subquery(last_day, "ld"), join_type="cross")
+    calendar = sql.subquery(calendar_query(sql.subquery(bounds, "bq")), "c")
     return (
         exp.select(sql.column("account_id", "g"), sql.alias(sql.column("calendar_date", "c"), "as_of_date"))
-        .from_(_subquery(starts, "g"))
+        .from_(sql.subquery(starts, "g"))
         .join(calendar, on=exp.GTE(this=sql.column("calendar_date", "c"), expression=sql.column("first_date", "g")))
     )
 
@@ -189,10 +185,10 @@ def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, sp
 
     if metric.aggregate == "count_distinct":
         facts = exp.select(sql.column("account_id"), sql.alias(sql.column("metric_value"), "member_key"), sql.column("activity_date")) \
-            .distinct().from_(_subquery(rows, "r")).where(sql.not_null(sql.column("metric_value")))
+            .distinct().from_(sql.subquery(rows, "r")).where(sql.not_null(sql.column("metric_value")))
         deltas = window_deltas(facts, ["account_id"], {"distinct_values": metric.window})
         daily = exp.select(sql.column("account_id"), sql.alias(sql.column("delta_date"), "metric_date"),
-                           sql.column("distinct_values_delta")).from_(_subquery(deltas, "dd"))
+                           sql.column("distinct_values_delta")).from_(sql.subquery(deltas, "dd"))
         running = sql.window(exp.Sum(this=exp.Coalesce(this=sql.column("distinct_values_delta", alias),
                                                        expressions=[sql.number(0)])),
                              partition, order, frame="running")
@@ -207,7 +203,7 @@ def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, sp
             aggregates.append(sql.alias(function(this=sql.column("metric_value")), "value_extreme"))
         daily = (
             exp.select(sql.column("account_id"), sql.alias(sql.column("activity_date"), "metric_date"), *aggregates)
-            .from_(_subquery(rows, "r"))
+            .from_(sql.subquery(rows, "r"))
             .group_by(sql.column("account_id"), sql.column("activity_date"))
         )
         if metric.aggregate == "count":
@@ -224,13 +220,13 @@ def _add_account_metric(builder: PlanBuilder, definition: models.HealthScore, sp
             value = trailing(function, "value_extreme")
     values = (
         exp.select(sql.column("account_id", "sp"), sql.column("as_of_date", "sp"), sql.alias(value, "metric_value"))
-        .from_(_subquery(metric_spine, "sp"))
-        .join(_subquery(daily, alias), on=on, join_type="left")
+        .from_(sql.subquery(metric_spine, "sp"))
+        .join(sql.subquery(daily, alias), on=on, join_type="left")
     )
     lagged = [sql.alias(sql.window(exp.Lag(this=sql.column("metric_value"), offset=sql.number(days)), [sql.column("account_id")],
                                    [sql.column("as_of_date")]), f"lag_{days}") for days in sorted(lags)]
     query = exp.select(sql.column("account_id"), sql.column("as_of_date"), sql.alias(sql.column("metric_value"), column),
-                       *lagged).from_(_subquery(values, "mv"))
+                       *lagged).from_(sql.subquery(values, "mv"))
     name = internal_name(f"{definition.name}_{column}")
     builder.add(name, query, "internal", f"Account metric {metric.name} of {definition.name} per account and day.",
                 origin=("account_metrics", metric.name))
@@ -259,7 +255,7 @@ def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str
     # for 40, on 15 event rows (one run, 2 cores).
     project = builder.project
     bounds = data_bounds.copy()
-    bounds = bounds.as_("db") if isinstance(bounds, exp.Table) else _subquery(bounds.this.copy(), "db")
+    bounds = bounds.as_("db") if isinstance(bounds, exp.Table) else sql.subquery(bounds.this.copy(), "db")
     query = (
         exp.select(sql.column("as_of_date", "sp"), sql.column("account_id", "sp"))
         .from_(builder.table(spine).as_("sp"))
@@ -319,7 +315,7 @@ def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str
             .group_by(sql.user_column(source.account))
         )
         on = exp.EQ(this=sql.column("account_id", "sp"), expression=sql.column("account_id", alias))
-        query = query.join(_subquery(table, alias), on=on, join_type="left")
+        query = query.join(sql.subquery(table, alias), on=on, join_type="left")
         query = query.select(sql.alias(sql.column("metric_value", alias), column))
     name = internal_name(f"{definition.name}_values")
     builder.add(name, query, "internal", f"Raw values of the components of {definition.name} per account and day.",
@@ -350,12 +346,12 @@ def _attribute_versions(builder: PlanBuilder, source: models.Source, attribute: 
     daily = (
         exp.select(sql.column("account_id"), sql.column("valid_date"),
                    sql.alias(exp.Max(this=sql.column("attribute_value")), "attribute_value"))
-        .from_(_subquery(rows, "r"))
+        .from_(sql.subquery(rows, "r"))
         .group_by(sql.column("account_id"), sql.column("valid_date"))
     )
     next_date = sql.window(exp.Lead(this=sql.column("valid_date")), [sql.column("account_id")], [sql.column("valid_date")])
     return exp.select(sql.column("account_id"), sql.column("valid_date"), sql.alias(next_date, "next_date"),
-                      sql.column("attribute_value")).from_(_subquery(daily, "d"))
+                      sql.column("attribute_value")).from_(sql.subquery(daily, "d"))
 
 
 def _join_version(query: exp.Select, versions: exp.Query, alias: str, day: exp.Expr) -> exp.Select:
@@ -366,7 +362,7 @@ def _join_version(query: exp.Select, versions: exp.Query, alias: str, day: exp.E
         exp.LTE(this=sql.column("valid_date", alias), expression=day.copy()),
         exp.or_(sql.is_null(next_date), exp.GT(this=next_date.copy(), expression=day.copy())),
     )
-    return query.join(_subquery(versions.copy(), alias), on=on, join_type="left")
+    return query.join(sql.subquery(versions.copy(), alias), on=on, join_type="left")
 
 
 def _raw_value(component: models.Component, values: _Values) -> exp.Expr:
@@ -513,7 +509,7 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
             score_selects.append(sql.alias(_apply_missing(component.missing, _score(component.score, raw, segment_column)),
                                            f"score_{i}_{j}"))
     components_name = internal_name(f"{definition.name}_components")
-    builder.add(components_name, exp.select(*score_selects).from_(_subquery(raws, "r")), "internal",
+    builder.add(components_name, exp.select(*score_selects).from_(sql.subquery(raws, "r")), "internal",
                 f"Raw value and 0-100 score of every component of {definition.name} per account and day.",
                 origin=("health_scores", definition.name))
 
@@ -556,7 +552,7 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
         sql.alias(exp.Paren(this=_sum(weighted)), "weighted_sum"),
         sql.alias(exp.Paren(this=_sum(scored_weight)), "scored_weight"),
         sql.alias(sql.to_double(exp.Paren(this=coverage)), "coverage"),
-    ).from_(_subquery(categories, "s"))
+    ).from_(sql.subquery(categories, "s"))
 
     bands = sorted(definition.bands, key=lambda band: band.min, reverse=True)
     band_branches: list[tuple[exp.Expr, exp.Expr]] = [(sql.is_null(sql.column("health_score")), exp.Null())]
@@ -570,12 +566,12 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
           for i, category in enumerate(definition.categories)],
         sql.alias(health, "health_score"),
         sql.column("coverage", "h"),
-    ).from_(_subquery(totals, "h"))
+    ).from_(sql.subquery(totals, "h"))
     view = exp.select(
         sql.column("as_of_date"), sql.column("account_id"),
         *[sql.column(f"{category.name}_score", quoted=True) for category in definition.categories],
         sql.column("health_score"), sql.alias(band_name, "band"), sql.column("coverage"),
-    ).from_(_subquery(scored, "t"))
+    ).from_(sql.subquery(scored, "t"))
     names = ", ".join(f"{category.name} {category.weight:g}" for category in definition.categories)
     builder.add(definition.name, view, "output",
                 f"Account health score 0-100 per day from weighted categories ({names}), with band and coverage.",
@@ -635,7 +631,7 @@ def _add_explanations(builder: PlanBuilder, definition: models.HealthScore, comp
         selects += [sql.alias(_apply_missing(category.missing or definition.missing, sql.column(f"category_{i}", "s")),
                               f"effective_{i}"),
                     sql.alias(sql.to_double(_category_weight(definition, category)), f"category_weight_{i}")]
-    policies = exp.select(*selects).from_(_subquery(scores, "s"))
+    policies = exp.select(*selects).from_(sql.subquery(scores, "s"))
 
     # Step 3: each component's weight in the score and the score it carries. In a category with
     # data, the components with a score share the category's weight. In a category scored by its
@@ -675,7 +671,7 @@ def _add_explanations(builder: PlanBuilder, definition: models.HealthScore, comp
             sql.alias(sql.to_double(sql.case((sql.not_null(category_value.copy()), component_score.copy()),
                                              default=effective[i].copy())), f"value_{i}_{j}"),
         ]
-    parts = exp.select(*selects).from_(_subquery(policies, "t"))
+    parts = exp.select(*selects).from_(sql.subquery(policies, "t"))
 
     # Step 4: one row per component, whose columns a cross join with the components' indexes picks.
     indexes = sql.union_all([exp.select(sql.alias(sql.number(n), "component_index")) for n in range(len(pairs))])
@@ -693,7 +689,7 @@ def _add_explanations(builder: PlanBuilder, definition: models.HealthScore, comp
         sql.alias(pick("raw"), "raw_value"), sql.alias(pick("score"), "score"), sql.alias(pick("weight"), "weight"),
         sql.alias(pick("value"), "carried"), sql.alias(pick("category"), "category_score"),
         sql.column("weakest_category", "p"),
-    ).from_(_subquery(parts, "p")).join(_subquery(indexes, "k"), join_type="cross")
+    ).from_(sql.subquery(parts, "p")).join(sql.subquery(indexes, "k"), join_type="cross")
     weight_column = sql.column("weight", "l")
     contribution = sql.case(
         (sql.is_null(weight_column), exp.Null()),
@@ -704,7 +700,7 @@ def _add_explanations(builder: PlanBuilder, definition: models.HealthScore, comp
         *[sql.column(name, "l") for name in ("as_of_date", "account_id", "component_index", "category", "component",
                                              "raw_value", "score", "weight")],
         sql.alias(contribution, "contribution"), sql.column("category_score", "l"), sql.column("weakest_category", "l"),
-    ).from_(_subquery(long, "l"))
+    ).from_(sql.subquery(long, "l"))
 
     # The account's days are consecutive, so the row EXPLANATION_DAYS back is that many days earlier.
     earlier = sql.window(exp.Lag(this=sql.column("contribution"), offset=sql.number(EXPLANATION_DAYS)),
@@ -714,7 +710,7 @@ def _add_explanations(builder: PlanBuilder, definition: models.HealthScore, comp
         sql.column("raw_value"), sql.column("score"), sql.column("weight"), sql.column("contribution"),
         sql.alias(exp.Sub(this=sql.column("contribution"), expression=earlier), f"contribution_change_{EXPLANATION_DAYS}d"),
         sql.column("category_score"), sql.column("weakest_category"),
-    ).from_(_subquery(contributions, "x"))
+    ).from_(sql.subquery(contributions, "x"))
     builder.add(explanations_name(definition), view, "output",
                 f"Components of {definition.name} per account and day: raw value, score, weight, contribution "
                 f"and its change over {EXPLANATION_DAYS} days, with the weakest category.",

@@ -155,6 +155,11 @@ def window(function: exp.Expr, partition: Sequence[exp.Expr],
     return exp.Window(this=function, partition_by=list(partition) or None, order=order_clause, spec=spec)
 
 
+def subquery(query: exp.Query, alias: str) -> exp.Subquery:
+    """Return `(query) AS alias`."""
+    return exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+
 def union_all(queries: Sequence[exp.Query]) -> exp.Query:
     """Return the UNION ALL of one or more queries (sqlglot's union needs at least two)."""
     return queries[0] if len(queries) == 1 else exp.union(*queries, distinct=False)
