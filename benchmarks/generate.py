@@ -417,9 +417,19 @@ def build_tickets(rng: np.random.Generator, population: Population, factors: np.
     })
 
 
+def add_csat(rng: np.random.Generator, tickets: pa.Table, population: Population, account_ids: pa.Array) -> pa.Table:
+    """Append `csat`, a satisfaction rating from 1 to 5 given to 40% of the tickets, higher at healthier accounts."""
+    index = {account_id: position for position, account_id in enumerate(account_ids.to_pylist())}
+    health = population.account_health[np.array([index[value] for value in tickets["account_id"].to_pylist()],
+                                                 dtype=np.int64)]
+    rated = rng.random(len(health)) < 0.4
+    rating = np.clip(np.round(rng.normal(1.6 + 3.4 * health, 0.8)), 1, 5).astype(np.int64)
+    return tickets.append_column("csat", pa.array(rating, mask=~rated))
+
+
 def build_accounts(rng: np.random.Generator, population: Population, last_active: np.ndarray,
                    account_ids: pa.Array) -> pa.Table:
-    """Build one row of CRM attributes per account, a snapshot on the last day of data."""
+    """Build one row of CRM attributes per account, a snapshot on the last day of data valid from the first."""
     count = len(population.account_users)
     health = population.account_health
     plans = account_plans(population)
@@ -441,6 +451,7 @@ def build_accounts(rng: np.random.Generator, population: Population, last_active
     meetings = rng.poisson(0.3 + 3.5 * health + np.where(plans == 2, 1.0, 0.0))
     return pa.table({
         "account_id": account_ids,
+        "snapshot_date": pa.array([FIRST_DAY] * count, type=pa.date32()),
         "plan": pa.array(PLANS).take(pa.array(plans)),
         "segment": pa.array(SEGMENTS).take(pa.array(plans)),
         "contract_start": pa.array(np.datetime64(FIRST_DAY) + contract_start, type=pa.date32()),
@@ -470,6 +481,8 @@ def generate(target_events: int, output: Path, seed: int = SEED) -> dict[str, in
         "support_tickets": build_tickets(rng, population, factors, simulator.account_ids),
         "accounts": build_accounts(rng, population, simulator.last_active, simulator.account_ids),
     }
+    # Draws added to the generator come after the draws above, so the rows above stay the same.
+    tables["support_tickets"] = add_csat(rng, tables["support_tickets"], population, simulator.account_ids)
     for name, table in tables.items():
         pq.write_table(table, data / f"{name}.parquet", compression="snappy")
         counts[name] = table.num_rows

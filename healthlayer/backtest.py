@@ -102,8 +102,7 @@ class BacktestResult:
     auc: float | None
     lift: stats.Lift
     lead_time: stats.LeadTimeSummary
-    sensitivity: stats.WeightSensitivity | None
-    sensitivity_unavailable: str | None = None
+    sensitivity: stats.WeightSensitivity
     overall: stats.RateGroup = field(default_factory=lambda: stats.rate_group("all", []))
 
     def unscorable_counts(self) -> dict[str, int]:
@@ -125,8 +124,7 @@ class BacktestResult:
             "auc": self.auc,
             "lift": self.lift.as_dict(),
             "lead_time": self.lead_time.as_dict(),
-            "weight_sensitivity": None if self.sensitivity is None else self.sensitivity.as_dict(),
-            "weight_sensitivity_unavailable": self.sensitivity_unavailable,
+            "weight_sensitivity": self.sensitivity.as_dict(),
         }
 
 
@@ -222,7 +220,8 @@ def scored_query(project: Project, definition: models.HealthScore, schema: str, 
     """Return each renewal with the account's first and last score day and its scores on the score day.
 
     Columns: account_id, renewal_date, outcome, contract_value, first_day, last_day,
-    health_score, band, then one `<category>_score` per category in definition order.
+    health_score, band, then one `<category>_score` per category in definition order, then the
+    account's `segment` when the score has one.
     """
     view = sql.table(definition.name, schema)
     days = (
@@ -236,6 +235,8 @@ def scored_query(project: Project, definition: models.HealthScore, schema: str, 
         exp.EQ(this=sql.column("account_id", "h"), expression=sql.column("account_id", "r")),
         exp.EQ(this=sql.column("as_of_date", "h"), expression=score_day))
     category_columns = [sql.column(f"{category.name}_score", "h", quoted=True) for category in definition.categories]
+    if definition.segment is not None:
+        category_columns.append(sql.column("segment", "h"))
     scores = view.copy()
     scores.set("alias", exp.TableAlias(this=exp.to_identifier("h")))
     return (
@@ -360,8 +361,9 @@ def run_backtest(project: Project, adapter: Adapter, request: BacktestRequest) -
         assert renewal_date is not None
         category_scores = {category.name: (None if score is None else float(score))
                            for category, score in zip(definition.categories, row[8:])}
+        segment = row[8 + len(definition.categories)] if definition.segment is not None else None
         scored.append(stats.ScoredRenewal(row[0], renewal_date, renewed, value, float(row[6]), row[7],
-                                          category_scores))
+                                          category_scores, segment))
     unscorable.sort(key=lambda item: (item.reason, str(item.account_id), item.renewal_date or datetime.date.min))
     if not scored:
         counts = ", ".join(f"{count} {UNSCORABLE_REASONS[reason]}"
@@ -377,20 +379,13 @@ def run_backtest(project: Project, adapter: Adapter, request: BacktestRequest) -
     lift = stats.lift(band_groups[-1], band_groups[0])
     lead_statuses = _lead_times(project, adapter, definition, source, columns, churned_keys, lowest_band)
 
-    sensitivity = None
-    unavailable = None
-    if definition.segment_weights:
-        unavailable = (f"'{definition.name}' has segment_weights, and the view does not show each account's "
-                       "segment, so the weight sensitivity is not computed")
-    else:
-        sensitivity = stats.weight_sensitivity(definition, scored)
     return BacktestResult(
         score=definition.name, renewals_source=source.name, days_before=request.days_before, columns=columns,
         renewal_count=len(rows), scored=scored, unscorable=unscorable, bands=band_groups,
         deciles=stats.decile_rates(scored),
         auc=stats.auc([renewal.health_score for renewal in scored], [renewal.renewed for renewal in scored]),
-        lift=lift, lead_time=stats.summarise_lead_times(lead_statuses), sensitivity=sensitivity,
-        sensitivity_unavailable=unavailable, overall=stats.rate_group("all", scored))
+        lift=lift, lead_time=stats.summarise_lead_times(lead_statuses),
+        sensitivity=stats.weight_sensitivity(definition, scored), overall=stats.rate_group("all", scored))
 
 
 def _lead_times(project: Project, adapter: Adapter, definition: models.HealthScore, source: models.Source,

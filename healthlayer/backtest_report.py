@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 
 from healthlayer.backtest import UNSCORABLE_REASONS, BacktestResult
-from healthlayer.backtest_stats import RateGroup
+from healthlayer.backtest_stats import RateGroup, WeightMove
 from healthlayer.errors import HealthlayerError
 from healthlayer.reporting import format_value, print_table
 
@@ -83,19 +83,22 @@ def print_backtest(console: Console, result: BacktestResult) -> None:
                   for days, share in lead.share_at_least.items()]
     print_table(console, f"Lead time of churned renewals in band {lift.lowest_band}", ["measure", "value"], lead_rows)
 
-    if result.sensitivity is None:
-        console.print(f"Weight sensitivity: not computed, because {result.sensitivity_unavailable}.")
-    else:
-        sensitivity = result.sensitivity
-        rows = [(move.category, move.weight, move.new_weight,
-                 "not applicable (weight 0 or less)" if move.changed is None else move.changed,
-                 move.moved_up, move.moved_down) for move in sensitivity.moves]
-        print_table(console, f"Band changes of the {len(result.scored)} scored renewals when one category "
-                    f"weight moves by 10 points ({sensitivity.changed_by_any} change under some move)",
-                    ["category", "weight", "new_weight", "changed", "moved_up", "moved_down"], rows)
-        if sensitivity.baseline_mismatches:
-            console.print(f"{sensitivity.baseline_mismatches} renewals get another band from their category scores "
-                          "than the view shows; redeploy if the definitions changed.")
+    sensitivity = result.sensitivity
+
+    def weight_text(move: WeightMove, step: float) -> str:
+        segments = ", ".join(f"{segment} {weight + step:g}" for segment, weight in sorted(move.segment_weights.items()))
+        return f"{move.weight + step:g}" + (f" ({segments})" if segments else "")
+
+    rows = [(move.category, weight_text(move, 0), weight_text(move, move.new_weight - move.weight),
+             "not applicable (weight 0 or less)" if move.changed is None else move.changed,
+             move.moved_up, move.moved_down) for move in sensitivity.moves]
+    in_segments = " in every segment" if any(move.segment_weights for move in sensitivity.moves) else ""
+    print_table(console, f"Band changes of the {len(result.scored)} scored renewals when one category "
+                f"weight moves by 10 points{in_segments} ({sensitivity.changed_by_any} change under some move)",
+                ["category", "weight", "new_weight", "changed", "moved_up", "moved_down"], rows)
+    if sensitivity.baseline_mismatches:
+        console.print(f"{sensitivity.baseline_mismatches} renewals get another band from their category scores "
+                      "than the view shows; redeploy if the definitions changed.")
 
     if result.unscorable:
         counts = ", ".join(f"{count} {UNSCORABLE_REASONS[reason]}" for reason, count in

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from healthlayer.definitions import models
@@ -31,6 +31,8 @@ class ScoredRenewal:
     band: str | None
     # Category name to the category score of the view, None where the category had no data.
     category_scores: Mapping[str, float | None]
+    # The text of the account's segment on the score day, None without one.
+    segment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -283,21 +285,29 @@ def score_from_categories(definition: models.HealthScore, category_scores: Mappi
 
 @dataclass(frozen=True)
 class WeightMove:
-    """Band changes of the scored renewals when one category weight moves by a number of points."""
+    """Band changes of the scored renewals when one category weight moves by a number of points.
+
+    With segment weights, the move applies to the category's weight in every segment as well.
+    """
 
     category: str
     weight: float
     new_weight: float
-    # Renewals whose band rises or falls; None when the move would make the weight 0 or less.
+    # Renewals whose band rises or falls; None when the move would make a weight 0 or less.
     moved_up: int | None
     moved_down: int | None
+    # Segment to the category's weight in that segment before the move; empty without segments.
+    segment_weights: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def changed(self) -> int | None:
         return None if self.moved_up is None or self.moved_down is None else self.moved_up + self.moved_down
 
     def as_dict(self) -> dict[str, Any]:
+        step = self.new_weight - self.weight
         return {"category": self.category, "weight": self.weight, "new_weight": self.new_weight,
+                "segment_weights": {segment: {"weight": weight, "new_weight": weight + step}
+                                    for segment, weight in self.segment_weights.items()},
                 "changed": self.changed, "moved_up": self.moved_up, "moved_down": self.moved_down}
 
 
@@ -316,35 +326,48 @@ class WeightSensitivity:
                 "baseline_mismatches": self.baseline_mismatches}
 
 
+def category_weights(definition: models.HealthScore, segment: str | None) -> dict[str, float]:
+    """Return the category weights of an account in `segment`: the segment's own, else the categories'."""
+    weights = definition.segment_weights.get(segment) if segment is not None else None
+    if weights is not None:
+        return {name: float(weight) for name, weight in weights.items()}
+    return {category.name: float(category.weight) for category in definition.categories}
+
+
 def weight_sensitivity(definition: models.HealthScore, renewals: Sequence[ScoredRenewal],
                        move: float = WEIGHT_MOVE) -> WeightSensitivity:
     """Count the renewals whose band changes when one category weight moves by +move or -move points.
 
-    The other categories keep their weights. Bands are compared with the band recomputed from
-    the category scores under the definition's weights. A move that would leave a weight at 0 or
-    below is reported with None counts, since weights must be positive. The score must not have
-    segment_weights.
+    The other categories keep their weights. With segment weights, the category's weight moves
+    in every segment too, and each renewal is scored with the weights of its segment. Bands are
+    compared with the band recomputed from the category scores under the definition's weights. A
+    move that would leave a weight at 0 or below is reported with None counts, since weights
+    must be positive.
     """
-    if definition.segment_weights:
-        raise ValueError("weight sensitivity needs a score without segment_weights")
-    base_weights = {category.name: float(category.weight) for category in definition.categories}
+    weight_sets: dict[str | None, dict[str, float]] = {None: category_weights(definition, None)}
+    weight_sets.update({segment: category_weights(definition, segment) for segment in definition.segment_weights})
     order = {band.name: rank for rank, band in enumerate(sorted(definition.bands, key=lambda band: band.min))}
-    baseline = [band_of(definition.bands, score_from_categories(definition, renewal.category_scores, base_weights))
-                for renewal in renewals]
+
+    def band_under(renewal: ScoredRenewal, moved: dict[str | None, dict[str, float]]) -> str | None:
+        weights = moved[renewal.segment] if renewal.segment in moved else moved[None]
+        return band_of(definition.bands, score_from_categories(definition, renewal.category_scores, weights))
+
+    baseline = [band_under(renewal, weight_sets) for renewal in renewals]
     mismatches = sum(1 for band, renewal in zip(baseline, renewals) if band != renewal.band)
     moves: list[WeightMove] = []
     changed_any: set[int] = set()
     for category in definition.categories:
+        name = category.name
+        segments = {segment: weights[name] for segment, weights in weight_sets.items() if isinstance(segment, str)}
         for step in (move, -move):
-            new_weight = base_weights[category.name] + step
-            if new_weight <= 0:
-                moves.append(WeightMove(category.name, base_weights[category.name], new_weight, None, None))
+            moved = {segment: {**weights, name: weights[name] + step} for segment, weights in weight_sets.items()}
+            base_weight = weight_sets[None][name]
+            if any(weights[name] <= 0 for weights in moved.values()):
+                moves.append(WeightMove(name, base_weight, base_weight + step, None, None, segments))
                 continue
-            weights = {**base_weights, category.name: new_weight}
             up = down = 0
             for index, renewal in enumerate(renewals):
-                band = band_of(definition.bands,
-                               score_from_categories(definition, renewal.category_scores, weights))
+                band = band_under(renewal, moved)
                 if band == baseline[index]:
                     continue
                 changed_any.add(index)
@@ -354,5 +377,5 @@ def weight_sensitivity(definition: models.HealthScore, renewals: Sequence[Scored
                     up += 1
                 else:
                     down += 1
-            moves.append(WeightMove(category.name, base_weights[category.name], new_weight, up, down))
+            moves.append(WeightMove(name, base_weight, base_weight + step, up, down, segments))
     return WeightSensitivity(moves, len(changed_any), mismatches)

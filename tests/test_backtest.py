@@ -61,8 +61,8 @@ UNKNOWN_ACCOUNT = "acct_not_in_view"
 
 def renewal(score: float, renewed: bool, account: str = "a", value: float | None = None,
             band: str | None = None, day: datetime.date = DAY,
-            categories: dict[str, float | None] | None = None) -> stats.ScoredRenewal:
-    return stats.ScoredRenewal(account, day, renewed, value, score, band, categories or {})
+            categories: dict[str, float | None] | None = None, segment: str | None = None) -> stats.ScoredRenewal:
+    return stats.ScoredRenewal(account, day, renewed, value, score, band, categories or {}, segment)
 
 
 # Statistics on hand-computed cases
@@ -249,6 +249,38 @@ def test_weight_sensitivity_skips_nonpositive_weight():
     assert [(move.category, move.new_weight) for move in skipped] == [("support", -5.0)]
 
 
+def test_weight_sensitivity_by_segment():
+    definition = two_category_score(segment="accounts.plan", segment_weights={"pro": {"usage": 20, "support": 80}})
+    renewals = [
+        # pro: (20 * 90 + 80 * 60) / 100 = 66, yellow. Usage at 30 in every segment gives
+        # (2700 + 4800) / 110 = 68.2, still yellow; support at 90 gives (1800 + 5400) / 110 = 65.5;
+        # support at 70 gives (1800 + 4200) / 90 = 66.7. Under the default weights (60, 40) the
+        # same scores would be 78, green.
+        renewal(66.0, True, account="pro", band="yellow", segment="pro", categories={"usage": 90.0, "support": 60.0}),
+        # A segment without weights of its own takes the default: (60 * 75 + 40 * 60) / 100 = 69,
+        # yellow, and support at 30 gives 70, green, as in the hand case above.
+        renewal(69.0, True, account="other", band="yellow", segment="basic",
+                categories={"usage": 75.0, "support": 60.0}),
+        # pro: (20 * 40 + 80 * 75) / 100 = 68, yellow; usage at 10 gives (400 + 6000) / 90 = 71.1, green.
+        renewal(68.0, False, account="pro2", band="yellow", segment="pro", categories={"usage": 40.0, "support": 75.0}),
+    ]
+    result = stats.weight_sensitivity(definition, renewals)
+    assert result.baseline_mismatches == 0
+    moves = {(move.category, move.new_weight): (move.moved_up, move.moved_down, dict(move.segment_weights))
+             for move in result.moves}
+    assert moves == {("usage", 70.0): (0, 0, {"pro": 20.0}), ("usage", 50.0): (1, 0, {"pro": 20.0}),
+                     ("support", 50.0): (0, 0, {"pro": 80.0}), ("support", 30.0): (1, 0, {"pro": 80.0})}
+    assert result.changed_by_any == 2
+    assert result.moves[1].as_dict()["segment_weights"] == {"pro": {"weight": 20.0, "new_weight": 10.0}}
+
+
+def test_weight_sensitivity_skips_move_below_zero_in_a_segment():
+    definition = two_category_score(segment="accounts.plan", segment_weights={"pro": {"usage": 95, "support": 5}})
+    result = stats.weight_sensitivity(definition, [renewal(50.0, True, band="yellow", segment="pro",
+                                                           categories={"usage": 50.0, "support": 50.0})])
+    assert [(move.category, move.new_weight) for move in result.moves if move.changed is None] == [("support", 30.0)]
+
+
 def test_band_of_matches_view_rule():
     bands = two_category_score().bands
     assert [stats.band_of(bands, score) for score in (70.0, 69.999, 40.0, 0.0, None)] == [
@@ -394,14 +426,13 @@ def test_saas_counts(result):
     assert (result.renewal_count, len(result.scored), len(result.unscorable)) == (48, 48, 0)
     assert (result.overall.renewals, result.overall.renewed) == (48, 30)
     assert [(group.label, group.renewals, group.renewed) for group in result.bands] == [
-        ("green", 17, 16), ("yellow", 23, 13), ("red", 8, 1)]
+        ("green", 17, 16), ("yellow", 21, 11), ("red", 10, 3)]
     assert [(group.renewals, group.renewed) for group in result.deciles] == [
-        (5, 0), (5, 3), (5, 4), (5, 1), (5, 1), (5, 4), (5, 5), (5, 5), (4, 3), (4, 4)]
+        (5, 0), (5, 3), (5, 3), (5, 1), (5, 3), (5, 3), (5, 5), (5, 5), (4, 4), (4, 3)]
     lead = result.lead_time
-    assert (lead.churned, lead.in_lowest_band, lead.not_in_lowest_band, lead.no_score) == (18, 8, 10, 0)
-    assert lead.days == [9, 13, 14, 22, 34, 63, 65, 147]
-    assert result.sensitivity is not None
-    assert [move.changed for move in result.sensitivity.moves] == [2, 3, 3, 1, 0, 2]
+    assert (lead.churned, lead.in_lowest_band, lead.not_in_lowest_band, lead.no_score) == (18, 9, 9, 0)
+    assert lead.days == [3, 9, 13, 14, 22, 28, 34, 63, 105]
+    assert [move.changed for move in result.sensitivity.moves] == [1, 1, 1, 1, 0, 1]
 
 
 def test_saas_band_and_decile_rates_match_view(result, view_rows, renewals, score_definition):
@@ -433,20 +464,23 @@ def test_saas_lead_times_match_view(result, view_rows, renewals):
 def test_saas_weight_sensitivity_matches_recomputation(result, view_rows, renewals, score_definition):
     categories = [category["name"] for category in score_definition["categories"]]
     scored = reference.score_renewals(view_rows, renewals, 90)
-    weights = {category["name"]: float(category["weight"]) for category in score_definition["categories"]}
-    assert result.sensitivity is not None
+    default = {category["name"]: float(category["weight"]) for category in score_definition["categories"]}
+    by_segment = score_definition["segment_weights"]
+    # The library score weighs starter and enterprise accounts differently, and both occur.
+    assert {item["view"]["segment"] for item in scored} >= set(by_segment)
     moves = iter(result.sensitivity.moves)
     for name in categories:
         for step in (10.0, -10.0):
             changed = 0
             for item in scored:
+                weights = {key: float(value) for key, value in by_segment.get(item["view"]["segment"], default).items()}
                 scores = {category: item["view"][f"{category}_score"] for category in categories}
                 before = reference.reweighted_band(score_definition, scores, weights)
                 after = reference.reweighted_band(score_definition, scores, {**weights, name: weights[name] + step})
                 assert before == item["view"]["band"]
                 changed += before != after
             move = next(moves)
-            assert (move.category, move.new_weight, move.changed) == (name, weights[name] + step, changed)
+            assert (move.category, move.new_weight, move.changed) == (name, default[name] + step, changed)
 
 
 def test_saas_recovers_planted_renewal_probability(result):
@@ -490,38 +524,13 @@ def test_saas_unscorable_renewals_listed(saas):
     assert reasons == {(UNKNOWN_ACCOUNT, "unknown_account"), (first_account, "before_first_score"),
                        (first_account, "missing_key")}
     # Text outcomes give the same figures as the boolean ones.
-    assert [(group.renewals, group.renewed) for group in mixed.bands] == [(17, 16), (23, 13), (8, 1)]
+    assert [(group.renewals, group.renewed) for group in mixed.bands] == [(17, 16), (21, 11), (10, 3)]
 
 
 def test_saas_all_unscorable_rejected(saas):
     # The data range is 365 days long, so every score day 400 days before a renewal is too early.
     with pytest.raises(HealthlayerError, match="none of the 48 renewals can be scored 400 days before"):
         backtest(saas, days_before=400)
-
-
-def test_saas_segment_weights_skip_sensitivity(tmp_path):
-    project = tmp_path / "saas"
-    shutil.copytree(SAAS, project, ignore=shutil.ignore_patterns("*.duckdb", "__pycache__"))
-    library = (REPOSITORY / "definitions" / "standard" / "saas_health.yml").read_text(encoding="utf-8")
-    segmented = library.split("health_scores:\n", 1)[1].replace(
-        "    population: {source: events}\n",
-        "    population: {source: events}\n    segment: accounts.segment\n    segment_weights:\n"
-        "      enterprise: {product_engagement: 20, relationship: 40, business_outcomes: 40}\n")
-    (project / "models" / "health.yml").write_text("health_scores:\n" + segmented, encoding="utf-8")
-    api.deploy_project(project)
-
-    segmented_result = backtest(project)
-
-    assert segmented_result.sensitivity is None
-    assert "segment_weights" in (segmented_result.sensitivity_unavailable or "")
-    assert len(segmented_result.scored) == 48
-    assert segmented_result.as_dict()["weight_sensitivity"] is None
-
-
-def test_weight_sensitivity_rejects_segment_weights():
-    definition = two_category_score(segment="accounts.plan", segment_weights={"pro": {"usage": 50, "support": 50}})
-    with pytest.raises(ValueError, match="segment_weights"):
-        stats.weight_sensitivity(definition, [])
 
 
 # Command line
@@ -532,7 +541,7 @@ def test_cli_text(saas, run):
     for title in ("Renewal rate by band", "Renewal rate by score decile", "Discrimination",
                   "Lead time of churned renewals in band red", "Band changes of the 48 scored renewals"):
         assert title in outcome.stdout
-    assert "0.791" in outcome.stdout
+    assert "0.807" in outcome.stdout
     chart_lines = [line for line in outcome.stdout.splitlines() if "█" in line or "····" in line]
     assert len(chart_lines) == 10
     assert chart_lines[7].rstrip().endswith("100% (5/5)")

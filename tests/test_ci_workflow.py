@@ -25,6 +25,9 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 WORKFLOW = REPOSITORY / "docs" / "ci" / "healthlayer.yml"
 CI_DOC = REPOSITORY / "docs" / "ci.md"
 SAAS = REPOSITORY / "examples" / "saas"
+# The line of the SaaS sources that break_tier_window misspells, counted from 1.
+TIER_WINDOW_LINE = (SAAS / "models" / "sources.yml").read_text(encoding="utf-8").splitlines().index(
+    "  tier_window: 7 days") + 1
 BIN = Path(sys.executable).parent
 CHECK_JSONSCHEMA = BIN / "check-jsonschema"
 # Steps not run here: installing needs the package index (the tests use the installed
@@ -83,7 +86,7 @@ def repository(tmp_path: Path) -> Path:
 def break_tier_window(project: Path) -> None:
     path = project / "models" / "sources.yml"
     text = path.read_text(encoding="utf-8")
-    assert text.splitlines()[64] == "  tier_window: 7 days"
+    assert text.count("  tier_window: 7 days\n") == 1
     path.write_text(text.replace("  tier_window: 7 days\n", "  tier_window: 7 dayz\n"), encoding="utf-8")
 
 
@@ -144,7 +147,7 @@ def test_validate_step_annotates(repository: Path):
     completed = run_step(job_id, step, repository)
 
     assert completed.returncode == 1
-    assert completed.stdout.startswith("::error file=models/sources.yml,line=65,col=3,title=invalid-value::")
+    assert completed.stdout.startswith(f"::error file=models/sources.yml,line={TIER_WINDOW_LINE},col=3,title=invalid-value::")
 
 
 def test_validate_step_subfolder(tmp_path: Path):

@@ -159,8 +159,8 @@ def test_library_wrong_value(run, tmp_path: Path):
     shutil.copytree(LIBRARY_TESTS, project)
     health = project / "models" / "health_tests.yml"
     text = health.read_text()
-    assert text.count("health_score: 76.125,") == 1
-    health.write_text(text.replace("health_score: 76.125,", "health_score: 76.0,"))
+    assert text.count("health_score: 76.54166666666667,") == 1
+    health.write_text(text.replace("health_score: 76.54166666666667,", "health_score: 76.0,"))
 
     result = run("test", "--select", "account_health*", "--select", "stickiness_short_range", cwd=project)
 
@@ -172,9 +172,9 @@ def test_library_wrong_value(run, tmp_path: Path):
     expected = next(line for line in lines if line.startswith("|expected"))
     actual = lines[lines.index(expected) + 1]
     assert [cell.strip() for cell in expected.split("|")[1:-1]] == [
-        "expected", "2024-03-01", "a1", "87.5", "78.3333333333", "58.75", "76", "green", "0.97"]
+        "expected", "2024-03-01", "a1", "87.5", "72.2222222222", "66.25", "76", "green", "0.97", "growth"]
     assert [cell.strip() for cell in actual.split("|")[1:-1]] == [
-        "actual", "2024-03-01", "a1", "87.5", "78.3333333333", "58.75", "76.125 *", "green", "0.97"]
+        "actual", "2024-03-01", "a1", "87.5", "72.2222222222", "66.25", "76.5416666667 *", "green", "0.97", "growth"]
     assert "1 passed, 1 failed, 0 errors" in result.stdout
 
 
@@ -581,8 +581,8 @@ def test_explanations_view_columns(tmp_path: Path):
     shutil.copytree(PROJECTS["saas"], project)
     tests = project / TESTS_FILE
     text = tests.read_text()
-    assert text.count("weakest_category: relationship}") == 1
-    tests.write_text(text.replace("weakest_category: relationship}", "weakest_categry: relationship}"))
+    assert text.count("weakest_category: product_engagement}") == 1
+    tests.write_text(text.replace("weakest_category: product_engagement}", "weakest_categry: product_engagement}"))
 
     issue = only_error(api.validate(project))
 

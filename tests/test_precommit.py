@@ -24,11 +24,14 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 MANIFEST = REPOSITORY / ".pre-commit-hooks.yaml"
 CI_DOC = REPOSITORY / "docs" / "ci.md"
 SAAS = REPOSITORY / "examples" / "saas"
+# The line of the SaaS sources that break_tier_window misspells, counted from 1.
+TIER_WINDOW_LINE = (SAAS / "models" / "sources.yml").read_text(encoding="utf-8").splitlines().index(
+    "  tier_window: 7 days") + 1
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 # What a hook repository needs for `pip install .`: the build configuration, the readme it
 # names, the package and the library that the wheel includes.
 PACKAGE_FILES = ["pyproject.toml", "README.md", "healthlayer", "definitions", ".pre-commit-hooks.yaml"]
-BROKEN_LINE = "models/sources.yml:65:3: error invalid-value at engagement.tier_window"
+BROKEN_LINE = f"models/sources.yml:{TIER_WINDOW_LINE}:3: error invalid-value at engagement.tier_window"
 
 
 @dataclass(frozen=True)
@@ -90,10 +93,10 @@ def project_repository(root: Path, subfolder: str | None = None) -> Path:
 
 
 def break_tier_window(project: Path) -> None:
-    """Misspell the unit of the tier window on line 51 of models/sources.yml."""
+    """Misspell the unit of the tier window in models/sources.yml."""
     path = project / "models" / "sources.yml"
     text = path.read_text(encoding="utf-8")
-    assert text.splitlines()[64] == "  tier_window: 7 days"
+    assert text.count("  tier_window: 7 days\n") == 1
     path.write_text(text.replace("  tier_window: 7 days\n", "  tier_window: 7 dayz\n"), encoding="utf-8")
 
 

@@ -76,6 +76,8 @@ US_HOLIDAYS = {
 # NPS survey days: one a quarter, each open for 14 days.
 SURVEY_DAYS = [date(2025, 9, 16), date(2025, 12, 9), date(2026, 3, 17), date(2026, 6, 9)]
 SURVEY_OPEN_DAYS = 14
+# Share of closed tickets whose customer answers the satisfaction survey.
+CSAT_RESPONSE_RATE = 0.4
 
 
 @dataclass
@@ -459,22 +461,75 @@ def build_tickets(rng: random.Random, accounts: list[Account], users: list[User]
     return rows
 
 
+def last_event_days_by_user(accounts: list[Account], event_rows: list[tuple]) -> dict[str, dict[str, list[date]]]:
+    """Return each account's users with the sorted local days of their events."""
+    days: dict[str, dict[str, set[date]]] = {account.account_id: {} for account in accounts}
+    for timestamp, account_id, user_id, *_ in event_rows:
+        days[account_id].setdefault(user_id, set()).add(timestamp.astimezone(PROJECT_ZONE).date())
+    return {account_id: {user_id: sorted(user_days) for user_id, user_days in users.items()}
+            for account_id, users in days.items()}
+
+
+def seats_used_on(user_days: dict[str, list[date]], day: date) -> int:
+    """Count the users with an event in the 30 days up to `day`."""
+    window_start = day - timedelta(days=29)
+    count = 0
+    for days in user_days.values():
+        position = bisect.bisect_left(days, window_start)
+        if position < len(days) and days[position] <= day:
+            count += 1
+    return count
+
+
+def contract_on(account: Account, day: date) -> tuple[int, float]:
+    """Return the seats purchased on `day` and the net change of annual recurring revenue up to it."""
+    seats, expansion_arr = account.seats, 0.0
+    plan = account.plan_on(day)
+    if account.upsell_day is not None and account.upsell_day <= day:
+        seats += account.upsell_seats
+        expansion_arr += 12 * account.upsell_seats * SEAT_PRICE[plan]
+        if account.upgraded_plan is not None:
+            expansion_arr += 12 * account.seats * (SEAT_PRICE[account.upgraded_plan] - SEAT_PRICE[account.plan])
+    if account.downgrade_seats and account.renewal_date <= day:
+        seats -= account.downgrade_seats
+        expansion_arr -= 12 * account.downgrade_seats * SEAT_PRICE[plan]
+    return seats, expansion_arr
+
+
+def sponsor_meetings_mean(account: Account, day: date) -> float:
+    return 0.3 + 3.5 * account.health(day) + (1.0 if account.segment == "enterprise" else 0.0)
+
+
+def achieved_roi(rng: random.Random, account: Account, day: date) -> float:
+    return round(max(0.0, account.promised_roi * (0.15 + 1.05 * account.health(day) + rng.normalvariate(0, 0.12))), 2)
+
+
+def account_row(account: Account, day: date, user_days: dict[str, list[date]], roi: float,
+                days_to_first_value: int | None, meetings: int, usage_day: date | None = None) -> dict:
+    """Return an attribute row of `day`, with the seats used in the 30 days up to `usage_day` (default `day`)."""
+    seats_purchased, expansion_arr = contract_on(account, day)
+    return {
+        "account_id": account.account_id,
+        "snapshot_date": day,
+        "plan": account.plan_on(day),
+        "segment": account.segment,
+        "contract_start": account.contract_start,
+        "promised_roi": account.promised_roi,
+        "achieved_roi": roi,
+        "seats_purchased": seats_purchased,
+        "seats_used": seats_used_on(user_days, usage_day or day),
+        "days_to_first_value": days_to_first_value,
+        "expansion_arr": expansion_arr,
+        "executive_sponsor_meetings_90d": meetings,
+    }
+
+
 def build_account_rows(rng: random.Random, accounts: list[Account], event_rows: list[tuple]) -> list[dict]:
     """Build one attribute row per account, a snapshot on the account's last day of activity."""
-    last_event_days: dict[str, dict[str, date]] = {account.account_id: {} for account in accounts}
-    for timestamp, account_id, user_id, *_ in event_rows:
-        day = timestamp.astimezone(PROJECT_ZONE).date()
-        seen = last_event_days[account_id]
-        if day > seen.get(user_id, date.min):
-            seen[user_id] = day
-
+    user_days = last_event_days_by_user(accounts, event_rows)
     rows = []
     for account in accounts:
-        health = account.health(account.end_day)
-        window_start = account.end_day - timedelta(days=29)
-        seats_used = sum(1 for day in last_event_days[account.account_id].values() if day >= window_start)
-        achieved_roi = max(0.0, account.promised_roi * (0.15 + 1.05 * health + rng.normalvariate(0, 0.12)))
-
+        roi = achieved_roi(rng, account, account.end_day)
         if account.is_new:
             days_to_first_value = (None if account.first_workflow_day is None
                                    else (account.first_workflow_day - account.contract_start).days)
@@ -483,27 +538,68 @@ def build_account_rows(rng: random.Random, accounts: list[Account], event_rows: 
             # model of the new accounts.
             median = onboarding_median_days(account.base_health)
             days_to_first_value = max(1, round(rng.lognormvariate(math.log(median), 0.5)))
-
-        expansion_arr = 12 * account.upsell_seats * SEAT_PRICE[account.current_plan()]
-        if account.upgraded_plan is not None:
-            expansion_arr += 12 * account.seats * (SEAT_PRICE[account.upgraded_plan] - SEAT_PRICE[account.plan])
-        expansion_arr -= 12 * account.downgrade_seats * SEAT_PRICE[account.current_plan()]
-
-        meetings_mean = 0.3 + 3.5 * health + (1.0 if account.segment == "enterprise" else 0.0)
-        rows.append({
-            "account_id": account.account_id,
-            "plan": account.current_plan(),
-            "segment": account.segment,
-            "contract_start": account.contract_start,
-            "promised_roi": account.promised_roi,
-            "achieved_roi": round(achieved_roi, 2),
-            "seats_purchased": account.current_seats(),
-            "seats_used": seats_used,
-            "days_to_first_value": days_to_first_value,
-            "expansion_arr": expansion_arr,
-            "executive_sponsor_meetings_90d": poisson(rng, meetings_mean),
-        })
+        meetings = poisson(rng, sponsor_meetings_mean(account, account.end_day))
+        rows.append(account_row(account, account.end_day, user_days[account.account_id], roi,
+                                days_to_first_value, meetings))
     return rows
+
+
+def snapshot_days(account: Account) -> list[date]:
+    """Return the days of an account's monthly snapshots before its last one.
+
+    The first snapshot is on the first day of data or of the contract, the others on the first
+    day of each month up to the account's last day of activity, which has the last snapshot.
+    """
+    first = max(FIRST_DAY, account.contract_start)
+    days = [first]
+    month = date(first.year, first.month, 1)
+    while True:
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        if month >= account.end_day:
+            return days
+        days.append(month)
+
+
+def build_account_history(rng: random.Random, accounts: list[Account], event_rows: list[tuple],
+                          last_rows: list[dict]) -> list[dict]:
+    """Build the monthly attribute snapshots of each account, ending with its row of `last_rows`.
+
+    Each snapshot shows the account as it was on its day: plan, seats, expansion and the users
+    of the 30 days before it. Its ROI and count of sponsor meetings are drawn from that day's
+    latent health, and the days to first value appear once the first workflow is done.
+    """
+    user_days = last_event_days_by_user(accounts, event_rows)
+    rows = []
+    for account, last_row in zip(accounts, last_rows):
+        for day in snapshot_days(account):
+            roi = achieved_roi(rng, account, day)
+            meetings = poisson(rng, sponsor_meetings_mean(account, day))
+            if account.is_new:
+                reached = account.first_workflow_day is not None and account.first_workflow_day <= day
+                days_to_first_value = last_row["days_to_first_value"] if reached else None
+            else:
+                days_to_first_value = last_row["days_to_first_value"]
+            # The data has no events before FIRST_DAY, so the first snapshot of an account that
+            # signed earlier counts the users of the first 30 days of data instead.
+            usage_day = day + timedelta(days=29) if day == FIRST_DAY and not account.is_new else day
+            rows.append(account_row(account, day, user_days[account.account_id], roi, days_to_first_value,
+                                    meetings, usage_day))
+        rows.append(last_row)
+    return rows
+
+
+def add_csat(rng: random.Random, accounts: list[Account], ticket_rows: list[tuple]) -> list[tuple]:
+    """Append a satisfaction rating from 1 to 5 to each ticket, or None when the customer gave none."""
+    by_id = {account.account_id: account for account in accounts}
+    rated = []
+    for row in ticket_rows:
+        account = by_id[row[0]]
+        rating = None
+        if rng.random() < CSAT_RESPONSE_RATE:
+            health = account.health(row[1].astimezone(account.zone).date())
+            rating = min(5, max(1, round(rng.normalvariate(1.6 + 3.4 * health, 0.8))))
+        rated.append((*row, rating))
+    return rated
 
 
 def build_renewal_rows(accounts: list[Account]) -> list[dict]:
@@ -535,10 +631,10 @@ NPS_SCHEMA = pa.schema([
 ])
 TICKET_SCHEMA = pa.schema([
     ("ticket_id", pa.string()), ("account_id", pa.string()), ("created_at", pa.timestamp("us", tz="UTC")),
-    ("sentiment", pa.float64()), ("priority", pa.string()),
+    ("sentiment", pa.float64()), ("priority", pa.string()), ("csat", pa.int64()),
 ])
 ACCOUNT_SCHEMA = pa.schema([
-    ("account_id", pa.string()), ("plan", pa.string()), ("segment", pa.string()),
+    ("account_id", pa.string()), ("snapshot_date", pa.date32()), ("plan", pa.string()), ("segment", pa.string()),
     ("contract_start", pa.date32()), ("promised_roi", pa.float64()), ("achieved_roi", pa.float64()),
     ("seats_purchased", pa.int64()), ("seats_used", pa.int64()), ("days_to_first_value", pa.int64()),
     ("expansion_arr", pa.float64()), ("executive_sponsor_meetings_90d", pa.int64()),
@@ -573,7 +669,10 @@ def build_dataset(seed: int = SEED) -> tuple[dict[str, pa.Table], dict[str, dict
     event_rows = [row for row in simulate_events(rng, users) if in_data_range(row[0])]
     nps_rows = [row for row in build_nps(rng, users) if in_data_range(row[2])]
     ticket_rows = [row for row in build_tickets(rng, accounts, users) if in_data_range(row[1])]
-    account_rows = build_account_rows(rng, accounts, event_rows)
+    last_account_rows = build_account_rows(rng, accounts, event_rows)
+    # Draws added to the generator come after the draws above, so the rows above stay the same.
+    ticket_rows = add_csat(rng, accounts, ticket_rows)
+    account_rows = build_account_history(rng, accounts, event_rows, last_account_rows)
 
     tables = {
         "events": numbered_table(event_rows, EVENT_SCHEMA, "evt_", lambda row: (row[0], row[1], row[2])),

@@ -546,12 +546,15 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
         (exp.EQ(this=sql.column("coverage", "h"), expression=sql.number(0.0)), exp.Null()),
         (exp.EQ(this=sql.column("scored_weight", "h"), expression=sql.number(0.0)), exp.Null()),
         default=exp.Div(this=sql.column("weighted_sum", "h"), expression=sql.column("scored_weight", "h")))
+    # A score with segments shows each account's segment of the day, which selects its weights.
+    has_segment = definition.segment is not None
     totals = exp.select(
         sql.column("as_of_date", "s"), sql.column("account_id", "s"),
         *[sql.alias(sql.column(f"category_{i}", "s"), f"category_{i}") for i in range(len(definition.categories))],
         sql.alias(exp.Paren(this=_sum(weighted)), "weighted_sum"),
         sql.alias(exp.Paren(this=_sum(scored_weight)), "scored_weight"),
         sql.alias(sql.to_double(exp.Paren(this=coverage)), "coverage"),
+        *([sql.alias(sql.column("segment_value", "s"), "segment")] if has_segment else []),
     ).from_(sql.subquery(categories, "s"))
 
     bands = sorted(definition.bands, key=lambda band: band.min, reverse=True)
@@ -566,11 +569,13 @@ def add_health_score(builder: PlanBuilder, definition: models.HealthScore) -> No
           for i, category in enumerate(definition.categories)],
         sql.alias(health, "health_score"),
         sql.column("coverage", "h"),
+        *([sql.column("segment", "h")] if has_segment else []),
     ).from_(sql.subquery(totals, "h"))
     view = exp.select(
         sql.column("as_of_date"), sql.column("account_id"),
         *[sql.column(f"{category.name}_score", quoted=True) for category in definition.categories],
         sql.column("health_score"), sql.alias(band_name, "band"), sql.column("coverage"),
+        *([sql.column("segment")] if has_segment else []),
     ).from_(sql.subquery(scored, "t"))
     names = ", ".join(f"{category.name} {category.weight:g}" for category in definition.categories)
     builder.add(definition.name, view, "output",

@@ -128,7 +128,8 @@ def combine_scores(
 def view_columns(definition: Mapping[str, Any]) -> list[str]:
     """Return the columns of a health-score view in order."""
     categories = [f"{category['name']}_score" for category in definition["categories"]]
-    return ["as_of_date", "account_id", *categories, "health_score", "band", "coverage"]
+    segment = ["segment"] if definition.get("segment") else []
+    return ["as_of_date", "account_id", *categories, "health_score", "band", "coverage", *segment]
 
 
 def population_accounts(
@@ -165,6 +166,7 @@ class ScoredDay:
     categories: list[Mapping[str, Any]]
     raw: Mapping[tuple[str, str], float | None]
     scores: Mapping[str, Mapping[str, float | None]]
+    segment: str | None = None  # the text of the account's segment value, None without one
 
 
 def scored_days(
@@ -219,10 +221,11 @@ def scored_days(
 
         for account in present:
             value = segment(account, day) if segment else None
-            weights = definition.get("segment_weights", {}).get(None if value is None else str(value))
+            text = None if value is None else str(value)
+            weights = definition.get("segment_weights", {}).get(text)
             account_categories = categories if weights is None else [
                 {**category, "weight": weights[category["name"]]} for category in categories]
-            yield ScoredDay(day, account, account_categories, raw[account], scores[account])
+            yield ScoredDay(day, account, account_categories, raw[account], scores[account], text)
 
 
 def health_view(definition: Mapping[str, Any], days: Iterable[ScoredDay]) -> list[dict[str, Any]]:
@@ -239,6 +242,8 @@ def health_view(definition: Mapping[str, Any], days: Iterable[ScoredDay]) -> lis
         row["health_score"] = health_score
         row["band"] = band_of(health_score, bands)
         row["coverage"] = coverage
+        if definition.get("segment"):
+            row["segment"] = scored.segment
         rows.append(row)
     return rows
 
