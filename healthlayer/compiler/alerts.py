@@ -2,6 +2,9 @@
 
 Every rule gives rows with the same columns, united into one view. Account-level rows have a NULL
 `user_id`, and their `alert_id` is `rule:account::YYYY-MM-DD`, so that it is never NULL.
+`account_id` and `user_id` are text in every row, because the sources that the rules read may
+store ids as different types, and engines such as PostgreSQL and ClickHouse reject a UNION ALL
+of text and integer columns.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ def respond_by(day: exp.Expr, hours: int) -> exp.Expr:
 ScoreRule = models.BandChangeAlert | models.ScoreDropAlert | models.RedReviewAlert
 
 
-def _account_alert(builder: PlanBuilder, rule: exp.Expr, alert_type: exp.Expr, account: exp.Expr, day: exp.Expr,
+def _account_alert(rule: exp.Expr, alert_type: exp.Expr, account: exp.Expr, day: exp.Expr,
                    deadline: exp.Expr, reason: exp.Expr, score: str | None) -> list[exp.Expr]:
     """Return the select list of an account-level alert row, in the order of ALERT_COLUMNS.
 
@@ -46,15 +49,12 @@ def _account_alert(builder: PlanBuilder, rule: exp.Expr, alert_type: exp.Expr, a
     # Every part is non-NULL, so engines that skip NULL parts and engines that return NULL agree.
     alert_id = exp.Concat(expressions=[rule.copy(), sql.string(":"), _text(account.copy()), sql.string("::"),
                                        sql.date_text(day)], safe=True)
-    has_tier_drops = any(isinstance(item, models.TierDropAlert) for item in builder.project.alerts.values())
-    # With tier drops, the user column takes the type of the source's user column from them.
-    user: exp.Expr = exp.Null() if has_tier_drops else _text(exp.Null())
     return [
         sql.alias(alert_id, "alert_id"),
         sql.alias(alert_type, "alert_type"),
         sql.alias(rule, "rule"),
-        sql.alias(account, "account_id"),
-        sql.alias(user, "user_id"),
+        sql.alias(_text(account), "account_id"),
+        sql.alias(_text(exp.Null()), "user_id"),
         sql.alias(day.copy(), "detected_date"),
         sql.alias(deadline, "respond_by"),
         sql.alias(reason, "reason"),
@@ -246,7 +246,7 @@ def score_alerts(builder: PlanBuilder, score_name: str, rules: list[tuple[str, S
         deadline = sql.case(*branches)
     rule_rows = sql.union_all([exp.select(sql.alias(sql.string(name), "rule"),
                                           sql.alias(sql.string(rule.type), "alert_type")) for name, rule in rules])
-    selects = _account_alert(builder, rule_name, sql.column("alert_type", "r"), sql.column("account_id", "n"), day,
+    selects = _account_alert(rule_name, sql.column("alert_type", "r"), sql.column("account_id", "n"), day,
                              deadline, sql.case(*reasons), score_name)
     return (
         exp.select(*selects)
@@ -323,7 +323,7 @@ def stale_data_alert(builder: PlanBuilder, name: str, rule: models.StaleDataAler
     reason = sql.string(f"no events for {rule.silent_for} days, after events on at least {rule.min_active_days} "
                         f"of the {rule.lookback} days before")
     day = sql.add_days(sql.column("activity_date", "q"), rule.silent_for)
-    selects = _account_alert(builder, sql.string(name), sql.string("stale_data"), sql.column("account_id", "q"), day,
+    selects = _account_alert(sql.string(name), sql.string("stale_data"), sql.column("account_id", "q"), day,
                              respond_by(day.copy(), rule.respond_within), reason, None)
     return exp.select(*selects).from_(sql.subquery(qualified, "q"))
 

@@ -33,8 +33,8 @@ FROM (
     ) AS alert_id,
     r.alert_type AS alert_type,
     r.rule AS rule,
-    n.account_id AS account_id,
-    NULL AS user_id,
+    CAST(n.account_id AS Nullable(String)) AS account_id,
+    CAST(NULL AS Nullable(String)) AS user_id,
     n.as_of_date AS detected_date,
     CASE
       WHEN r.rule = 'health_band_down'
@@ -245,8 +245,8 @@ FROM (
     ) AS alert_id,
     'stale_data' AS alert_type,
     'quiet_buyers' AS rule,
-    q.account_id AS account_id,
-    NULL AS user_id,
+    CAST(q.account_id AS Nullable(String)) AS account_id,
+    CAST(NULL AS Nullable(String)) AS user_id,
     CAST(DATE_ADD(DAY, 7, q.activity_date) AS Nullable(Date32)) AS detected_date,
     CAST(DATE_ADD(
       HOUR,
@@ -324,8 +324,8 @@ FROM (
     ) AS alert_id,
     'stale_data' AS alert_type,
     'nps_gone_quiet' AS rule,
-    q.account_id AS account_id,
-    NULL AS user_id,
+    CAST(q.account_id AS Nullable(String)) AS account_id,
+    CAST(NULL AS Nullable(String)) AS user_id,
     CAST(DATE_ADD(DAY, 10, q.activity_date) AS Nullable(Date32)) AS detected_date,
     CAST(DATE_ADD(
       HOUR,
@@ -430,8 +430,8 @@ FROM (
     ) AS alert_id,
     'tier_drop' AS alert_type,
     'power_drop' AS rule,
-    t.account_id AS account_id,
-    t.user_id AS user_id,
+    CAST(t.account_id AS Nullable(String)) AS account_id,
+    CAST(t.user_id AS Nullable(String)) AS user_id,
     t.transition_date AS detected_date,
     CAST(DATE_ADD(
       HOUR,

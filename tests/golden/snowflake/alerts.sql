@@ -27,8 +27,8 @@ FROM (
     CONCAT(r."RULE", ':', CAST(n.account_id AS VARCHAR), '::', TO_CHAR(n.as_of_date, 'yyyy-mm-DD')) AS alert_id,
     r.alert_type AS alert_type,
     r."RULE" AS "RULE",
-    n.account_id AS account_id,
-    NULL AS user_id,
+    CAST(n.account_id AS VARCHAR) AS account_id,
+    CAST(NULL AS VARCHAR) AS user_id,
     n.as_of_date AS detected_date,
     CASE
       WHEN r."RULE" = 'health_band_down'
@@ -190,8 +190,8 @@ FROM (
     ) AS alert_id,
     'stale_data' AS alert_type,
     'quiet_buyers' AS "RULE",
-    q.account_id AS account_id,
-    NULL AS user_id,
+    CAST(q.account_id AS VARCHAR) AS account_id,
+    CAST(NULL AS VARCHAR) AS user_id,
     CAST(DATEADD(DAY, 7, q.activity_date) AS DATE) AS detected_date,
     CAST(DATEADD(
       HOUR,
@@ -258,8 +258,8 @@ FROM (
     ) AS alert_id,
     'stale_data' AS alert_type,
     'nps_gone_quiet' AS "RULE",
-    q.account_id AS account_id,
-    NULL AS user_id,
+    CAST(q.account_id AS VARCHAR) AS account_id,
+    CAST(NULL AS VARCHAR) AS user_id,
     CAST(DATEADD(DAY, 10, q.activity_date) AS DATE) AS detected_date,
     CAST(DATEADD(
       HOUR,
@@ -348,8 +348,8 @@ FROM (
     ) AS alert_id,
     'tier_drop' AS alert_type,
     'power_drop' AS "RULE",
-    t.account_id,
-    t.user_id,
+    CAST(t.account_id AS VARCHAR) AS account_id,
+    CAST(t.user_id AS VARCHAR) AS user_id,
     t.transition_date AS detected_date,
     CAST(DATEADD(HOUR, 48, CAST(CAST(DATEADD(DAY, 1, t.transition_date) AS DATE) AS TIMESTAMPNTZ)) AS TIMESTAMPNTZ) AS respond_by,
     CONCAT(

@@ -27,8 +27,8 @@ FROM (
     CONCAT(r.rule, ':', CAST(n.account_id AS STRING), '::', DATE_FORMAT(n.as_of_date, 'yyyy-MM-dd')) AS alert_id,
     r.alert_type AS alert_type,
     r.rule AS rule,
-    n.account_id AS account_id,
-    NULL AS user_id,
+    CAST(n.account_id AS STRING) AS account_id,
+    CAST(NULL AS STRING) AS user_id,
     n.as_of_date AS detected_date,
     CASE
       WHEN r.rule = 'health_band_down'
@@ -190,8 +190,8 @@ FROM (
     ) AS alert_id,
     'stale_data' AS alert_type,
     'quiet_buyers' AS rule,
-    q.account_id AS account_id,
-    NULL AS user_id,
+    CAST(q.account_id AS STRING) AS account_id,
+    CAST(NULL AS STRING) AS user_id,
     CAST(DATE_ADD(q.activity_date, 7) AS DATE) AS detected_date,
     CAST(TIMESTAMPADD(
       HOUR,
@@ -257,8 +257,8 @@ FROM (
     ) AS alert_id,
     'stale_data' AS alert_type,
     'nps_gone_quiet' AS rule,
-    q.account_id AS account_id,
-    NULL AS user_id,
+    CAST(q.account_id AS STRING) AS account_id,
+    CAST(NULL AS STRING) AS user_id,
     CAST(DATE_ADD(q.activity_date, 10) AS DATE) AS detected_date,
     CAST(TIMESTAMPADD(
       HOUR,
@@ -370,8 +370,8 @@ FROM (
     ) AS alert_id,
     'tier_drop' AS alert_type,
     'power_drop' AS rule,
-    t.account_id,
-    t.user_id,
+    CAST(t.account_id AS STRING) AS account_id,
+    CAST(t.user_id AS STRING) AS user_id,
     t.transition_date AS detected_date,
     CAST(TIMESTAMPADD(HOUR, 48, CAST(CAST(DATE_ADD(t.transition_date, 1) AS DATE) AS TIMESTAMP_NTZ)) AS TIMESTAMP_NTZ) AS respond_by,
     CONCAT(
