@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+from conftest import SHOP
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import event as label_example
 from hypothesis import strategies as st
@@ -18,9 +19,12 @@ from reference import ReferenceProject
 from reference import alerts as reference_alerts
 from reference.builders import EVENT_SOURCE, definitions, event
 from reference.parity import compare_deployment, read_view, write_project
+from sqlglot import exp
 from test_parity_duckdb import ALERT_RULES, START_DAYS, TIME_ZONES, event_logs, health_definitions
 
-from healthlayer.api import deploy_project
+from healthlayer.api import deploy_project, load
+from healthlayer.compiler.plan import build_plan
+from healthlayer.compiler.sharing import shared_name
 
 FIRST_DAY = date(2024, 1, 1)  # a Monday
 COMMITS_1D = {"name": "commits_1d", "source": "events", "aggregate": "count", "filter": "event_type = 'commit'",
@@ -197,6 +201,17 @@ def test_stale_data_rows(tmp_path):
 
 
 LOGIN_SOURCE = {"name": "logins", "file": "data/logins.parquet", "account": "account_id", "timestamp": "login_ts"}
+def test_score_view_read_once():
+    """The band_change, score_drop and red_review rules of the shop's health score read its view once together."""
+    project, _ = load(SHOP)
+    alerts = build_plan(project, "analytics").get("alerts")
+
+    tables = [table.name for table in alerts.query.find_all(exp.Table)]
+
+    assert tables.count("account_health") == 1
+    assert shared_name("account_health") not in tables
+
+
 LOGIN_TYPES = {"account_id": pa.string(), "login_ts": pa.timestamp("us", tz="UTC")}
 
 
@@ -247,7 +262,10 @@ ACCOUNT_RULE_SETTINGS = settings(
 
 @st.composite
 def account_rules(draw: st.DrawFn, bands: list[str]) -> list[dict[str, Any]]:
-    """Draw one rule of each account-level type with random options over the score's `bands`."""
+    """Draw one rule of each account-level type with random options over the score's `bands`, in random order.
+
+    Some draws add a second score_drop and band_change rule, so that one score has several rules of a type.
+    """
     band_change: dict[str, Any] = {"name": "band_move", "type": "band_change", "score": "account_health_daily",
                                    "respond_within": "2 days"}
     direction = draw(st.sampled_from([None, "down", "up", "any"]))
@@ -267,7 +285,15 @@ def account_rules(draw: st.DrawFn, bands: list[str]) -> list[dict[str, Any]]:
     lookback = draw(st.sampled_from([3, 7, 30]))
     stale = {"name": "silent", "type": "stale_data", "silent_for": draw(st.sampled_from([1, 2, 5])),
              "min_active_days": draw(st.integers(1, 3)), "lookback": lookback, "respond_within": "1 day"}
-    return [band_change, drop, review, stale]
+    rules = [band_change, drop, review, stale]
+    if draw(st.booleans()):
+        # A second score_drop and band_change rule on the same score, with other settings.
+        rules.append({"name": "steep_drop", "type": "score_drop", "score": "account_health_daily",
+                      "points": draw(st.sampled_from([10, 40])), "days": draw(st.sampled_from([2, 5])),
+                      "respond_within": "3 days"})
+        rules.append({"name": "any_move", "type": "band_change", "score": "account_health_daily",
+                      "direction": "any", "respond_within": "2 days"})
+    return draw(st.permutations(rules))
 
 
 @st.composite
@@ -315,8 +341,11 @@ def test_random_account_alerts(rows, time_zone, health, data):
     attribute_rows = [{"account_id": "a1", "seats": 3.0}, {"account_id": "a2", "seats": None}]
     reference = ReferenceProject(project_definitions, {"events": rows, "accounts": attribute_rows})
     health_rows = reference.view("account_health_daily")
-    assume(not reference_alerts.score_drop_is_ambiguous(health_rows, rules[1]))
-    assume(not reference_alerts.red_review_is_ambiguous(health_rows, rules[2], health))
+    for rule in rules:
+        if rule["type"] == "score_drop":
+            assume(not reference_alerts.score_drop_is_ambiguous(health_rows, rule))
+        if rule["type"] == "red_review":
+            assume(not reference_alerts.red_review_is_ambiguous(health_rows, rule, health))
     # The statistics (pytest --hypothesis-show-statistics) show how often each type has rows.
     types = {row["alert_type"] for row in reference.view("alerts")}
     for alert_type in ("tier_drop", "band_change", "score_drop", "red_review", "stale_data"):

@@ -101,9 +101,9 @@ class ChdbClient(Client):
             raise WarehouseError(f"cannot open the chdb folder {folder}: {_first_line(error)}; chdb opens one "
                                  "folder per process, so close other clickhouse targets first") from None
         # NOTE: ClickHouse plans a query over the whole chain of views it reads, and the alerts view
-        # reads the health views once per health alert rule. With four rules the plan exceeds the
-        # default limit of 10,000 optimizations, so this session raises it. Other readers of the
-        # view need the same setting in their profile.
+        # reads the view of each health score that its rules name. With rules on two scores of 20
+        # metrics each, the plan exceeds the default limit of 10,000 optimizations on ClickHouse 26.9
+        # (chdb 4.4), so this session raises it. Other readers of such a view need the same setting.
         self.session.query(f"SET query_plan_max_optimizations_to_apply = {PLAN_OPTIMIZATIONS}")
 
     def command(self, statement: str) -> None:

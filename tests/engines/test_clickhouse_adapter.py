@@ -22,9 +22,9 @@ from sqlglot import exp
 
 from conftest import SHOP, create_raw_tables
 from engines.clickhouse_engine import ClickHouseEngine
-from engines.harness import set_target
+from engines.harness import example_reference, set_target, table_project
 from healthlayer import api
-from healthlayer.adapters.clickhouse import GENERATION_INFIX, ClickHouseAdapter
+from healthlayer.adapters.clickhouse import GENERATION_INFIX, ChdbClient, ClickHouseAdapter
 from healthlayer.cli import cli
 from healthlayer.compiler import sql
 from healthlayer.compiler.plan import Relation
@@ -38,6 +38,8 @@ SOURCES = "models/sources.yml"
 READER_SETTINGS = ("join_use_nulls = 1, count_distinct_implementation = 'uniq', "
                    "session_timezone = 'Pacific/Kiritimati', aggregate_functions_null_for_empty = 1, "
                    "transform_null_in = 1, cast_keep_nullable = 1, union_default_mode = 'DISTINCT'")
+# ClickHouse's default query_plan_max_optimizations_to_apply, as a BI tool's session has it.
+DEFAULT_PLAN_OPTIMIZATIONS = 10_000
 
 
 @pytest.fixture(scope="module")
@@ -550,3 +552,22 @@ def test_file_source_rejected_before_reading(chdb_engine: ClickHouseEngine, tmp_
     with pytest.raises(UnsupportedError, match="source 'events' reads a file, which only DuckDB can read; declare "
                                                "the source with 'table:' to deploy to a clickhouse target"):
         api.deploy_project(project)
+
+
+@pytest.mark.slow
+def test_saas_alerts_within_default_plan_limit(chdb_engine: ClickHouseEngine, tmp_path: Path):
+    """A reader with ClickHouse's default limit of query-plan optimizations can select every alert of examples/saas."""
+    schema = f"saas_{uuid.uuid4().hex[:8]}"
+    project = tmp_path / "saas"
+    tables = table_project("saas", project, f"raw_{schema}", "clickhouse", chdb_engine.settings(schema))
+    chdb_engine.load(f"raw_{schema}", tables)
+    api.deploy_project(project)
+
+    client = ChdbClient(chdb_engine.folder)
+    try:
+        client.command(f"SET query_plan_max_optimizations_to_apply = {DEFAULT_PLAN_OPTIMIZATIONS}")
+        alerts = client.query_arrow(f"SELECT * FROM `{schema}`.alerts")
+    finally:
+        client.close()
+
+    assert alerts.num_rows == len(example_reference("saas").view("alerts"))

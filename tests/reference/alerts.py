@@ -24,6 +24,11 @@ AMBIGUITY = 1e-6
 Rows = list[dict[str, Any]]
 
 
+def id_text(value: Any) -> str | None:
+    """Return an account or user id as the alerts view stores it: as text, whatever the source's type."""
+    return None if value is None else str(value)
+
+
 def alert_id(rule: str, account: Any, user: Any, day: date) -> str:
     """Return `rule:account:user:YYYY-MM-DD`, with an empty user for account-level alerts."""
     return f"{rule}:{account}:{'' if user is None else user}:{day.isoformat()}"
@@ -38,7 +43,7 @@ def account_alert(rule: Mapping[str, Any], account: Any, day: date, reason: str,
         "alert_id": alert_id(rule["name"], account, None, day),
         "alert_type": rule["type"],
         "rule": rule["name"],
-        "account_id": account,
+        "account_id": id_text(account),
         "user_id": None,
         "detected_date": day,
         "respond_by": respond_by(day, rule["respond_within"]),

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time
 from typing import Any, TypeVar
 
+from .alerts import id_text
 from .durations import parse_response_time
 from .events import INACTIVE_RANK, Event, Tier, tier_name, tier_rank
 from .timeline import is_window_complete
@@ -229,8 +230,8 @@ def tier_drop_alerts(
                     "alert_id": f"{rule['name']}:{transition['account_id']}:{transition['user_id']}:{detected.isoformat()}",
                     "alert_type": "tier_drop",
                     "rule": rule["name"],
-                    "account_id": transition["account_id"],
-                    "user_id": transition["user_id"],
+                    "account_id": id_text(transition["account_id"]),
+                    "user_id": id_text(transition["user_id"]),
                     "detected_date": detected,
                     "respond_by": end_of_day + respond_within,
                     "reason": f"tier dropped from {transition['from_tier']} to {transition['to_tier']}",

@@ -6,10 +6,6 @@ WITH shared_hl_bounds AS (
   SELECT
     *
   FROM analytics._hl_bounds
-), shared_account_health AS (
-  SELECT
-    *
-  FROM analytics.account_health
 ), shared_hl_user_days AS (
   SELECT
     *
@@ -29,210 +25,217 @@ SELECT
 FROM (
   SELECT
     CONCAT(
-      COALESCE('health_band_down:', ''),
+      COALESCE(r.rule, ''),
+      COALESCE(':', ''),
       COALESCE(CAST(n.account_id AS Nullable(String)), ''),
       COALESCE('::', ''),
       COALESCE(formatDateTime(n.as_of_date, '%Y-%m-%d'), '')
     ) AS alert_id,
-    'band_change' AS alert_type,
-    'health_band_down' AS rule,
-    n.account_id AS account_id,
-    NULL AS user_id,
+    r.alert_type AS alert_type,
+    r.rule AS rule,
+    CAST(n.account_id AS Nullable(String)) AS account_id,
+    CAST(NULL AS Nullable(String)) AS user_id,
     n.as_of_date AS detected_date,
-    CAST(DATE_ADD(
-      HOUR,
-      24,
-      CAST(CAST(DATE_ADD(DAY, 1, n.as_of_date) AS Nullable(Date32)) AS Nullable(DateTime64(6, 'UTC')))
-    ) AS Nullable(DateTime64(6, 'UTC'))) AS respond_by,
-    CONCAT(
-      COALESCE('band changed from ', ''),
-      COALESCE(n.previous_band, ''),
-      COALESCE(' to ', ''),
-      COALESCE(n.band, '')
-    ) AS reason,
+    CASE
+      WHEN r.rule = 'health_band_down'
+      THEN CAST(DATE_ADD(
+        HOUR,
+        24,
+        CAST(CAST(DATE_ADD(DAY, 1, n.as_of_date) AS Nullable(Date32)) AS Nullable(DateTime64(6, 'UTC')))
+      ) AS Nullable(DateTime64(6, 'UTC')))
+      WHEN r.rule = 'health_fall'
+      THEN CAST(DATE_ADD(
+        HOUR,
+        48,
+        CAST(CAST(DATE_ADD(DAY, 1, n.as_of_date) AS Nullable(Date32)) AS Nullable(DateTime64(6, 'UTC')))
+      ) AS Nullable(DateTime64(6, 'UTC')))
+      WHEN r.rule = 'at_risk_review'
+      THEN CAST(DATE_ADD(
+        HOUR,
+        72,
+        CAST(CAST(DATE_ADD(DAY, 1, n.as_of_date) AS Nullable(Date32)) AS Nullable(DateTime64(6, 'UTC')))
+      ) AS Nullable(DateTime64(6, 'UTC')))
+    END AS respond_by,
+    CASE
+      WHEN r.rule = 'health_band_down'
+      THEN CONCAT(
+        COALESCE('band changed from ', ''),
+        COALESCE(n.previous_band, ''),
+        COALESCE(' to ', ''),
+        COALESCE(n.band, '')
+      )
+      WHEN r.rule = 'health_fall'
+      THEN 'health score fell by at least 25 points within 14 days'
+      WHEN r.rule = 'at_risk_review'
+      THEN CONCAT(
+        COALESCE('in band at_risk on the thursday review, weakest category ', ''),
+        COALESCE(n.weakest_category, '')
+      )
+    END AS reason,
     'account_health' AS score
   FROM (
     SELECT
       as_of_date AS as_of_date,
       account_id AS account_id,
-      lagInFrame(toNullable(as_of_date)) OVER (
-        PARTITION BY account_id
-        ORDER BY as_of_date
-        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
-      ) AS previous_date,
       band AS band,
-      lagInFrame(toNullable(band)) OVER (
+      health_score AS health_score,
+      previous_date AS previous_date,
+      previous_band AS previous_band,
+      weakest_category AS weakest_category,
+      dropped_1 AS dropped_1,
+      lagInFrame(toNullable(dropped_1)) OVER (
         PARTITION BY account_id
         ORDER BY as_of_date
         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
-      ) AS previous_band
-    FROM shared_account_health AS account_health
-  ) AS n
-  WHERE
-    n.previous_date = CAST(DATE_ADD(DAY, -1, n.as_of_date) AS Nullable(Date32))
-    AND NOT (
-      n.band IS NULL
-    )
-    AND NOT (
-      n.previous_band IS NULL
-    )
-    AND n.band <> n.previous_band
-    AND CASE
-      WHEN n.band = 'critical'
-      THEN 0
-      WHEN n.band = 'at_risk'
-      THEN 1
-      WHEN n.band = 'steady'
-      THEN 2
-      WHEN n.band = 'thriving'
-      THEN 3
-    END < CASE
-      WHEN n.previous_band = 'critical'
-      THEN 0
-      WHEN n.previous_band = 'at_risk'
-      THEN 1
-      WHEN n.previous_band = 'steady'
-      THEN 2
-      WHEN n.previous_band = 'thriving'
-      THEN 3
-    END
-  UNION ALL
-  SELECT
-    CONCAT(
-      COALESCE('health_fall:', ''),
-      COALESCE(CAST(n.account_id AS Nullable(String)), ''),
-      COALESCE('::', ''),
-      COALESCE(formatDateTime(n.as_of_date, '%Y-%m-%d'), '')
-    ) AS alert_id,
-    'score_drop' AS alert_type,
-    'health_fall' AS rule,
-    n.account_id AS account_id,
-    NULL AS user_id,
-    n.as_of_date AS detected_date,
-    CAST(DATE_ADD(
-      HOUR,
-      48,
-      CAST(CAST(DATE_ADD(DAY, 1, n.as_of_date) AS Nullable(Date32)) AS Nullable(DateTime64(6, 'UTC')))
-    ) AS Nullable(DateTime64(6, 'UTC'))) AS respond_by,
-    'health score fell by at least 25 points within 14 days' AS reason,
-    'account_health' AS score
-  FROM (
-    SELECT
-      as_of_date AS as_of_date,
-      account_id AS account_id,
-      dropped AS dropped,
-      lagInFrame(toNullable(dropped)) OVER (
-        PARTITION BY account_id
-        ORDER BY as_of_date
-        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
-      ) AS previous_dropped,
-      lagInFrame(toNullable(as_of_date)) OVER (
-        PARTITION BY account_id
-        ORDER BY as_of_date
-        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
-      ) AS previous_date
+      ) AS previous_dropped_1
     FROM (
       SELECT
         as_of_date AS as_of_date,
         account_id AS account_id,
+        band AS band,
+        health_score AS health_score,
+        previous_date AS previous_date,
+        previous_band AS previous_band,
+        weakest_category AS weakest_category,
         CASE
           WHEN NOT (
             health_score IS NULL
           )
           AND NOT (
-            earlier_max IS NULL
+            earlier_max_1 IS NULL
           )
-          AND earlier_max - health_score >= 25.0
+          AND earlier_max_1 - health_score >= 25.0
           THEN 1
           ELSE 0
-        END AS dropped
+        END AS dropped_1
       FROM (
         SELECT
-          as_of_date AS as_of_date,
-          account_id AS account_id,
-          health_score AS health_score,
+          h.as_of_date AS as_of_date,
+          h.account_id AS account_id,
+          h.band AS band,
+          h.health_score AS health_score,
+          lagInFrame(toNullable(as_of_date)) OVER (
+            PARTITION BY account_id
+            ORDER BY as_of_date
+            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+          ) AS previous_date,
+          lagInFrame(toNullable(band)) OVER (
+            PARTITION BY account_id
+            ORDER BY as_of_date
+            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+          ) AS previous_band,
+          CASE
+            WHEN NOT (
+              h.engagement_score IS NULL
+            )
+            AND (
+              h.commercial_score IS NULL OR h.engagement_score <= h.commercial_score
+            )
+            AND (
+              h.relationship_score IS NULL OR h.engagement_score <= h.relationship_score
+            )
+            THEN 'engagement'
+            WHEN NOT (
+              h.commercial_score IS NULL
+            )
+            AND (
+              h.engagement_score IS NULL OR h.commercial_score < h.engagement_score
+            )
+            AND (
+              h.relationship_score IS NULL OR h.commercial_score <= h.relationship_score
+            )
+            THEN 'commercial'
+            WHEN NOT (
+              h.relationship_score IS NULL
+            )
+            AND (
+              h.engagement_score IS NULL OR h.relationship_score < h.engagement_score
+            )
+            AND (
+              h.commercial_score IS NULL OR h.relationship_score < h.commercial_score
+            )
+            THEN 'relationship'
+          END AS weakest_category,
           MAX(health_score) OVER (
             PARTITION BY account_id
             ORDER BY as_of_date
             ROWS BETWEEN 14 PRECEDING AND 1 PRECEDING
-          ) AS earlier_max
-        FROM shared_account_health AS account_health
+          ) AS earlier_max_1
+        FROM analytics.account_health AS h
       ) AS m
     ) AS f
   ) AS n
+  CROSS JOIN (
+    SELECT
+      'health_band_down' AS rule,
+      'band_change' AS alert_type
+    UNION ALL
+    SELECT
+      'health_fall' AS rule,
+      'score_drop' AS alert_type
+    UNION ALL
+    SELECT
+      'at_risk_review' AS rule,
+      'red_review' AS alert_type
+  ) AS r
   WHERE
-    n.dropped = 1 AND (
-      n.previous_dropped IS NULL OR n.previous_dropped = 0
+    (
+      r.rule = 'health_band_down'
+      AND (
+        n.previous_date = CAST(DATE_ADD(DAY, -1, n.as_of_date) AS Nullable(Date32))
+        AND NOT (
+          n.band IS NULL
+        )
+        AND NOT (
+          n.previous_band IS NULL
+        )
+        AND n.band <> n.previous_band
+        AND CASE
+          WHEN n.band = 'critical'
+          THEN 0
+          WHEN n.band = 'at_risk'
+          THEN 1
+          WHEN n.band = 'steady'
+          THEN 2
+          WHEN n.band = 'thriving'
+          THEN 3
+        END < CASE
+          WHEN n.previous_band = 'critical'
+          THEN 0
+          WHEN n.previous_band = 'at_risk'
+          THEN 1
+          WHEN n.previous_band = 'steady'
+          THEN 2
+          WHEN n.previous_band = 'thriving'
+          THEN 3
+        END
+      )
+    )
+    OR (
+      r.rule = 'health_fall'
+      AND (
+        n.dropped_1 = 1
+        AND (
+          n.previous_dropped_1 IS NULL OR n.previous_dropped_1 = 0
+        )
+      )
+    )
+    OR (
+      r.rule = 'at_risk_review'
+      AND (
+        n.band = 'at_risk'
+        AND (
+          (
+            DATE_DIFF(DAY, CAST('1900-01-01' AS Nullable(Date32)), n.as_of_date)
+          ) % 7 + 7
+        ) % 7 = 3
+      )
     )
   UNION ALL
   SELECT
     CONCAT(
-      COALESCE('at_risk_review:', ''),
-      COALESCE(CAST(h.account_id AS Nullable(String)), ''),
-      COALESCE('::', ''),
-      COALESCE(formatDateTime(h.as_of_date, '%Y-%m-%d'), '')
-    ) AS alert_id,
-    'red_review' AS alert_type,
-    'at_risk_review' AS rule,
-    h.account_id AS account_id,
-    NULL AS user_id,
-    h.as_of_date AS detected_date,
-    CAST(DATE_ADD(
-      HOUR,
-      72,
-      CAST(CAST(DATE_ADD(DAY, 1, h.as_of_date) AS Nullable(Date32)) AS Nullable(DateTime64(6, 'UTC')))
-    ) AS Nullable(DateTime64(6, 'UTC'))) AS respond_by,
-    CONCAT(
-      COALESCE('in band at_risk on the thursday review, weakest category ', ''),
-      COALESCE(
-        CASE
-          WHEN NOT (
-            h.engagement_score IS NULL
-          )
-          AND (
-            h.commercial_score IS NULL OR h.engagement_score <= h.commercial_score
-          )
-          AND (
-            h.relationship_score IS NULL OR h.engagement_score <= h.relationship_score
-          )
-          THEN 'engagement'
-          WHEN NOT (
-            h.commercial_score IS NULL
-          )
-          AND (
-            h.engagement_score IS NULL OR h.commercial_score < h.engagement_score
-          )
-          AND (
-            h.relationship_score IS NULL OR h.commercial_score <= h.relationship_score
-          )
-          THEN 'commercial'
-          WHEN NOT (
-            h.relationship_score IS NULL
-          )
-          AND (
-            h.engagement_score IS NULL OR h.relationship_score < h.engagement_score
-          )
-          AND (
-            h.commercial_score IS NULL OR h.relationship_score < h.commercial_score
-          )
-          THEN 'relationship'
-        END,
-        ''
-      )
-    ) AS reason,
-    'account_health' AS score
-  FROM shared_account_health AS h
-  WHERE
-    h.band = 'at_risk'
-    AND (
-      (
-        DATE_DIFF(DAY, CAST('1900-01-01' AS Nullable(Date32)), h.as_of_date)
-      ) % 7 + 7
-    ) % 7 = 3
-  UNION ALL
-  SELECT
-    CONCAT(
-      COALESCE('quiet_buyers:', ''),
+      COALESCE('quiet_buyers', ''),
+      COALESCE(':', ''),
       COALESCE(CAST(q.account_id AS Nullable(String)), ''),
       COALESCE('::', ''),
       COALESCE(
@@ -242,8 +245,8 @@ FROM (
     ) AS alert_id,
     'stale_data' AS alert_type,
     'quiet_buyers' AS rule,
-    q.account_id AS account_id,
-    NULL AS user_id,
+    CAST(q.account_id AS Nullable(String)) AS account_id,
+    CAST(NULL AS Nullable(String)) AS user_id,
     CAST(DATE_ADD(DAY, 7, q.activity_date) AS Nullable(Date32)) AS detected_date,
     CAST(DATE_ADD(
       HOUR,
@@ -310,7 +313,8 @@ FROM (
   UNION ALL
   SELECT
     CONCAT(
-      COALESCE('nps_gone_quiet:', ''),
+      COALESCE('nps_gone_quiet', ''),
+      COALESCE(':', ''),
       COALESCE(CAST(q.account_id AS Nullable(String)), ''),
       COALESCE('::', ''),
       COALESCE(
@@ -320,8 +324,8 @@ FROM (
     ) AS alert_id,
     'stale_data' AS alert_type,
     'nps_gone_quiet' AS rule,
-    q.account_id AS account_id,
-    NULL AS user_id,
+    CAST(q.account_id AS Nullable(String)) AS account_id,
+    CAST(NULL AS Nullable(String)) AS user_id,
     CAST(DATE_ADD(DAY, 10, q.activity_date) AS Nullable(Date32)) AS detected_date,
     CAST(DATE_ADD(
       HOUR,
@@ -426,8 +430,8 @@ FROM (
     ) AS alert_id,
     'tier_drop' AS alert_type,
     'power_drop' AS rule,
-    t.account_id AS account_id,
-    t.user_id AS user_id,
+    CAST(t.account_id AS Nullable(String)) AS account_id,
+    CAST(t.user_id AS Nullable(String)) AS user_id,
     t.transition_date AS detected_date,
     CAST(DATE_ADD(
       HOUR,

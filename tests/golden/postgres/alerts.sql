@@ -6,10 +6,6 @@ WITH shared_hl_bounds AS (
   SELECT
     *
   FROM analytics._hl_bounds
-), shared_account_health AS (
-  SELECT
-    *
-  FROM analytics.account_health
 ), shared_hl_user_days AS (
   SELECT
     *
@@ -28,146 +24,168 @@ SELECT
   cb.last_date AS complete_through
 FROM (
   SELECT
-    'health_band_down:' || CAST(n.account_id AS VARCHAR) || '::' || TO_CHAR(n.as_of_date, 'YYYY-MM-DD') AS alert_id,
-    'band_change' AS alert_type,
-    'health_band_down' AS rule,
-    n.account_id AS account_id,
-    NULL AS user_id,
+    r.rule || ':' || CAST(n.account_id AS VARCHAR) || '::' || TO_CHAR(n.as_of_date, 'YYYY-MM-DD') AS alert_id,
+    r.alert_type AS alert_type,
+    r.rule AS rule,
+    CAST(n.account_id AS VARCHAR) AS account_id,
+    CAST(NULL AS VARCHAR) AS user_id,
     n.as_of_date AS detected_date,
-    CAST(CAST(CAST(n.as_of_date + INTERVAL '1 DAY' AS DATE) AS TIMESTAMP) + INTERVAL '24 HOUR' AS TIMESTAMP) AS respond_by,
-    'band changed from ' || n.previous_band || ' to ' || n.band AS reason,
+    CASE
+      WHEN r.rule = 'health_band_down'
+      THEN CAST(CAST(CAST(n.as_of_date + INTERVAL '1 DAY' AS DATE) AS TIMESTAMP) + INTERVAL '24 HOUR' AS TIMESTAMP)
+      WHEN r.rule = 'health_fall'
+      THEN CAST(CAST(CAST(n.as_of_date + INTERVAL '1 DAY' AS DATE) AS TIMESTAMP) + INTERVAL '48 HOUR' AS TIMESTAMP)
+      WHEN r.rule = 'at_risk_review'
+      THEN CAST(CAST(CAST(n.as_of_date + INTERVAL '1 DAY' AS DATE) AS TIMESTAMP) + INTERVAL '72 HOUR' AS TIMESTAMP)
+    END AS respond_by,
+    CASE
+      WHEN r.rule = 'health_band_down'
+      THEN 'band changed from ' || n.previous_band || ' to ' || n.band
+      WHEN r.rule = 'health_fall'
+      THEN 'health score fell by at least 25 points within 14 days'
+      WHEN r.rule = 'at_risk_review'
+      THEN 'in band at_risk on the thursday review, weakest category ' || n.weakest_category
+    END AS reason,
     'account_health' AS score
   FROM (
     SELECT
       as_of_date,
       account_id,
-      LAG(as_of_date) OVER (PARTITION BY account_id ORDER BY as_of_date) AS previous_date,
-      band AS band,
-      LAG(band) OVER (PARTITION BY account_id ORDER BY as_of_date) AS previous_band
-    FROM shared_account_health AS account_health
-  ) AS n
-  WHERE
-    n.previous_date = CAST(n.as_of_date + INTERVAL '-1 DAY' AS DATE)
-    AND NOT n.band IS NULL
-    AND NOT n.previous_band IS NULL
-    AND n.band <> n.previous_band
-    AND CASE
-      WHEN n.band = 'critical'
-      THEN 0
-      WHEN n.band = 'at_risk'
-      THEN 1
-      WHEN n.band = 'steady'
-      THEN 2
-      WHEN n.band = 'thriving'
-      THEN 3
-    END < CASE
-      WHEN n.previous_band = 'critical'
-      THEN 0
-      WHEN n.previous_band = 'at_risk'
-      THEN 1
-      WHEN n.previous_band = 'steady'
-      THEN 2
-      WHEN n.previous_band = 'thriving'
-      THEN 3
-    END
-  UNION ALL
-  SELECT
-    'health_fall:' || CAST(n.account_id AS VARCHAR) || '::' || TO_CHAR(n.as_of_date, 'YYYY-MM-DD') AS alert_id,
-    'score_drop' AS alert_type,
-    'health_fall' AS rule,
-    n.account_id AS account_id,
-    NULL AS user_id,
-    n.as_of_date AS detected_date,
-    CAST(CAST(CAST(n.as_of_date + INTERVAL '1 DAY' AS DATE) AS TIMESTAMP) + INTERVAL '48 HOUR' AS TIMESTAMP) AS respond_by,
-    'health score fell by at least 25 points within 14 days' AS reason,
-    'account_health' AS score
-  FROM (
-    SELECT
-      as_of_date,
-      account_id,
-      dropped,
-      LAG(dropped) OVER (PARTITION BY account_id ORDER BY as_of_date) AS previous_dropped,
-      LAG(as_of_date) OVER (PARTITION BY account_id ORDER BY as_of_date) AS previous_date
+      band,
+      health_score,
+      previous_date,
+      previous_band,
+      weakest_category,
+      dropped_1,
+      LAG(dropped_1) OVER (PARTITION BY account_id ORDER BY as_of_date) AS previous_dropped_1
     FROM (
       SELECT
         as_of_date,
         account_id,
+        band,
+        health_score,
+        previous_date,
+        previous_band,
+        weakest_category,
         CASE
           WHEN NOT health_score IS NULL
-          AND NOT earlier_max IS NULL
-          AND earlier_max - health_score >= 25.0
+          AND NOT earlier_max_1 IS NULL
+          AND earlier_max_1 - health_score >= 25.0
           THEN 1
           ELSE 0
-        END AS dropped
+        END AS dropped_1
       FROM (
         SELECT
-          as_of_date,
-          account_id,
-          health_score,
+          h.as_of_date,
+          h.account_id,
+          h.band,
+          h.health_score,
+          LAG(as_of_date) OVER (PARTITION BY account_id ORDER BY as_of_date) AS previous_date,
+          LAG(band) OVER (PARTITION BY account_id ORDER BY as_of_date) AS previous_band,
+          CASE
+            WHEN NOT h.engagement_score IS NULL
+            AND (
+              h.commercial_score IS NULL OR h.engagement_score <= h.commercial_score
+            )
+            AND (
+              h.relationship_score IS NULL OR h.engagement_score <= h.relationship_score
+            )
+            THEN 'engagement'
+            WHEN NOT h.commercial_score IS NULL
+            AND (
+              h.engagement_score IS NULL OR h.commercial_score < h.engagement_score
+            )
+            AND (
+              h.relationship_score IS NULL OR h.commercial_score <= h.relationship_score
+            )
+            THEN 'commercial'
+            WHEN NOT h.relationship_score IS NULL
+            AND (
+              h.engagement_score IS NULL OR h.relationship_score < h.engagement_score
+            )
+            AND (
+              h.commercial_score IS NULL OR h.relationship_score < h.commercial_score
+            )
+            THEN 'relationship'
+          END AS weakest_category,
           MAX(health_score) OVER (
             PARTITION BY account_id
             ORDER BY as_of_date
             ROWS BETWEEN 14 PRECEDING AND 1 PRECEDING
-          ) AS earlier_max
-        FROM shared_account_health AS account_health
+          ) AS earlier_max_1
+        FROM analytics.account_health AS h
       ) AS m
     ) AS f
   ) AS n
+  CROSS JOIN (
+    SELECT
+      'health_band_down' AS rule,
+      'band_change' AS alert_type
+    UNION ALL
+    SELECT
+      'health_fall' AS rule,
+      'score_drop' AS alert_type
+    UNION ALL
+    SELECT
+      'at_risk_review' AS rule,
+      'red_review' AS alert_type
+  ) AS r
   WHERE
-    n.dropped = 1 AND (
-      n.previous_dropped IS NULL OR n.previous_dropped = 0
+    (
+      r.rule = 'health_band_down'
+      AND (
+        n.previous_date = CAST(n.as_of_date + INTERVAL '-1 DAY' AS DATE)
+        AND NOT n.band IS NULL
+        AND NOT n.previous_band IS NULL
+        AND n.band <> n.previous_band
+        AND CASE
+          WHEN n.band = 'critical'
+          THEN 0
+          WHEN n.band = 'at_risk'
+          THEN 1
+          WHEN n.band = 'steady'
+          THEN 2
+          WHEN n.band = 'thriving'
+          THEN 3
+        END < CASE
+          WHEN n.previous_band = 'critical'
+          THEN 0
+          WHEN n.previous_band = 'at_risk'
+          THEN 1
+          WHEN n.previous_band = 'steady'
+          THEN 2
+          WHEN n.previous_band = 'thriving'
+          THEN 3
+        END
+      )
+    )
+    OR (
+      r.rule = 'health_fall'
+      AND (
+        n.dropped_1 = 1
+        AND (
+          n.previous_dropped_1 IS NULL OR n.previous_dropped_1 = 0
+        )
+      )
+    )
+    OR (
+      r.rule = 'at_risk_review'
+      AND (
+        n.band = 'at_risk'
+        AND CAST((
+          CAST((
+            CAST(EXTRACT(epoch FROM CAST(n.as_of_date AS TIMESTAMP) - CAST(CAST('1900-01-01' AS DATE) AS TIMESTAMP)) / 86400 AS BIGINT)
+          ) AS DECIMAL) % CAST(7 AS DECIMAL) + 7
+        ) AS DECIMAL) % CAST(7 AS DECIMAL) = 3
+      )
     )
   UNION ALL
   SELECT
-    'at_risk_review:' || CAST(h.account_id AS VARCHAR) || '::' || TO_CHAR(h.as_of_date, 'YYYY-MM-DD') AS alert_id,
-    'red_review' AS alert_type,
-    'at_risk_review' AS rule,
-    h.account_id AS account_id,
-    NULL AS user_id,
-    h.as_of_date AS detected_date,
-    CAST(CAST(CAST(h.as_of_date + INTERVAL '1 DAY' AS DATE) AS TIMESTAMP) + INTERVAL '72 HOUR' AS TIMESTAMP) AS respond_by,
-    'in band at_risk on the thursday review, weakest category ' || CASE
-      WHEN NOT h.engagement_score IS NULL
-      AND (
-        h.commercial_score IS NULL OR h.engagement_score <= h.commercial_score
-      )
-      AND (
-        h.relationship_score IS NULL OR h.engagement_score <= h.relationship_score
-      )
-      THEN 'engagement'
-      WHEN NOT h.commercial_score IS NULL
-      AND (
-        h.engagement_score IS NULL OR h.commercial_score < h.engagement_score
-      )
-      AND (
-        h.relationship_score IS NULL OR h.commercial_score <= h.relationship_score
-      )
-      THEN 'commercial'
-      WHEN NOT h.relationship_score IS NULL
-      AND (
-        h.engagement_score IS NULL OR h.relationship_score < h.engagement_score
-      )
-      AND (
-        h.commercial_score IS NULL OR h.relationship_score < h.commercial_score
-      )
-      THEN 'relationship'
-    END AS reason,
-    'account_health' AS score
-  FROM shared_account_health AS h
-  WHERE
-    h.band = 'at_risk'
-    AND CAST((
-      CAST((
-        CAST(EXTRACT(epoch FROM CAST(h.as_of_date AS TIMESTAMP) - CAST(CAST('1900-01-01' AS DATE) AS TIMESTAMP)) / 86400 AS BIGINT)
-      ) AS DECIMAL) % CAST(7 AS DECIMAL) + 7
-    ) AS DECIMAL) % CAST(7 AS DECIMAL) = 3
-  UNION ALL
-  SELECT
-    'quiet_buyers:' || CAST(q.account_id AS VARCHAR) || '::' || TO_CHAR(CAST(q.activity_date + INTERVAL '7 DAY' AS DATE), 'YYYY-MM-DD') AS alert_id,
+    'quiet_buyers' || ':' || CAST(q.account_id AS VARCHAR) || '::' || TO_CHAR(CAST(q.activity_date + INTERVAL '7 DAY' AS DATE), 'YYYY-MM-DD') AS alert_id,
     'stale_data' AS alert_type,
     'quiet_buyers' AS rule,
-    q.account_id AS account_id,
-    NULL AS user_id,
+    CAST(q.account_id AS VARCHAR) AS account_id,
+    CAST(NULL AS VARCHAR) AS user_id,
     CAST(q.activity_date + INTERVAL '7 DAY' AS DATE) AS detected_date,
     CAST(CAST(CAST(CAST(q.activity_date + INTERVAL '7 DAY' AS DATE) + INTERVAL '1 DAY' AS DATE) AS TIMESTAMP) + INTERVAL '48 HOUR' AS TIMESTAMP) AS respond_by,
     'no events for 7 days, after events on at least 3 of the 30 days before' AS reason,
@@ -221,11 +239,11 @@ FROM (
   ) AS q
   UNION ALL
   SELECT
-    'nps_gone_quiet:' || CAST(q.account_id AS VARCHAR) || '::' || TO_CHAR(CAST(q.activity_date + INTERVAL '10 DAY' AS DATE), 'YYYY-MM-DD') AS alert_id,
+    'nps_gone_quiet' || ':' || CAST(q.account_id AS VARCHAR) || '::' || TO_CHAR(CAST(q.activity_date + INTERVAL '10 DAY' AS DATE), 'YYYY-MM-DD') AS alert_id,
     'stale_data' AS alert_type,
     'nps_gone_quiet' AS rule,
-    q.account_id AS account_id,
-    NULL AS user_id,
+    CAST(q.account_id AS VARCHAR) AS account_id,
+    CAST(NULL AS VARCHAR) AS user_id,
     CAST(q.activity_date + INTERVAL '10 DAY' AS DATE) AS detected_date,
     CAST(CAST(CAST(CAST(q.activity_date + INTERVAL '10 DAY' AS DATE) + INTERVAL '1 DAY' AS DATE) AS TIMESTAMP) + INTERVAL '120 HOUR' AS TIMESTAMP) AS respond_by,
     'no events for 10 days, after events on at least 1 of the 180 days before' AS reason,
@@ -303,8 +321,8 @@ FROM (
     'power_drop:' || CAST(t.account_id AS VARCHAR) || ':' || CAST(t.user_id AS VARCHAR) || ':' || TO_CHAR(t.transition_date, 'YYYY-MM-DD') AS alert_id,
     'tier_drop' AS alert_type,
     'power_drop' AS rule,
-    t.account_id,
-    t.user_id,
+    CAST(t.account_id AS VARCHAR) AS account_id,
+    CAST(t.user_id AS VARCHAR) AS user_id,
     t.transition_date AS detected_date,
     CAST(CAST(CAST(t.transition_date + INTERVAL '1 DAY' AS DATE) AS TIMESTAMP) + INTERVAL '48 HOUR' AS TIMESTAMP) AS respond_by,
     'tier dropped from ' || CASE
