@@ -21,6 +21,7 @@ from sqlglot import exp
 from healthlayer import backtest_stats as stats
 from healthlayer.adapters.base import Adapter
 from healthlayer.compiler import sql
+from healthlayer.compiler.engagement import CALENDAR_MAX_DAYS
 from healthlayer.compiler.quoting import quote_keywords
 from healthlayer.compiler.render import render_select
 from healthlayer.compiler.sources import local_date, source_table
@@ -333,8 +334,9 @@ def _classify(row: tuple[Any, ...], days_before: int) -> tuple[str, str] | None:
 
 def run_backtest(project: Project, adapter: Adapter, request: BacktestRequest) -> BacktestResult:
     """Score every renewal from the deployed health view and compute the backtest's figures."""
-    if request.days_before < 0:
-        raise HealthlayerError(f"--days-before is {request.days_before}; use 0 or more days")
+    if not 0 <= request.days_before <= CALENDAR_MAX_DAYS:
+        raise HealthlayerError(f"--days-before is {request.days_before}; use 0 to {CALENDAR_MAX_DAYS:,} days, "
+                               "the longest data range")
     definition = choose_score(project, request.score)
     source = _source(project, request.renewals_source)
     _require_view(adapter, definition)

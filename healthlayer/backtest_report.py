@@ -85,12 +85,16 @@ def print_backtest(console: Console, result: BacktestResult) -> None:
 
     sensitivity = result.sensitivity
 
-    def weight_text(move: WeightMove, step: float) -> str:
-        segments = ", ".join(f"{segment} {weight + step:g}" for segment, weight in sorted(move.segment_weights.items()))
-        return f"{move.weight + step:g}" + (f" ({segments})" if segments else "")
+    def weight_text(move: WeightMove, after: bool) -> str:
+        segments = ", ".join(f"{segment} {weights[after]:g}" for segment, weights in sorted(move.segment_weights.items()))
+        return f"{move.new_weight if after else move.weight:g}" + (f" ({segments})" if segments else "")
 
-    rows = [(move.category, weight_text(move, 0), weight_text(move, move.new_weight - move.weight),
-             "not applicable (weight 0 or less)" if move.changed is None else move.changed,
+    def changed_text(move: WeightMove) -> str | int | None:
+        if move.changed is not None:
+            return move.changed
+        return f"not applicable (weight 0 or less in {', '.join(move.blocked_by)})"
+
+    rows = [(move.category, weight_text(move, False), weight_text(move, True), changed_text(move),
              move.moved_up, move.moved_down) for move in sensitivity.moves]
     in_segments = " in every segment" if any(move.segment_weights for move in sensitivity.moves) else ""
     print_table(console, f"Band changes of the {len(result.scored)} scored renewals when one category "

@@ -296,19 +296,22 @@ class WeightMove:
     # Renewals whose band rises or falls; None when the move would make a weight 0 or less.
     moved_up: int | None
     moved_down: int | None
-    # Segment to the category's weight in that segment before the move; empty without segments.
-    segment_weights: Mapping[str, float] = field(default_factory=dict)
+    # Segment to the category's weight there before and after the move; empty without segments.
+    segment_weights: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    # The segments, DEFAULT_WEIGHTS for the categories' own weights, whose weight the move would
+    # make 0 or less, among those of the scored renewals.
+    blocked_by: tuple[str, ...] = ()
 
     @property
     def changed(self) -> int | None:
         return None if self.moved_up is None or self.moved_down is None else self.moved_up + self.moved_down
 
     def as_dict(self) -> dict[str, Any]:
-        step = self.new_weight - self.weight
         return {"category": self.category, "weight": self.weight, "new_weight": self.new_weight,
-                "segment_weights": {segment: {"weight": weight, "new_weight": weight + step}
-                                    for segment, weight in self.segment_weights.items()},
-                "changed": self.changed, "moved_up": self.moved_up, "moved_down": self.moved_down}
+                "segment_weights": {segment: {"weight": before, "new_weight": after}
+                                    for segment, (before, after) in self.segment_weights.items()},
+                "changed": self.changed, "moved_up": self.moved_up, "moved_down": self.moved_down,
+                "blocked_by": list(self.blocked_by)}
 
 
 @dataclass(frozen=True)
@@ -326,6 +329,10 @@ class WeightSensitivity:
                 "baseline_mismatches": self.baseline_mismatches}
 
 
+# The name under which a blocked move reports the categories' own weights.
+DEFAULT_WEIGHTS = "default"
+
+
 def category_weights(definition: models.HealthScore, segment: str | None) -> dict[str, float]:
     """Return the category weights of an account in `segment`: the segment's own, else the categories'."""
     weights = definition.segment_weights.get(segment) if segment is not None else None
@@ -336,34 +343,43 @@ def category_weights(definition: models.HealthScore, segment: str | None) -> dic
 
 def weight_sensitivity(definition: models.HealthScore, renewals: Sequence[ScoredRenewal],
                        move: float = WEIGHT_MOVE) -> WeightSensitivity:
-    """Count the renewals whose band changes when one category weight moves by +move or -move points.
+    """Count the renewals whose band changes when one category weight moves by +move or -move points of 100.
 
-    The other categories keep their weights. With segment weights, the category's weight moves
-    in every segment too, and each renewal is scored with the weights of its segment. Bands are
-    compared with the band recomputed from the category scores under the definition's weights. A
-    move that would leave a weight at 0 or below is reported with None counts, since weights
+    The other categories keep their weights. A set of weights that does not sum to 100 (with
+    `normalize: true`) moves by the same share of its total. With segment weights, the category's
+    weight moves in every segment too, and each renewal is scored with the weights of its
+    segment. Bands are compared with the band recomputed from the category scores under the
+    definition's weights. A move that would leave a weight at 0 or below, in the weights of some
+    scored renewal, is reported with None counts and the segments it blocks on, since weights
     must be positive.
     """
     weight_sets: dict[str | None, dict[str, float]] = {None: category_weights(definition, None)}
     weight_sets.update({segment: category_weights(definition, segment) for segment in definition.segment_weights})
     order = {band.name: rank for rank, band in enumerate(sorted(definition.bands, key=lambda band: band.min))}
 
-    def band_under(renewal: ScoredRenewal, moved: dict[str | None, dict[str, float]]) -> str | None:
-        weights = moved[renewal.segment] if renewal.segment in moved else moved[None]
-        return band_of(definition.bands, score_from_categories(definition, renewal.category_scores, weights))
+    def key_of(renewal: ScoredRenewal) -> str | None:
+        return renewal.segment if renewal.segment in weight_sets else None
 
+    def band_under(renewal: ScoredRenewal, sets: dict[str | None, dict[str, float]]) -> str | None:
+        return band_of(definition.bands, score_from_categories(definition, renewal.category_scores,
+                                                               sets[key_of(renewal)]))
+
+    used = {key_of(renewal) for renewal in renewals}
     baseline = [band_under(renewal, weight_sets) for renewal in renewals]
     mismatches = sum(1 for band, renewal in zip(baseline, renewals) if band != renewal.band)
     moves: list[WeightMove] = []
     changed_any: set[int] = set()
     for category in definition.categories:
         name = category.name
-        segments = {segment: weights[name] for segment, weights in weight_sets.items() if isinstance(segment, str)}
-        for step in (move, -move):
-            moved = {segment: {**weights, name: weights[name] + step} for segment, weights in weight_sets.items()}
-            base_weight = weight_sets[None][name]
-            if any(weights[name] <= 0 for weights in moved.values()):
-                moves.append(WeightMove(name, base_weight, base_weight + step, None, None, segments))
+        for direction in (1, -1):
+            moved = {key: {**weights, name: weights[name] + direction * move * sum(weights.values()) / 100}
+                     for key, weights in weight_sets.items()}
+            segments = {key: (weight_sets[key][name], moved[key][name]) for key in moved if key is not None}
+            blocked = tuple(DEFAULT_WEIGHTS if key is None else key for key in weight_sets
+                            if key in used and moved[key][name] <= 0)
+            default = (weight_sets[None][name], moved[None][name])
+            if blocked:
+                moves.append(WeightMove(name, *default, None, None, segments, blocked))
                 continue
             up = down = 0
             for index, renewal in enumerate(renewals):
@@ -377,5 +393,5 @@ def weight_sensitivity(definition: models.HealthScore, renewals: Sequence[Scored
                     up += 1
                 else:
                     down += 1
-            moves.append(WeightMove(name, base_weight, base_weight + step, up, down, segments))
+            moves.append(WeightMove(name, *default, up, down, segments))
     return WeightSensitivity(moves, len(changed_any), mismatches)

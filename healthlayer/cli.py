@@ -12,6 +12,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from healthlayer.compiler.engagement import CALENDAR_MAX_DAYS
 from healthlayer.compiler.render import DIALECTS
 from healthlayer.definitions.yaml_loader import UnsetTolerantEnviron
 from healthlayer.errors import DefinitionError, HealthlayerError
@@ -226,8 +227,9 @@ def summary(project_dir: Path, variables: tuple[str, ...], target: str | None) -
               help="Source of the project with one row per renewal and its outcome.")
 @click.option("--score", "score_name", default=None, metavar="NAME",
               help="Health score to backtest; default: the project's only health score.")
-@click.option("--days-before", type=click.IntRange(min=0), default=90, show_default=True,
-              help="Score each renewal on the day this many days before its renewal date.")
+@click.option("--days-before", type=click.IntRange(min=0, max=CALENDAR_MAX_DAYS), default=90, show_default=True,
+              help="Score each renewal on the day this many days before its renewal date, at most the "
+                   f"{CALENDAR_MAX_DAYS:,} days of the longest data range.")
 @click.option("--account-column", default=None, help="Account column of the renewals; default: the source's account.")
 @click.option("--date-column", default="renewal_date", show_default=True, help="Renewal date column.")
 @click.option("--outcome-column", default="renewed", show_default=True,

@@ -268,17 +268,36 @@ def test_weight_sensitivity_by_segment():
     assert result.baseline_mismatches == 0
     moves = {(move.category, move.new_weight): (move.moved_up, move.moved_down, dict(move.segment_weights))
              for move in result.moves}
-    assert moves == {("usage", 70.0): (0, 0, {"pro": 20.0}), ("usage", 50.0): (1, 0, {"pro": 20.0}),
-                     ("support", 50.0): (0, 0, {"pro": 80.0}), ("support", 30.0): (1, 0, {"pro": 80.0})}
+    assert moves == {("usage", 70.0): (0, 0, {"pro": (20.0, 30.0)}), ("usage", 50.0): (1, 0, {"pro": (20.0, 10.0)}),
+                     ("support", 50.0): (0, 0, {"pro": (80.0, 90.0)}), ("support", 30.0): (1, 0, {"pro": (80.0, 70.0)})}
     assert result.changed_by_any == 2
     assert result.moves[1].as_dict()["segment_weights"] == {"pro": {"weight": 20.0, "new_weight": 10.0}}
 
 
-def test_weight_sensitivity_skips_move_below_zero_in_a_segment():
-    definition = two_category_score(segment="accounts.plan", segment_weights={"pro": {"usage": 95, "support": 5}})
+def test_weight_sensitivity_blocked_by_segment():
+    definition = two_category_score(segment="accounts.plan", segment_weights={"pro": {"usage": 95, "support": 5},
+                                                                              "lite": {"usage": 5, "support": 95}})
     result = stats.weight_sensitivity(definition, [renewal(50.0, True, band="yellow", segment="pro",
                                                            categories={"usage": 50.0, "support": 50.0})])
-    assert [(move.category, move.new_weight) for move in result.moves if move.changed is None] == [("support", 30.0)]
+    blocked = [(move.category, move.new_weight, move.blocked_by) for move in result.moves if move.changed is None]
+    # lite's usage weight would fall to -5 as well, but no scored renewal is on lite.
+    assert blocked == [("support", 30.0, ("pro",))]
+    assert result.moves[3].as_dict()["blocked_by"] == ["pro"]
+
+
+def test_weight_sensitivity_moves_share_of_total():
+    # With normalize: true, weights of 3 and 1 (total 4) move by 10% of 4 = 0.4, and pro's 30 and
+    # 70 (total 100) by 10.
+    definition = two_category_score(normalize=True, segment="accounts.plan",
+                                    segment_weights={"pro": {"usage": 30, "support": 70}}, categories=[
+                                        {"name": "usage", "weight": 3, "components": [COMPONENT_U]},
+                                        {"name": "support", "weight": 1, "components": [COMPONENT_S]}])
+    # Default: (3 * 80 + 1 * 40) / 4 = 70, green. Usage at 2.6 gives (208 + 40) / 3.6 = 68.9, yellow.
+    renewals = [renewal(70.0, True, band="green", categories={"usage": 80.0, "support": 40.0})]
+    result = stats.weight_sensitivity(definition, renewals)
+    moves = {(move.category, move.new_weight): (move.changed, dict(move.segment_weights)) for move in result.moves}
+    assert moves == {("usage", 3.4): (0, {"pro": (30.0, 40.0)}), ("usage", 2.6): (1, {"pro": (30.0, 20.0)}),
+                     ("support", 1.4): (1, {"pro": (70.0, 80.0)}), ("support", 0.6): (0, {"pro": (70.0, 60.0)})}
 
 
 def test_band_of_matches_view_rule():
@@ -608,6 +627,7 @@ def undeployed_copy(tmp_path: Path) -> Path:
     (["--renewals", "renewals", "--days-before", "400"], 1, "none of the 48 renewals can be scored"),
     (["--renewals", "renewals", "--chart", "chart.pdf"], 1, "must end in .png or .svg"),
     (["--renewals", "renewals", "--days-before", "-1"], 2, "Invalid value for '--days-before'"),
+    (["--renewals", "renewals", "--days-before", "2147483648"], 2, "is not in the range 0<=x<=100000"),
 ])
 def test_cli_errors(saas, run, tmp_path, arguments, exit_code, message):
     outcome = run("backtest", "--project", str(saas), *arguments, cwd=tmp_path)

@@ -144,6 +144,26 @@ def test_shipped_tests_cover(run):
     assert metrics == {"nps_180d"}
 
 
+@pytest.mark.parametrize("row", ["{account_id: a1, seats_used: 25, plan: starter}",
+                                 "{account_id: a1, changed_at: null, seats_used: 25, plan: starter}"])
+def test_history_row_without_valid_from(tmp_path: Path, row: str):
+    project = tmp_path / "seat_history"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "seat_history", project)
+    definitions = project / "models" / "definitions.yml"
+    old_row = '{account_id: a1, changed_at: "2024-01-03T12:00:00Z", seats_used: 25, plan: starter}'
+    text = definitions.read_text()
+    assert text.count(old_row) == 1
+    definitions.write_text(text.replace(old_row, row))
+
+    issue = only_error(api.validate(project))
+
+    assert issue.code == "missing-valid-from"
+    assert issue.location.line == line_of(definitions, row)
+    assert issue.message == ("a row of the attribute history 'seat_history' has no value of its valid_from "
+                             "column 'changed_at', so the view would ignore the row")
+    assert issue.hint == "Add 'changed_at: 2024-01-31', the first day of the row's values."
+
+
 def test_attribute_history_given_rows(run):
     """`given` rows of an attribute history take the valid_from type declared under `columns`."""
     project = Path(__file__).parent / "fixtures" / "seat_history"
@@ -166,7 +186,7 @@ def test_library_wrong_value(run, tmp_path: Path):
 
     assert result.exit_code == 1
     assert "PASS  stickiness_short_range  (view stickiness_daily, models/engagement_tests.yml:5)" in result.stdout
-    assert "FAIL  account_health_by_hand  (view account_health_daily, models/health_tests.yml:28)" in result.stdout
+    assert "FAIL  account_health_by_hand  (view account_health_daily, models/health_tests.yml:29)" in result.stdout
     assert "2 of 3 expected rows matched among 3 rows (match: exact)" in result.stdout
     lines = result.stdout.splitlines()
     expected = next(line for line in lines if line.startswith("|expected"))

@@ -566,7 +566,7 @@ def build_account_history(rng: random.Random, accounts: list[Account], event_row
 
     Each snapshot shows the account as it was on its day: plan, seats, expansion and the users
     of the 30 days before it. Its ROI and count of sponsor meetings are drawn from that day's
-    latent health, and the days to first value appear once the first workflow is done.
+    latent health, and the days to first value appear from the day of first value on.
     """
     user_days = last_event_days_by_user(accounts, event_rows)
     rows = []
@@ -574,11 +574,10 @@ def build_account_history(rng: random.Random, accounts: list[Account], event_row
         for day in snapshot_days(account):
             roi = achieved_roi(rng, account, day)
             meetings = poisson(rng, sponsor_meetings_mean(account, day))
-            if account.is_new:
-                reached = account.first_workflow_day is not None and account.first_workflow_day <= day
-                days_to_first_value = last_row["days_to_first_value"] if reached else None
-            else:
-                days_to_first_value = last_row["days_to_first_value"]
+            # The days to first value are known from the day of first value on.
+            days_to_first_value = last_row["days_to_first_value"]
+            if days_to_first_value is not None and account.contract_start + timedelta(days=days_to_first_value) > day:
+                days_to_first_value = None
             # The data has no events before FIRST_DAY, so the first snapshot of an account that
             # signed earlier counts the users of the first 30 days of data instead.
             usage_day = day + timedelta(days=29) if day == FIRST_DAY and not account.is_new else day

@@ -175,6 +175,12 @@ def _check_given(project: Project, name: str, test: models.FixtureTest) -> list[
             continue
         types = source_column_types(source)
         for index, row in enumerate(rows):
+            if source.valid_from is not None and row.get(source.valid_from) is None:
+                issues.append(Issue(
+                    "missing-valid-from", f"a row of the attribute history '{source_name}' has no value of its "
+                    f"valid_from column '{source.valid_from}', so the view would ignore the row",
+                    project.location("tests", name, "given", source_name, index),
+                    f"Add '{source.valid_from}: 2024-01-31', the first day of the row's values."))
             for column, value in row.items():
                 where = project.location("tests", name, "given", source_name, index, column)
                 if column not in types:
@@ -185,8 +191,11 @@ def _check_given(project: Project, name: str, test: models.FixtureTest) -> list[
                 try:
                     given_value(value, types[column])
                 except ValueError as error:
+                    hint = _type_hint(types[column])
+                    if column == source.valid_from:
+                        hint = hint.removesuffix(", or null.") + "."
                     issues.append(Issue("invalid-type", f"column '{column}' of source '{source_name}' is "
-                                        f"{types[column]}: {error}", where, _type_hint(types[column])))
+                                        f"{types[column]}: {error}", where, hint))
     return issues
 
 
