@@ -358,20 +358,20 @@ CASES = {
         "plan."),
     "segment-unknown-category": Case(
         ((HEALTH, "    missing: renormalize\n",
-          "    missing: renormalize\n    segment: accounts.seats\n    segment_weights:\n"
+          "    missing: renormalize\n    segment: accounts.segment\n    segment_weights:\n"
           "      '10': {engagment: 50, commercial: 30, relationship: 20}\n"),),
         "unknown-category", "health.yml", 7, ("health_scores", 0, "segment_weights", "10", "engagment"),
         "segment '10' weights category 'engagment', which the score does not have",
         "Did you mean 'engagement'? The categories are engagement, commercial, relationship."),
     "segment-missing-category": Case(
         ((HEALTH, "    missing: renormalize\n",
-          "    missing: renormalize\n    segment: accounts.seats\n    segment_weights:\n"
+          "    missing: renormalize\n    segment: accounts.segment\n    segment_weights:\n"
           "      '10': {engagement: 70, commercial: 30}\n"),),
         "invalid-value", "health.yml", 7, ("health_scores", 0, "segment_weights", "10"),
         "segment '10' gives no weight to relationship", "Give every category a weight in each segment."),
     "segment-weights-not-100": Case(
         ((HEALTH, "    missing: renormalize\n",
-          "    missing: renormalize\n    segment: accounts.seats\n    segment_weights:\n"
+          "    missing: renormalize\n    segment: accounts.segment\n    segment_weights:\n"
           "      '10': {engagement: 70, commercial: 30, relationship: 20}\n"),),
         "weights-not-100", "health.yml", 7, ("health_scores", 0, "segment_weights", "10"),
         "the category weights of segment '10' sum to 120, not 100",
