@@ -508,6 +508,78 @@ def test_check_file_source(engine: Engine, raw_schema: str, tmp_path: Path):
                              f"{engine.adapter_type} warehouse, which reads tables only")
 
 
+# Keys of segment_weights against the segment values in the warehouse.
+
+POPULATION = "    population: {source: events, filter: \"plan <> 'internal'\"}\n"
+
+
+def add_segments(project: Path, attribute: str, keys: list[str]) -> Path:
+    """Give the health score a segment attribute and one segment_weights entry per key; return the file."""
+    definitions = project / "models" / "definitions.yml"
+    entries = "".join(f"      \"{key}\": {{value: 100}}\n" for key in keys)
+    replace_text(definitions, POPULATION, f"{POPULATION}    segment: {attribute}\n    segment_weights:\n{entries}")
+    return definitions
+
+
+def segment_issues(issues: list[Issue], engine: Engine) -> list[Issue]:
+    """Return the issues other than those of the emulator's missing EXPLAIN."""
+    if engine.adapter_type == "snowflake":
+        return [issue for issue in issues if issue not in emulator_explain_issues(issues)]
+    return issues
+
+
+def test_check_segment_key_case(engine: Engine, raw_schema: str, tmp_path: Path):
+    project = write_project(tmp_path / "segment_case", engine, raw_schema)
+    definitions = add_segments(project, "accounts.segment", ["Enterprise", "smb"])
+
+    issues = segment_issues(api.check_warehouse(project, "engine"), engine)
+
+    issue = only(issues, "unknown-segment-value")
+    assert [issue.code for issue in issues] == ["unknown-segment-value"]
+    assert issue.severity == "warning"
+    assert issue.location.file == definitions
+    assert issue.location.line == line_of(definitions, '"Enterprise":')
+    assert issue.location.key_path == ("health_scores", 0, "segment_weights", "Enterprise")
+    assert issue.message == ("segment_weights key 'Enterprise' matches no value of accounts.segment: the values of "
+                             "accounts.segment in target 'engine' are 'enterprise', 'internal', 'smb'")
+    assert "in the same case" in (issue.hint or "")
+
+
+def test_check_segment_number_text(engine: Engine, raw_schema: str, tmp_path: Path):
+    # seats is an integer column, which each engine of these tests writes as text as '12', not '12.0'.
+    project = write_project(tmp_path / "segment_number", engine, raw_schema)
+    add_segments(project, "accounts.seats", ["12", "3.0"])
+
+    issues = segment_issues(api.check_warehouse(project, "engine"), engine)
+
+    unknown = only(issues, "unknown-segment-value")
+    assert unknown.location.key_path == ("health_scores", 0, "segment_weights", "3.0")
+    assert unknown.message.endswith("are '1', '12', '3'")
+    assert only(issues, "numeric-segment").severity == "warning"
+    assert sorted(issue.code for issue in issues) == ["numeric-segment", "unknown-segment-value"]
+
+
+def test_check_segment_values_listed(duckdb_engine: Engine, raw_schema_duckdb: str, tmp_path: Path):
+    # Twelve accounts with a segment each: the warning lists the first ten in order, then "and more".
+    segments = [f"segment_{index:02d}" for index in range(12)]
+    accounts = pa.Table.from_pylist([{"account_id": f"acct_{index}", "seats": index, "segment": segment}
+                                     for index, segment in enumerate(segments)])
+    duckdb_engine.load("raw_many_segments", {"accounts": accounts})
+    project = write_project(tmp_path / "segment_many", duckdb_engine, raw_schema_duckdb)
+    replace_text(project / "models" / "sources.yml", f"table: {raw_schema_duckdb}.accounts",
+                 "table: raw_many_segments.accounts")
+    add_segments(project, "accounts.segment", ["segment_11", "Segment_03", "none"])
+
+    issues = api.check_warehouse(project, "engine")
+
+    unknown = {issue.location.key_path[-1]: issue for issue in issues if issue.code == "unknown-segment-value"}
+    assert sorted(unknown) == ["Segment_03", "none"]
+    listed = ", ".join(f"'{segment}'" for segment in segments[:10])
+    assert unknown["none"].message == ("segment_weights key 'none' matches no value of accounts.segment: the first "
+                                       f"values of accounts.segment in target 'engine' are {listed}, and more")
+    assert [issue.code for issue in issues if issue.code != "unknown-segment-value"] == []
+
+
 # Types as each engine names them.
 
 # Per engine: a column type of its DDL and the family healthlayer must give the name it reports.
