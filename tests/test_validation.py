@@ -82,6 +82,12 @@ ACCOUNT_HISTORY = (
 )
 
 
+POPULATION = "    population: {source: events, filter: \"plan <> 'internal'\"}\n"
+VALID_FROM_MESSAGE = ("'accounts.changed_on' is the valid_from column of source 'accounts', the day from which each "
+                      "row holds, not an attribute")
+VALID_FROM_HINT = "Name an attribute column of the source; its attributes are 'accounts.seats', 'accounts.segment'."
+
+
 def orders_trend(text: str) -> tuple[tuple[str, str, str], ...]:
     return ((HEALTH, ORDERS_TREND, text),)
 
@@ -169,7 +175,32 @@ CASES = {
         ACCOUNT_HISTORY + orders_trend("trend: {attribute: accounts.changed_on, days: 7}"),
         "unknown-attribute", "health.yml", 50,
         ("health_scores", 0, "categories", 1, "components", 3, "trend", "attribute"),
-        "attribute 'accounts.changed_on' is not defined"),
+        VALID_FROM_MESSAGE, VALID_FROM_HINT),
+    "attribute-of-valid-from": Case(
+        ACCOUNT_HISTORY + ((HEALTH, "attribute: accounts.seats", "attribute: accounts.changed_on"),),
+        "unknown-attribute", "health.yml", 73, ("health_scores", 0, "categories", 2, "components", 1, "attribute"),
+        VALID_FROM_MESSAGE, VALID_FROM_HINT),
+    "segment-of-valid-from": Case(
+        ACCOUNT_HISTORY + ((HEALTH, POPULATION, POPULATION + "    segment: accounts.changed_on\n"),),
+        "unknown-attribute", "health.yml", 4, ("health_scores", 0, "segment"), VALID_FROM_MESSAGE, VALID_FROM_HINT),
+    "within-of-valid-from": Case(
+        ACCOUNT_HISTORY + ((HEALTH, "            score: {function: percentile}\n          - name: revenue_trend",
+                            "            score: {function: percentile, within: accounts.changed_on}\n"
+                            "          - name: revenue_trend"),),
+        "unknown-attribute", "health.yml", 37, ("health_scores", 0, "categories", 1, "components", 0, "score", "within"),
+        VALID_FROM_MESSAGE, VALID_FROM_HINT),
+    "segment-weights-null-key": Case(
+        ((HEALTH, POPULATION, POPULATION + "    segment: accounts.segment\n    segment_weights:\n"
+          "      null: {engagement: 40, commercial: 40, relationship: 20}\n"),),
+        "yaml-key-type", "health.yml", 6, ("health_scores", 0, "segment_weights"),
+        "segment_weights key null is not text: each key is the text of a segment value, and YAML reads null as "
+        "null, no value",
+        "Quote the key, as in 'null': {...}. An account whose segment value is NULL takes the categories' own "
+        "weights, so NULL needs no key."),
+    "mapping-number-key": Case(
+        ((ENGAGEMENT, "    level: buyer\n", "    level: buyer\n    1: x\n"),),
+        "yaml-key-type", "engagement.yml", 18, ("stickiness", 0),
+        "mapping key 1 is not text: YAML reads it as a number", "Quote the key, as in '1':, or use a text key."),
     # Malformed YAML.
     "yaml-bad-indentation": Case(
         ((ENGAGEMENT, "    level: buyer\n", "     level: buyer\n"),),
@@ -725,6 +756,11 @@ FORMATTED = {
         "is declared text, but the value compares it with the number 9: score >= 9 Hint: If the column holds "
         "numbers, declare 'score: number' under the columns of source 'nps' (models/sources.yml:28); otherwise "
         "cast it, as in cast(score as integer), or compare it with text in single quotes.",
+    "segment-weights-null-key":
+        "models/health.yml:6:7: error yaml-key-type at health_scores[0].segment_weights: segment_weights key null "
+        "is not text: each key is the text of a segment value, and YAML reads null as null, no value Hint: Quote "
+        "the key, as in 'null': {...}. An account whose segment value is NULL takes the categories' own weights, "
+        "so NULL needs no key.",
     "filter-pg-sleep":
         "models/engagement.yml:9:7: error invalid-expression at engagement.tiers[1].filter: function 'pg_sleep' "
         "is not allowed in the tier filter Hint: " + ALLOWED_FUNCTIONS_HINT,
