@@ -133,8 +133,9 @@ def check_warehouse(project_dir: Path | str, target: str | None, vars: Mapping[s
                     environ: Mapping[str, str] | None = None) -> list[Issue]:
     """Validate a project, then check it against a target's warehouse; return every issue of both.
 
-    The warehouse check runs only when the definitions have no errors. It reads column metadata
-    and plans each view's query with EXPLAIN, and changes nothing (see healthlayer.warehouse_check).
+    The warehouse check runs only when the definitions have no errors. It reads column metadata,
+    plans each view's query with EXPLAIN and reads the distinct values of segment attributes, and
+    changes nothing (see healthlayer.warehouse_check).
     env_var() reads `environ`, by default the process environment, since connecting needs the
     real secrets.
     """

@@ -1,9 +1,10 @@
 """Check a valid project against a warehouse target without changing the warehouse.
 
 The check connects to a target of healthlayer.yml and reports, as issues located in the YAML:
-sources whose table or file is missing, declared columns that are missing or of another type, and
-views whose query the warehouse cannot plan. It reads column metadata and runs EXPLAIN only, so
-it runs no DDL or DML, reads no rows and creates no objects. Adapters that would create a database
+sources whose table or file is missing, declared columns that are missing or of another type,
+views whose query the warehouse cannot plan, and `segment_weights` keys that no value of the
+segment attribute has. It reads column metadata, runs EXPLAIN and reads the distinct values of
+segment attributes, so it runs no DDL or DML and creates no objects. Adapters that would create a database
 file, folder or metastore when connecting are opened with `must_exist`.
 """
 
@@ -26,18 +27,23 @@ from healthlayer.adapters.column_types import (
     suggested_type,
 )
 from healthlayer.adapters.registry import adapter_class, connect
-from healthlayer.compiler.plan import Plan, Relation, build_plan
+from healthlayer.compiler import sql
+from healthlayer.compiler.plan import Plan, PlanBuilder, Relation, build_plan
+from healthlayer.compiler.render import render_select
 from healthlayer.compiler.sources import SOURCE_META_KEY, source_table
 from healthlayer.compiler.sql import needs_quotes
 from healthlayer.compiler.standalone import direct_dependencies, standalone_query
 from healthlayer.definitions.issues import Issue, Location, did_you_mean
-from healthlayer.definitions.models import COLUMN_PATTERN, Source
+from healthlayer.definitions.models import COLUMN_PATTERN, HealthScore, Source
 from healthlayer.definitions.project import Project, redact_issues
+from healthlayer.definitions.references import resolve_attribute
 from healthlayer.errors import DefinitionError, HealthlayerError, RelationNotFound, UnsupportedError, WarehouseError
 
 logger = logging.getLogger(__name__)
 
 _COLUMN_NAME = re.compile(COLUMN_PATTERN)
+# Values of a segment attribute listed in a warning about a segment_weights key that matches none.
+SEGMENT_VALUES_SHOWN = 10
 
 
 def check_target(project: Project, target: str | None) -> list[Issue]:
@@ -118,6 +124,8 @@ class _Checker:
             return self.issues + error.issues
         self._check_storage(plan)
         self._explain(plan)
+        for name, score in self.project.health_scores.items():
+            self._check_segment_values(name, score)
         return self.issues
 
     def _check_storage(self, plan: Plan) -> None:
@@ -305,6 +313,62 @@ class _Checker:
                     f"from this definition: {error}", self._origin(relation),
                     "Check the filters and values of this definition and the types of the source columns they "
                     f"use; 'healthlayer compile --dialect {dialect}' prints the view's SQL."))
+
+    # Segment values
+
+    def _check_segment_values(self, name: str, score: HealthScore) -> None:
+        """Warn about each `segment_weights` key that no value of the segment attribute has in the warehouse.
+
+        Values are compared as the health score view compares them, as the engine writes them as
+        text, so a key that differs in case or in how a number is written matches no account.
+        """
+        if score.segment is None or not score.segment_weights:
+            return
+        resolved = resolve_attribute(self.project, score.segment)
+        if resolved is None or resolved[0] in self.broken_sources:
+            return
+        source = self.project.sources[resolved[0]]
+        builder = PlanBuilder(self.project, self.adapter.schema, Plan(self.project.name, self.adapter.schema))
+        value = exp.Cast(this=builder.attribute(source, resolved[1]), to=exp.DataType.build("VARCHAR"))
+        keys = list(score.segment_weights)
+        matching = exp.In(this=value.copy(), expressions=[sql.string(key) for key in keys])
+        found = self._distinct_values(source, value, matching)
+        if found is None:
+            return
+        missing = [key for key in keys if key not in found]
+        if not missing:
+            return
+        existing = self._distinct_values(source, value, sql.not_null(value.copy()), SEGMENT_VALUES_SHOWN + 1)
+        if existing is None:
+            return
+        listed = ", ".join(f"'{text}'" for text in existing[:SEGMENT_VALUES_SHOWN])
+        if not existing:
+            values_text = f"{score.segment} has no values in target '{self.target}'"
+        elif len(existing) > SEGMENT_VALUES_SHOWN:
+            values_text = f"the first values of {score.segment} in target '{self.target}' are {listed}, and more"
+        else:
+            values_text = f"the values of {score.segment} in target '{self.target}' are {listed}"
+        for key in missing:
+            self.issues.append(Issue(
+                "unknown-segment-value", f"segment_weights key '{key}' matches no value of {score.segment}: "
+                f"{values_text}", self.project.location("health_scores", name, "segment_weights", key),
+                "Keys compare with the attribute's value as text, in the same case, and an account whose value "
+                "matches no key takes the categories' own weights. Write the key as the value is written.",
+                severity="warning"))
+
+    def _distinct_values(self, source: Source, value: exp.Expr, condition: exp.Expr,
+                         limit: int | None = None) -> list[str] | None:
+        """Return the distinct text values of a source's rows that meet a condition, in order; None on failure."""
+        query = exp.select(sql.alias(value.copy(), "segment_value")).distinct() \
+            .from_(source_table(source, self.project.root)).where(condition).order_by("segment_value")
+        if limit is not None:
+            query = query.limit(limit)
+        try:
+            _, rows = self.adapter.fetch(render_select(query, self.adapter.dialect))
+        except (WarehouseError, UnsupportedError) as error:
+            logger.warning("cannot read the segment values of source %s: %s", source.name, error)
+            return None
+        return [str(row[0]) for row in rows]
 
     def _origin(self, relation: Relation) -> Location:
         if relation.origin is None:

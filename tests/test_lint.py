@@ -162,7 +162,7 @@ def test_base_project_lint(tmp_path: Path):
 
 def test_rules_documented():
     assert set(LINT_RULES) == {"passive-activity", "passive-engagement", "survey-overweight", "missing-trend",
-                          "ratio-without-minimum", "unused-definition"}
+                          "ratio-without-minimum", "unused-definition", "numeric-segment"}
 
 
 # passive-activity
@@ -369,6 +369,61 @@ def test_ignore_needs_reason(tmp_path: Path, reason: str):
 
     assert issue.location.key_path == ("account_metrics", 2, "lint_ignore", "unused-definition")
     assert "reason is empty" in issue.message
+
+
+# numeric-segment
+
+SEGMENTS = """\
+    segment: {attribute}
+    segment_weights:
+      "{key}": {{product_engagement: 50, relationship: 50}}
+"""
+
+
+def segmented_project(root: Path, attribute: str, key: str, sources: str = SOURCES) -> Path:
+    health = replaced(HEALTH, "    population: {source: events}\n", "    population: {source: events}\n"
+                      + SEGMENTS.format(attribute=attribute, key=key))
+    return write_project(root, sources=sources, health=health)
+
+
+@pytest.mark.parametrize("declared", ["number", "integer"])
+def test_numeric_segment(tmp_path: Path, declared: str):
+    sources = replaced(SOURCES, "      seats: number\n", f"      seats: {declared}\n")
+
+    issues = api.validate(segmented_project(tmp_path, "accounts.seats", "10", sources))
+
+    issue = only(issues, "numeric-segment")
+    assert issue.severity == "warning"
+    assert issue.location.file.name == "health.yml"
+    assert issue.location.line == 4
+    assert issue.location.key_path == ("health_scores", 0, "segment")
+    assert issue.message == (f"segment attribute 'accounts.seats' is declared {declared}, and segment_weights "
+                             "keys are compared with the number as the engine writes it as text, which can differ "
+                             "between engines (such as '10.0' and '10')")
+    assert "case when seats >= 100 then 'large' else 'small' end" in (issue.hint or "")
+
+
+@pytest.mark.parametrize(("attribute", "derived"), [
+    ("accounts.segment", ""),
+    ("accounts.size", "    derived:\n      size: \"case when seats >= 100 then 'large' else 'small' end\"\n"),
+])
+def test_text_segment_no_warning(tmp_path: Path, attribute: str, derived: str):
+    sources = replaced(SOURCES, "      seats: number\n", "      seats: number\n      segment: text\n" + derived)
+
+    issues = api.validate(segmented_project(tmp_path, attribute, "large", sources))
+
+    assert codes(issues) == [BASE_WARNING]
+
+
+def test_numeric_segment_ignored(tmp_path: Path):
+    project = segmented_project(tmp_path, "accounts.seats", "10")
+    health = project / "models" / "health.yml"
+    health.write_text(health.read_text(encoding="utf-8").replace(
+        "    segment: accounts.seats\n",
+        "    segment: accounts.seats\n    lint_ignore: {numeric-segment: Seat counts are whole numbers.}\n"),
+        encoding="utf-8")
+
+    assert codes(api.validate(project)) == [BASE_WARNING]
 
 
 # Aggregates

@@ -8,6 +8,7 @@ code, because people and CI logs read that text.
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ BUYER_TARGET = "{{ var('buyer_share_target') }}"
 TIME_ZONE = "time_zone: Europe/Berlin\n"
 # Time limit for inputs built to be expensive. The loader rejects each of them in well under a second.
 FAST_SECONDS = 5.0
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def replace_text(project: Path, relative: str, old: str, new: str) -> None:
@@ -78,6 +80,12 @@ ACCOUNT_HISTORY = (
     (SOURCES, "    table: raw.accounts\n", "    table: raw.accounts\n    valid_from: changed_on\n"),
     (SOURCES, "      segment: text\n", "      segment: text\n      changed_on: date\n"),
 )
+
+
+POPULATION = "    population: {source: events, filter: \"plan <> 'internal'\"}\n"
+VALID_FROM_MESSAGE = ("'accounts.changed_on' is the valid_from column of source 'accounts', the day from which each "
+                      "row holds, not an attribute")
+VALID_FROM_HINT = "Name an attribute column of the source; its attributes are 'accounts.seats', 'accounts.segment'."
 
 
 def orders_trend(text: str) -> tuple[tuple[str, str, str], ...]:
@@ -167,7 +175,32 @@ CASES = {
         ACCOUNT_HISTORY + orders_trend("trend: {attribute: accounts.changed_on, days: 7}"),
         "unknown-attribute", "health.yml", 50,
         ("health_scores", 0, "categories", 1, "components", 3, "trend", "attribute"),
-        "attribute 'accounts.changed_on' is not defined"),
+        VALID_FROM_MESSAGE, VALID_FROM_HINT),
+    "attribute-of-valid-from": Case(
+        ACCOUNT_HISTORY + ((HEALTH, "attribute: accounts.seats", "attribute: accounts.changed_on"),),
+        "unknown-attribute", "health.yml", 73, ("health_scores", 0, "categories", 2, "components", 1, "attribute"),
+        VALID_FROM_MESSAGE, VALID_FROM_HINT),
+    "segment-of-valid-from": Case(
+        ACCOUNT_HISTORY + ((HEALTH, POPULATION, POPULATION + "    segment: accounts.changed_on\n"),),
+        "unknown-attribute", "health.yml", 4, ("health_scores", 0, "segment"), VALID_FROM_MESSAGE, VALID_FROM_HINT),
+    "within-of-valid-from": Case(
+        ACCOUNT_HISTORY + ((HEALTH, "            score: {function: percentile}\n          - name: revenue_trend",
+                            "            score: {function: percentile, within: accounts.changed_on}\n"
+                            "          - name: revenue_trend"),),
+        "unknown-attribute", "health.yml", 37, ("health_scores", 0, "categories", 1, "components", 0, "score", "within"),
+        VALID_FROM_MESSAGE, VALID_FROM_HINT),
+    "segment-weights-null-key": Case(
+        ((HEALTH, POPULATION, POPULATION + "    segment: accounts.segment\n    segment_weights:\n"
+          "      null: {engagement: 40, commercial: 40, relationship: 20}\n"),),
+        "yaml-key-type", "health.yml", 6, ("health_scores", 0, "segment_weights"),
+        "segment_weights key null is not text: each key is the text of a segment value, and YAML reads null as "
+        "null, no value",
+        "Quote the key, as in 'null': {...}. An account whose segment value is NULL takes the categories' own "
+        "weights, so NULL needs no key."),
+    "mapping-number-key": Case(
+        ((ENGAGEMENT, "    level: buyer\n", "    level: buyer\n    1: x\n"),),
+        "yaml-key-type", "engagement.yml", 18, ("stickiness", 0),
+        "mapping key 1 is not text: YAML reads it as a number", "Quote the key, as in '1':, or use a text key."),
     # Malformed YAML.
     "yaml-bad-indentation": Case(
         ((ENGAGEMENT, "    level: buyer\n", "     level: buyer\n"),),
@@ -356,20 +389,20 @@ CASES = {
         "plan."),
     "segment-unknown-category": Case(
         ((HEALTH, "    missing: renormalize\n",
-          "    missing: renormalize\n    segment: accounts.seats\n    segment_weights:\n"
+          "    missing: renormalize\n    segment: accounts.segment\n    segment_weights:\n"
           "      '10': {engagment: 50, commercial: 30, relationship: 20}\n"),),
         "unknown-category", "health.yml", 7, ("health_scores", 0, "segment_weights", "10", "engagment"),
         "segment '10' weights category 'engagment', which the score does not have",
         "Did you mean 'engagement'? The categories are engagement, commercial, relationship."),
     "segment-missing-category": Case(
         ((HEALTH, "    missing: renormalize\n",
-          "    missing: renormalize\n    segment: accounts.seats\n    segment_weights:\n"
+          "    missing: renormalize\n    segment: accounts.segment\n    segment_weights:\n"
           "      '10': {engagement: 70, commercial: 30}\n"),),
         "invalid-value", "health.yml", 7, ("health_scores", 0, "segment_weights", "10"),
         "segment '10' gives no weight to relationship", "Give every category a weight in each segment."),
     "segment-weights-not-100": Case(
         ((HEALTH, "    missing: renormalize\n",
-          "    missing: renormalize\n    segment: accounts.seats\n    segment_weights:\n"
+          "    missing: renormalize\n    segment: accounts.segment\n    segment_weights:\n"
           "      '10': {engagement: 70, commercial: 30, relationship: 20}\n"),),
         "weights-not-100", "health.yml", 7, ("health_scores", 0, "segment_weights", "10"),
         "the category weights of segment '10' sum to 120, not 100",
@@ -578,6 +611,38 @@ CASES = {
         ("health_scores", 0, "categories", 2, "components", 1, "attribute"),
         "attribute 'accounts.seat_shar' is not defined",
         "Did you mean 'accounts.seat_share'? Name source.column of a source without a timestamp."),
+    # Declared column types against literals and arithmetic.
+    "text-column-compared-with-number": Case(
+        ((SOURCES, "      score: number\n", "      score: text\n"),), "type-mismatch", "metrics.yml", 33,
+        ("account_metrics", 5, "value"),
+        "column 'score' of source 'nps' is declared text, but the value compares it with the number 9: score >= 9",
+        "If the column holds numbers, declare 'score: number' under the columns of source 'nps' "
+        "(models/sources.yml:28); otherwise cast it, as in cast(score as integer), or compare it with text in "
+        "single quotes."),
+    "text-column-between-numbers": Case(
+        tier_filter('"plan between 1 and 3"'), "type-mismatch", "engagement.yml", 9, FILTER_KEY,
+        "column 'plan' of source 'events' is declared text, but the tier filter compares it with the number 1: "
+        "plan BETWEEN 1 AND 3"),
+    "text-column-in-numbers": Case(
+        ((METRICS, "aggregate: count\n    filter: \"event_type = 'checkout'\"",
+          "aggregate: count\n    filter: \"lower(area) in ('books', 2)\""),),
+        "type-mismatch", "metrics.yml", 5, ("account_metrics", 0, "filter"),
+        "column 'area' of source 'events' is declared text, but the filter compares it with the number 2: "
+        "LOWER(area) IN ('books', 2)"),
+    "number-column-compared-with-text": Case(
+        ((HEALTH, "filter: \"plan <> 'internal'\"", "filter: \"amount + 1 <> 'internal'\""),),
+        "type-mismatch", "health.yml", 3, ("health_scores", 0, "population", "filter"),
+        "column 'amount' of source 'events' is declared number, but the filter compares it with the text "
+        "'internal': amount + 1 <> 'internal'",
+        "Compare it with a number without quotes. If the column holds text, declare 'amount: text' under the "
+        "columns of source 'events' (models/sources.yml:12), or cast it: cast(amount as text)."),
+    "text-column-in-arithmetic": Case(
+        derived("      seats_per_segment: seats / segment\n"), "type-mismatch", "sources.yml", 22,
+        ("sources", 1, "derived", "seats_per_segment"),
+        "column 'segment' of source 'accounts' is declared text, but the derived column uses it in arithmetic: "
+        "seats / segment",
+        "If the column holds numbers, declare 'segment: number' under the columns of source 'accounts' "
+        "(models/sources.yml:20); otherwise cast it: cast(segment as double)."),
 }
 
 # The full text of one issue per code, as `validate` prints it.
@@ -686,6 +751,16 @@ FORMATTED = {
         "attribute: attribute 'accounts.seats' has no history: source 'accounts' holds one value per account, so "
         "its trend would always be 0 Hint: Add 'valid_from: <column>' to source 'accounts', with one row per "
         "account and change, or score the attribute itself with 'attribute:'.",
+    "text-column-compared-with-number":
+        "models/metrics.yml:33:5: error type-mismatch at account_metrics[5].value: column 'score' of source 'nps' "
+        "is declared text, but the value compares it with the number 9: score >= 9 Hint: If the column holds "
+        "numbers, declare 'score: number' under the columns of source 'nps' (models/sources.yml:28); otherwise "
+        "cast it, as in cast(score as integer), or compare it with text in single quotes.",
+    "segment-weights-null-key":
+        "models/health.yml:6:7: error yaml-key-type at health_scores[0].segment_weights: segment_weights key null "
+        "is not text: each key is the text of a segment value, and YAML reads null as null, no value Hint: Quote "
+        "the key, as in 'null': {...}. An account whose segment value is NULL takes the categories' own weights, "
+        "so NULL needs no key.",
     "filter-pg-sleep":
         "models/engagement.yml:9:7: error invalid-expression at engagement.tiers[1].filter: function 'pg_sleep' "
         "is not allowed in the tier filter Hint: " + ALLOWED_FUNCTIONS_HINT,
@@ -737,6 +812,36 @@ def test_attribute_history_valid(shop_project: Path):
         replace_text(shop_project, relative, old, new)
 
     assert api.validate(shop_project) == []
+
+
+@pytest.mark.parametrize("text", [
+    '"event_type = 1"',                           # event_type has no declared type
+    '"cast(plan as integer) between 1 and 3"',     # the cast is the fix the hint gives
+    '"plan = \'3\' and amount > 0"',
+    '"amount between -1 and 2.5 and amount + 1 in (2, 3)"',
+    '"coalesce(plan, 0) = 1"',                     # COALESCE's type is the warehouse's to decide
+    '"length(plan) > 2 and abs(amount) < 10"',
+])
+def test_type_check_accepts(shop_project: Path, text: str):
+    replace_text(shop_project, ENGAGEMENT, BUYER_FILTER, f"filter: {text}")
+
+    assert api.validate(shop_project) == []
+
+
+def test_type_mismatch_library_item(tmp_path: Path):
+    project = tmp_path / "saas"
+    shutil.copytree(EXAMPLES / "saas", project)
+    replace_text(project, SOURCES, "      csat: number ", "      csat: text   ")
+
+    issues = [issue for issue in api.validate(project) if issue.code == "type-mismatch"]
+
+    issue = only_issue(issues)
+    assert issue.location.file is not None
+    assert issue.location.file.name == "saas_health.yml"
+    assert issue.location.key_path[-1] == "value"
+    assert "column 'csat' of source 'support_tickets' is declared text" in issue.message
+    assert issue.hint is not None
+    assert "declare 'csat: number' under the columns of source 'support_tickets' (models/sources.yml:32)" in issue.hint
 
 
 def test_normalize_accepts_weights(shop_project: Path):

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime
 import hashlib
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Literal
 
 from sqlglot import exp
 
 from healthlayer.compiler import sql
+from healthlayer.compiler.expression_types import TypeMismatch, find_type_mismatches
 from healthlayer.compiler.expressions import ExpressionError, parse_expression
-from healthlayer.definitions.issues import Issue
+from healthlayer.definitions.issues import Issue, Location
 from healthlayer.definitions.models import Source
 from healthlayer.definitions.project import Project, redact_issues
 from healthlayer.definitions.references import output_storage
@@ -206,13 +208,47 @@ class PlanBuilder:
         A role that ends in "filter" must be a condition.
         """
         boolean_columns = {name for name, column_type in source.columns.items() if column_type == "boolean"}
+        location = self.project.location(kind, item, *key_path)
         try:
-            return parse_expression(text, source.known_columns(), role, condition=role.endswith("filter"),
-                                    boolean_columns=boolean_columns)
+            parsed = parse_expression(text, source.known_columns(), role, condition=role.endswith("filter"),
+                                      boolean_columns=boolean_columns)
         except ExpressionError as error:
-            self.issues.append(Issue("invalid-expression", error.message,
-                                     self.project.location(kind, item, *key_path), error.hint))
+            self.issues.append(Issue("invalid-expression", error.message, location, error.hint))
             return None
+        mismatches = find_type_mismatches(parsed, dict(source.columns))
+        self.issues += [self._type_mismatch_issue(mismatch, source, role, location) for mismatch in mismatches]
+        return None if mismatches else parsed
+
+    def _type_mismatch_issue(self, mismatch: TypeMismatch, source: Source, role: str, location: Location) -> Issue:
+        """Describe a column used against its declared type, and where that type is declared."""
+        column, declared = mismatch.column, mismatch.declared
+        declaration = self.project.location("sources", source.name, "columns", column)
+        place = f" ({_relative(declaration.file, self.project.root)}:{declaration.line})" if declaration.line else ""
+        subject = f"column '{column}' of source '{source.name}' is declared {declared}"
+        if mismatch.literal is None:
+            message = f"{subject}, but the {role} uses it in arithmetic: {mismatch.context}"
+            hint = (f"If the column holds numbers, declare '{column}: number' under the columns of source "
+                    f"'{source.name}'{place}; otherwise cast it: cast({column} as double).")
+        elif declared == "text":
+            message = f"{subject}, but the {role} compares it with the number {mismatch.literal}: {mismatch.context}"
+            hint = (f"If the column holds numbers, declare '{column}: number' under the columns of source "
+                    f"'{source.name}'{place}; otherwise cast it, as in cast({column} as integer), or compare it "
+                    "with text in single quotes.")
+        else:
+            message = f"{subject}, but the {role} compares it with the text {mismatch.literal}: {mismatch.context}"
+            hint = (f"Compare it with a number without quotes. If the column holds text, declare '{column}: text' "
+                    f"under the columns of source '{source.name}'{place}, or cast it: cast({column} as text).")
+        return Issue("type-mismatch", message, location, hint)
+
+
+def _relative(path: Path | None, root: Path) -> str:
+    """Return a path relative to the project folder when it is inside it."""
+    if path is None:
+        return "healthlayer.yml"
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except (ValueError, OSError, RuntimeError):
+        return str(path)
 
 
 def as_views(plan: Plan) -> Plan:

@@ -8,7 +8,7 @@ from pathlib import Path
 from healthlayer.compiler.plan import INTERNAL_PREFIX
 from healthlayer.definitions import models
 from healthlayer.definitions.fixtures import check_tests
-from healthlayer.definitions.issues import Issue, closest_name, did_you_mean
+from healthlayer.definitions.issues import Issue, Location, closest_name, did_you_mean
 from healthlayer.definitions.lint import lint_project
 from healthlayer.definitions.project import Project
 from healthlayer.definitions.references import (
@@ -485,10 +485,9 @@ def _check_segments(project: Project, score: models.HealthScore, where: tuple) -
                       "Add 'segment: source.column', such as segment: accounts.plan.")]
     if score.segment is not None and not _reference_invalid(project, score.segment) \
             and resolve_attribute(project, score.segment) is None:
-        issues.append(Issue("unknown-attribute", f"attribute '{score.segment}' is not defined",
-                            project.location(*where, "segment"),
-                            did_you_mean(score.segment, attribute_candidates(project))
-                            + " Name source.column of a source without a timestamp, such as the account's plan."))
+        issues.append(_unknown_attribute(project, score.segment, project.location(*where, "segment"),
+                                         " Name source.column of a source without a timestamp, such as the "
+                                         "account's plan."))
     categories = [category.name for category in score.categories]
     for value, weights in score.segment_weights.items():
         segment_where = where + ("segment_weights", value)
@@ -533,16 +532,12 @@ def _check_component(project: Project, component: models.Component, where: tuple
     if component.trend is not None and component.trend.attribute is not None:
         return _check_trend_attribute(project, component.trend.attribute, where + ("trend", "attribute"))
     if component.attribute is not None and resolve_attribute(project, component.attribute) is None:
-        return [Issue("unknown-attribute", f"attribute '{component.attribute}' is not defined",
-                      project.location(*where, "attribute"),
-                      did_you_mean(component.attribute, attribute_candidates(project))
-                      + " Name source.column of a source without a timestamp.")]
+        return [_unknown_attribute(project, component.attribute, project.location(*where, "attribute"),
+                                   " Name source.column of a source without a timestamp.")]
     within = component.score.within if isinstance(component.score, models.Percentile) else None
     if within is not None and not _reference_invalid(project, within) and resolve_attribute(project, within) is None:
-        return [Issue("unknown-attribute", f"attribute '{within}' is not defined",
-                      project.location(*where, "score", "within"),
-                      did_you_mean(within, attribute_candidates(project))
-                      + " Name source.column of a source without a timestamp, such as the account's plan.")]
+        return [_unknown_attribute(project, within, project.location(*where, "score", "within"),
+                                   " Name source.column of a source without a timestamp, such as the account's plan.")]
     return []
 
 
@@ -550,9 +545,8 @@ def _check_trend_attribute(project: Project, reference: str, where: tuple) -> li
     """Check that a trend follows an attribute with history, because a snapshot attribute's trend is always 0."""
     resolved = resolve_attribute(project, reference)
     if resolved is None:
-        return [Issue("unknown-attribute", f"attribute '{reference}' is not defined", project.location(*where),
-                      did_you_mean(reference, attribute_candidates(project, history_only=True))
-                      + " Name source.column of a source with 'valid_from'.")]
+        return [_unknown_attribute(project, reference, project.location(*where),
+                                   " Name source.column of a source with 'valid_from'.", history_only=True)]
     source_name, _ = resolved
     if not project.sources[source_name].has_history:
         return [Issue("trend-without-history", f"attribute '{reference}' has no history: source '{source_name}' "
@@ -560,6 +554,21 @@ def _check_trend_attribute(project: Project, reference: str, where: tuple) -> li
                       f"Add 'valid_from: <column>' to source '{source_name}', with one row per account and change, "
                       "or score the attribute itself with 'attribute:'.")]
     return []
+
+
+def _unknown_attribute(project: Project, reference: str, location: Location, hint: str,
+                       history_only: bool = False) -> Issue:
+    """Describe an attribute reference that names nothing, or that names a source's valid_from column."""
+    source_name, _, column = reference.partition(".")
+    source = project.sources.get(source_name)
+    if source is not None and source.valid_from is not None and column == source.valid_from:
+        columns = ", ".join(f"'{source_name}.{name}'" for name in source.attribute_columns()) or "none"
+        return Issue("unknown-attribute", f"'{reference}' is the valid_from column of source '{source_name}', the "
+                     "day from which each row holds, not an attribute", location,
+                     f"Name an attribute column of the source; its attributes are {columns}.")
+    candidates = attribute_candidates(project, history_only=history_only)
+    return Issue("unknown-attribute", f"attribute '{reference}' is not defined", location,
+                 did_you_mean(reference, candidates) + hint)
 
 
 def _check_bands(project: Project, score: models.HealthScore, where: tuple) -> list[Issue]:

@@ -251,6 +251,7 @@ def _lint_health_scores(linter: _Linter) -> None:
                         f"{SURVEY_MAX_SHARE:g}%", project.location("health_scores", name, "categories"),
                         "Surveys are sparse and answered by few users; keep them at or below 25% and weight "
                         "product usage and outcomes more.", owners)
+        _lint_segment(linter, name, score)
         has_trend = any(component.trend is not None for category in score.categories
                         for component in category.components)
         if not has_trend:
@@ -269,6 +270,25 @@ def _lint_health_scores(linter: _Linter) -> None:
                         project.location("stickiness", name, "name"),
                         "Set 'min_denominator' to the fewest users a ratio needs, such as 5; smaller groups "
                         "get NULL.", [("stickiness", name)])
+
+
+def _lint_segment(linter: _Linter, name: str, score: models.HealthScore) -> None:
+    """Warn when a score segments by a number, because the keys of segment_weights match its text."""
+    project = linter.project
+    resolved = resolve_attribute(project, score.segment) if score.segment is not None else None
+    if resolved is None:
+        return
+    source_name, column = resolved
+    declared = project.sources[source_name].columns.get(column)
+    if declared not in ("number", "integer"):
+        return
+    linter.warn("numeric-segment",
+                f"segment attribute '{score.segment}' is declared {declared}, and segment_weights keys are "
+                "compared with the number as the engine writes it as text, which can differ between engines "
+                "(such as '10.0' and '10')", project.location("health_scores", name, "segment"),
+                f"Segment by a text attribute, such as a derived column of source '{source_name}' that names "
+                f"ranges: \"case when {column} >= 100 then 'large' else 'small' end\".",
+                [("health_scores", name)])
 
 
 def _lint_unused(linter: _Linter) -> None:

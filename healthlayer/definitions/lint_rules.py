@@ -11,4 +11,6 @@ LINT_RULES = {
     "missing-trend": "a health score scores only current levels and no trend",
     "ratio-without-minimum": "a stickiness ratio per group has no minimum denominator",
     "unused-definition": "a source, account metric or project variable that nothing uses",
+    "numeric-segment": "a health score's segment attribute is declared as a number, whose text differs "
+                       "between engines",
 }

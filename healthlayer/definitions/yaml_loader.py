@@ -272,8 +272,8 @@ class _Converter:
                 continue
             key = self.convert(key_node, key_path + ("<key>",))
             if not isinstance(key, str):
-                self._issue("yaml-key-type", f"mapping key {key!r} is not a string", key_node, key_path,
-                            "Use text keys; quote keys such as 1 or true.")
+                message, hint = _key_type_problem(key_node, key, key_path)
+                self._issue("yaml-key-type", message, key_node, key_path, hint)
                 continue
             if key in result:
                 first_line = self.positions.get(key_path + (key,), (None, None))[0]
@@ -289,6 +289,28 @@ class _Converter:
     def _issue(self, code: str, message: str, node: yaml.nodes.Node, key_path: KeyPath, hint: str) -> None:
         location = Location(self.path, node.start_mark.line + 1, node.start_mark.column + 1, key_path)
         self.issues.append(Issue(code, message, location, hint))
+
+
+def _key_type_problem(key_node: yaml.nodes.Node, key: Any, key_path: KeyPath) -> tuple[str, str]:
+    """Return the message and hint for a mapping key that YAML reads as something other than text."""
+    written = key_node.value if isinstance(key_node, yaml.nodes.ScalarNode) and key_node.value else repr(key)
+    if key is None:
+        kind = "null, no value"
+    elif isinstance(key, bool):
+        kind = "a boolean"
+    elif isinstance(key, (int, float)):
+        kind = "a number"
+    else:
+        kind = f"a {type(key).__name__}"
+    if key_path and key_path[-1] == "segment_weights":
+        message = (f"segment_weights key {written} is not text: each key is the text of a segment value, and "
+                   f"YAML reads {written} as {kind}")
+        hint = f"Quote the key, as in '{written}': {{...}}."
+        if key is None:
+            hint += " An account whose segment value is NULL takes the categories' own weights, so NULL needs no key."
+        return message, hint
+    return (f"mapping key {written} is not text: YAML reads it as {kind}",
+            f"Quote the key, as in '{written}':, or use a text key.")
 
 
 class _TooLarge(Exception):

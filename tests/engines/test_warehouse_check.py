@@ -99,13 +99,14 @@ health_scores:
 
 # A filter of the revenue metric that each engine rejects when it plans the query, and words of
 # its message. DuckDB, PostgreSQL and ClickHouse do not compare text with a number without a cast.
-# ClickHouse finds that at planning only for a column that is not Nullable, such as `plan`
-# (coupon has NULLs, see test_clickhouse_nullable_gap). Spark casts text to a number implicitly,
-# but it does not compare a boolean with a number.
+# The filters compare the event_type column, whose type is not declared, because validate already
+# rejects a column declared text compared with a number. ClickHouse finds the mistake at planning
+# only for a column that is not Nullable, such as event_type (see test_clickhouse_nullable_gap).
+# Spark casts text to a number implicitly, but it does not compare a boolean with a number.
 REJECTED_FILTERS = {
-    "duckdb": ("coupon > 0", "Cannot compare values of type VARCHAR"),
-    "postgres": ("coupon > 0", "operator does not exist: text > integer"),
-    "clickhouse": ("plan > 0", "NO_COMMON_TYPE"),
+    "duckdb": ("event_type > 0", "Cannot compare values of type VARCHAR"),
+    "postgres": ("event_type > 0", "operator does not exist: text > integer"),
+    "clickhouse": ("event_type > 0", "NO_COMMON_TYPE"),
     "spark": ("is_trial = 1", "DATATYPE_MISMATCH"),
 }
 
@@ -268,7 +269,7 @@ def test_check_clean_project(engine: Engine, raw_schema: str, tmp_path: Path):
 
 def test_check_creates_nothing(engine: Engine, raw_schema: str, tmp_path: Path):
     project = write_project(tmp_path / "unchanged", engine, raw_schema, target_schema="hl_never_created")
-    rejected = REJECTED_FILTERS.get(engine.adapter_type, ("coupon > 0", ""))[0]
+    rejected = REJECTED_FILTERS.get(engine.adapter_type, ("event_type > 0", ""))[0]
     replace_text(project / "models" / "definitions.yml", "filter: \"event_type = 'checkout'\"",
                  f'filter: "{rejected}"')
     before = catalog(engine)
@@ -397,20 +398,21 @@ def test_check_column_case(engine: Engine, raw_schema: str, tmp_path: Path, decl
 def test_check_wrong_types(engine: Engine, raw_schema: str, tmp_path: Path):
     project = write_project(tmp_path / "types", engine, raw_schema)
     sources = project / "models" / "sources.yml"
-    replace_text(sources, "      plan: text\n", "      plan: number\n      event_ts: timestamp\n")
+    # coupon, unlike plan, is compared with no literal, so validate leaves its declared type to this check.
+    replace_text(sources, "      coupon: text\n", "      coupon: number\n      event_ts: timestamp\n")
     replace_text(sources, "      amount: number\n", "      amount: integer\n")
 
     issues = api.check_warehouse(project, "engine")
 
     mismatches = {issue.location.key_path[-1]: issue for issue in issues if issue.code == "column-type-mismatch"}
-    assert sorted(mismatches) == ["amount", "event_ts", "plan"]
-    plan = mismatches["plan"]
-    assert plan.severity == "error"
-    assert plan.location.line == line_of(sources, "plan: number")
-    assert plan.location.key_path == ("sources", 0, "columns", "plan")
-    assert "is declared number, but it has type" in plan.message
-    assert "(text)" in plan.message
-    assert (plan.hint or "").startswith("Declare it as text")
+    assert sorted(mismatches) == ["amount", "coupon", "event_ts"]
+    coupon = mismatches["coupon"]
+    assert coupon.severity == "error"
+    assert coupon.location.line == line_of(sources, "coupon: number")
+    assert coupon.location.key_path == ("sources", 0, "columns", "coupon")
+    assert "is declared number, but it has type" in coupon.message
+    assert "(text)" in coupon.message
+    assert (coupon.hint or "").startswith("Declare it as text")
     amount = mismatches["amount"]
     assert amount.severity == "error"
     assert "(a floating-point number)" in amount.message
@@ -470,16 +472,19 @@ def test_check_rejected_filter(engine: Engine, raw_schema: str, tmp_path: Path):
 
 
 def test_clickhouse_nullable_gap(clickhouse_engine: Engine, tmp_path: Path, loaded_engines: set[str]):
-    """ClickHouse plans `coupon > 0` on a Nullable(String) column and fails only when it runs the query.
+    """ClickHouse plans `nullif(coupon, '') > 0`, a Nullable(String), and fails only when it runs the query.
 
-    The check therefore misses this mistake on ClickHouse. This test fails once ClickHouse
-    rejects it at planning, so that docs/warehouses/clickhouse.md can drop the limitation.
+    The check therefore misses this mistake on ClickHouse. Validate rejects the bare `coupon > 0`,
+    since coupon is declared text, but not an expression whose type only the warehouse decides.
+    This test fails once ClickHouse rejects it at planning, so that docs/warehouses/clickhouse.md
+    can drop the limitation.
     """
     if "clickhouse" not in loaded_engines:
         clickhouse_engine.load(RAW_SCHEMA, {"events": event_rows(), "accounts": account_rows()})
         loaded_engines.add("clickhouse")
     project = write_project(tmp_path / "nullable_gap", clickhouse_engine, RAW_SCHEMA)
-    replace_text(project / "models" / "definitions.yml", "filter: \"event_type = 'checkout'\"", 'filter: "coupon > 0"')
+    replace_text(project / "models" / "definitions.yml", "filter: \"event_type = 'checkout'\"",
+                 'filter: "nullif(coupon, \'\') > 0"')
 
     issues = api.check_warehouse(project, "engine")
 
@@ -501,6 +506,78 @@ def test_check_file_source(engine: Engine, raw_schema: str, tmp_path: Path):
     assert issue.location.key_path == ("sources", 1, "file")
     assert issue.message == (f"source 'accounts' reads the file data/accounts.parquet, but target 'engine' is a "
                              f"{engine.adapter_type} warehouse, which reads tables only")
+
+
+# Keys of segment_weights against the segment values in the warehouse.
+
+POPULATION = "    population: {source: events, filter: \"plan <> 'internal'\"}\n"
+
+
+def add_segments(project: Path, attribute: str, keys: list[str]) -> Path:
+    """Give the health score a segment attribute and one segment_weights entry per key; return the file."""
+    definitions = project / "models" / "definitions.yml"
+    entries = "".join(f"      \"{key}\": {{value: 100}}\n" for key in keys)
+    replace_text(definitions, POPULATION, f"{POPULATION}    segment: {attribute}\n    segment_weights:\n{entries}")
+    return definitions
+
+
+def segment_issues(issues: list[Issue], engine: Engine) -> list[Issue]:
+    """Return the issues other than those of the emulator's missing EXPLAIN."""
+    if engine.adapter_type == "snowflake":
+        return [issue for issue in issues if issue not in emulator_explain_issues(issues)]
+    return issues
+
+
+def test_check_segment_key_case(engine: Engine, raw_schema: str, tmp_path: Path):
+    project = write_project(tmp_path / "segment_case", engine, raw_schema)
+    definitions = add_segments(project, "accounts.segment", ["Enterprise", "smb"])
+
+    issues = segment_issues(api.check_warehouse(project, "engine"), engine)
+
+    issue = only(issues, "unknown-segment-value")
+    assert [issue.code for issue in issues] == ["unknown-segment-value"]
+    assert issue.severity == "warning"
+    assert issue.location.file == definitions
+    assert issue.location.line == line_of(definitions, '"Enterprise":')
+    assert issue.location.key_path == ("health_scores", 0, "segment_weights", "Enterprise")
+    assert issue.message == ("segment_weights key 'Enterprise' matches no value of accounts.segment: the values of "
+                             "accounts.segment in target 'engine' are 'enterprise', 'internal', 'smb'")
+    assert "in the same case" in (issue.hint or "")
+
+
+def test_check_segment_number_text(engine: Engine, raw_schema: str, tmp_path: Path):
+    # seats is an integer column, which each engine of these tests writes as text as '12', not '12.0'.
+    project = write_project(tmp_path / "segment_number", engine, raw_schema)
+    add_segments(project, "accounts.seats", ["12", "3.0"])
+
+    issues = segment_issues(api.check_warehouse(project, "engine"), engine)
+
+    unknown = only(issues, "unknown-segment-value")
+    assert unknown.location.key_path == ("health_scores", 0, "segment_weights", "3.0")
+    assert unknown.message.endswith("are '1', '12', '3'")
+    assert only(issues, "numeric-segment").severity == "warning"
+    assert sorted(issue.code for issue in issues) == ["numeric-segment", "unknown-segment-value"]
+
+
+def test_check_segment_values_listed(duckdb_engine: Engine, raw_schema_duckdb: str, tmp_path: Path):
+    # Twelve accounts with a segment each: the warning lists the first ten in order, then "and more".
+    segments = [f"segment_{index:02d}" for index in range(12)]
+    accounts = pa.Table.from_pylist([{"account_id": f"acct_{index}", "seats": index, "segment": segment}
+                                     for index, segment in enumerate(segments)])
+    duckdb_engine.load("raw_many_segments", {"accounts": accounts})
+    project = write_project(tmp_path / "segment_many", duckdb_engine, raw_schema_duckdb)
+    replace_text(project / "models" / "sources.yml", f"table: {raw_schema_duckdb}.accounts",
+                 "table: raw_many_segments.accounts")
+    add_segments(project, "accounts.segment", ["segment_11", "Segment_03", "none"])
+
+    issues = api.check_warehouse(project, "engine")
+
+    unknown = {issue.location.key_path[-1]: issue for issue in issues if issue.code == "unknown-segment-value"}
+    assert sorted(unknown) == ["Segment_03", "none"]
+    listed = ", ".join(f"'{segment}'" for segment in segments[:10])
+    assert unknown["none"].message == ("segment_weights key 'none' matches no value of accounts.segment: the first "
+                                       f"values of accounts.segment in target 'engine' are {listed}, and more")
+    assert [issue.code for issue in issues if issue.code != "unknown-segment-value"] == []
 
 
 # Types as each engine names them.
@@ -676,10 +753,10 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 
 @pytest.fixture
 def broken_duckdb_project(duckdb_engine: Engine, raw_schema_duckdb: str, tmp_path: Path) -> Path:
-    """Return a DuckDB project whose accounts table is misspelled and whose plan column is declared number."""
+    """Return a DuckDB project whose accounts table is misspelled and whose coupon column is declared number."""
     project = write_project(tmp_path / "cli", duckdb_engine, raw_schema_duckdb)
     replace_text(project / "models" / "sources.yml", f"table: {RAW_SCHEMA}.accounts", f"table: {RAW_SCHEMA}.acounts")
-    replace_text(project / "models" / "sources.yml", "      plan: text\n", "      plan: number\n")
+    replace_text(project / "models" / "sources.yml", "      coupon: text\n", "      coupon: number\n")
     return project
 
 
@@ -690,9 +767,9 @@ def test_cli_warehouse_text(broken_duckdb_project: Path, monkeypatch: pytest.Mon
     assert code == 1
     lines = out.splitlines()
     assert len(lines) == 2
-    plan_line = line_of(broken_duckdb_project / "models" / "sources.yml", "plan: number")
-    assert lines[0].startswith(f"models/sources.yml:{plan_line}:7: error column-type-mismatch at "
-                               "sources[0].columns.plan: ")
+    coupon_line = line_of(broken_duckdb_project / "models" / "sources.yml", "coupon: number")
+    assert lines[0].startswith(f"models/sources.yml:{coupon_line}:7: error column-type-mismatch at "
+                               "sources[0].columns.coupon: ")
     table_line = line_of(broken_duckdb_project / "models" / "sources.yml", ".acounts")
     assert lines[1].startswith(f"models/sources.yml:{table_line}:5: error source-not-found at sources[1].table: ")
     assert "Traceback" not in err
