@@ -58,10 +58,10 @@ def print_summary(project: Project, adapter: Adapter, console: Console) -> None:
         last_day = bounds[0][0] if bounds else None
     stale: list[str] = []
 
-    def latest(name: str, column: str, own_bounds: bool = False) -> Any:
+    def latest(name: str, column: str) -> Any:
         """Return the day to show of an output: the last day of data, or a stored table's own latest day."""
         stored = output_storage(project, name)[0] != "view"
-        if last_day is not None and not stored and not own_bounds:
+        if last_day is not None and not stored:
             return last_day
         _, rows = fetch(f"SELECT MAX({column}) FROM {_view(adapter, name)}")
         day = rows[0][0]
@@ -100,10 +100,9 @@ def print_summary(project: Project, adapter: Adapter, console: Console) -> None:
         print_table(console, f"Tier mix of the {TOP_ACCOUNTS} largest accounts by MAU on {when(day)} ({name}{goal})",
                     columns, rows)
 
-    for name, score in project.health_scores.items():
-        # A population of another source than the events has days of that source's own range.
-        other_source = project.engagement is None or score.population.source != project.engagement.source
-        day = latest(name, "as_of_date", own_bounds=other_source)
+    for name in project.health_scores:
+        # Without engagement, a health score's last day is that of its population source.
+        day = latest(name, "as_of_date")
         # One read of the day's rows serves both tables, since a health score view is costly to compute.
         _, rows = fetch(f"SELECT account_id, health_score, band, coverage FROM {_view(adapter, name)} "
                         f"WHERE as_of_date = {on(day)}")

@@ -23,7 +23,7 @@ from reference import ReferenceProject
 from reference.alerts import red_review_is_ambiguous, score_drop_is_ambiguous
 from reference.builders import EVENT_SOURCE, definitions, event
 from reference.builders import day as date_of
-from reference.cases import STANDARD_VIEWS, UTC_TIMESTAMP
+from reference.cases import LOGIN_TYPES, POPULATION_RANGES, STANDARD_VIEWS, UTC_TIMESTAMP, population_range_project
 from reference.parity import REPOSITORY, compare_deployment, write_events_parquet, write_project
 from test_parity_duckdb import (
     ACCOUNT_METRICS,
@@ -416,6 +416,24 @@ def test_selected_output_refreshes_the_stored_outputs_it_reads(tmp_path):
 
     assert [step.name for step in steps] == ["stickiness_by_account", "account_health"]
     reference = ReferenceProject(project_definitions, {"events": rows})
+    assert not compare_deployment(reference, deployment.database, deployment.schema)
+
+
+@pytest.mark.parametrize("case", sorted(POPULATION_RANGES))
+def test_population_range_refresh(tmp_path, case):
+    """An incremental score of another population source, refreshed after new events and logins, equals the reference."""
+    rows, logins, project_definitions = population_range_project(case)
+    project_definitions["health_scores"][0].update({"materialized": "incremental", "lookback": 3})
+    cut = date_of(12)
+    write_project(tmp_path, project_definitions, [row for row in rows if row["event_ts"].date() < cut], UTC_TIMESTAMP,
+                  {"logins": ([row for row in logins if row["login_ts"].date() < cut], LOGIN_TYPES)})
+    deployment = api.deploy_project(tmp_path)
+    write_project(tmp_path, project_definitions, rows, UTC_TIMESTAMP, {"logins": (logins, LOGIN_TYPES)})
+
+    [step] = api.refresh_project(tmp_path)
+
+    assert step.action == "incremental"
+    reference = ReferenceProject(project_definitions, {"events": rows, "logins": logins})
     assert not compare_deployment(reference, deployment.database, deployment.schema)
 
 

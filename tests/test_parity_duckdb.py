@@ -26,16 +26,20 @@ from reference.cases import (
     EXPRESSION_AMOUNTS,
     EXPRESSION_AREAS,
     EXPRESSION_GROUPS,
+    LOGIN_TYPES,
     NAIVE_TIMESTAMP,
+    POPULATION_RANGES,
     STANDARD_VIEWS,
     UTC_TIMESTAMP,
     at,
     expression_project,
+    population_range_project,
 )
 from reference.parity import (
     REPOSITORY,
     compare_deployment,
     load_project_definitions,
+    read_view,
     write_project,
 )
 
@@ -449,6 +453,56 @@ def deploy_matching_reference(folder: Path, project_definitions: dict[str, Any],
     reference = ReferenceProject(project_definitions, {"events": rows, "accounts": attribute_rows})
     assert_parity(compare_deployment(reference, deployment.database, deployment.schema))
     return deployment.database
+
+
+def expected_score_days(logins: dict[str, list[int]], first: int, last: int) -> dict[str, tuple[Any, Any]]:
+    """Return each account's first and last score day: from its first login, or `first` when later, to `last`."""
+    return {account: (date_of(max(min(days), first)), date_of(last))
+            for account, days in logins.items() if min(days) <= last}
+
+
+def score_days(database: Path, schema: str) -> dict[str, tuple[Any, Any]]:
+    """Return each account's first and last day in the login_health view."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        rows = connection.execute(f"SELECT account_id, MIN(as_of_date), MAX(as_of_date) FROM {schema}.login_health "
+                                  "GROUP BY account_id").fetchall()
+    return {account: (first, last) for account, first, last in rows}
+
+
+@pytest.mark.parametrize("case", sorted(POPULATION_RANGES))
+def test_population_source_range(tmp_path, case):
+    """A population of another source is scored on the days of the events' data range only."""
+    rows, logins, project_definitions = population_range_project(case)
+    write_project(tmp_path, project_definitions, rows, UTC_TIMESTAMP, {"logins": (logins, LOGIN_TYPES)})
+    deployment = deploy_project(tmp_path)
+    reference = ReferenceProject(project_definitions, {"events": rows, "logins": logins})
+
+    assert_parity(compare_deployment(reference, deployment.database, deployment.schema))
+    commit_days, login_days = POPULATION_RANGES[case]
+    first = min(min(days) for days in commit_days.values())
+    last = max(max(days) for days in commit_days.values())
+    assert score_days(deployment.database, deployment.schema) == expected_score_days(login_days, first, last)
+    for view in ("login_health", "login_health_explanations", "alerts"):
+        _, view_rows = read_view(deployment.database, deployment.schema, view)
+        assert {row["complete_through"] for row in view_rows} == {date_of(last)}, view
+
+
+@pytest.mark.parametrize("case", sorted(POPULATION_RANGES))
+def test_population_range_without_engagement(tmp_path, case):
+    """Without an engagement block, the population source's own days are the data range."""
+    rows, logins, project_definitions = population_range_project(case, engagement=False)
+    write_project(tmp_path, project_definitions, rows, UTC_TIMESTAMP, {"logins": (logins, LOGIN_TYPES)})
+    deployment = deploy_project(tmp_path)
+    reference = ReferenceProject(project_definitions, {"logins": logins})
+
+    assert_parity(compare_deployment(reference, deployment.database, deployment.schema))
+    _, login_days = POPULATION_RANGES[case]
+    first = min(min(days) for days in login_days.values())
+    last = max(max(days) for days in login_days.values())
+    assert score_days(deployment.database, deployment.schema) == expected_score_days(login_days, first, last)
+    for view in ("login_health", "login_health_explanations", "alerts"):
+        _, view_rows = read_view(deployment.database, deployment.schema, view)
+        assert {row["complete_through"] for row in view_rows} == {date_of(last)}, view
 
 
 def test_category_weights_by_segment(tmp_path):

@@ -71,18 +71,23 @@ def _source_rows(builder: PlanBuilder, source: models.Source, kind: str, item: s
 
 
 def _spine(builder: PlanBuilder, definition: models.HealthScore) -> tuple[str, exp.Expr]:
-    """Add the population's dense spine: each account's days from its first event to the last day of data.
+    """Add the population's dense spine: each account's days of the data range from its first event on.
 
-    Returns the spine's name and a one-row relation whose `first_date` is the first day of data.
+    The data range is that of the engagement source, also for a population of another source,
+    so an account whose first event is before the first day of data starts on that day. Only a
+    project without engagement takes the data range from the population source.
+
+    Returns the spine's name and a one-row relation whose `first_date` and `last_date` are the
+    first and last day of data.
     """
     project = builder.project
     source = project.sources[definition.population.source]
     engagement_source = project.engagement.source if project.engagement else None
-    if source.name == engagement_source:
+    rows = _source_rows(builder, source, "health_scores", definition.name, None, None)
+    if engagement_source is not None:
         calendar: exp.Expr = builder.table(CALENDAR).as_("c")
         data_bounds: exp.Expr = builder.table(BOUNDS)
     else:
-        rows = _source_rows(builder, source, "health_scores", definition.name, None, None)
         bounds = exp.select(sql.alias(exp.Min(this=sql.column("activity_date")), "first_date"),
                             sql.alias(exp.Max(this=sql.column("activity_date")), "last_date")).from_(
             sql.subquery(rows.copy(), "r"))
@@ -248,6 +253,12 @@ def _zero_inside_data_range(earlier: exp.Expr, day: exp.Expr, days: int) -> exp.
     return exp.Coalesce(this=earlier, expressions=[sql.case((inside, sql.number(0)))])
 
 
+def _view_value(column: str, alias: str, additive: bool) -> exp.Expr:
+    """Return a view column of the joined row `alias`: a count is 0 where the view has no row, other values NULL."""
+    value: exp.Expr = sql.column(column, alias, quoted=True)
+    return exp.Coalesce(this=value, expressions=[sql.number(0)]) if additive else value
+
+
 def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str, data_bounds: exp.Expr,
                 values: _Values) -> str:
     # NOTE: each account metric is a relation of its own, joined here. With DuckDB 2.0 the time to
@@ -282,13 +293,32 @@ def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str
         on = exp.and_(exp.EQ(this=sql.column("account_id", "sp"), expression=sql.column("account_id", alias)),
                       exp.EQ(this=sql.column("as_of_date", "sp"), expression=sql.column("activity_date", alias)))
         query = query.join(builder.table(resolved.name).as_(alias), on=on, join_type="left")
-        view_column = sql.column(resolved.column, alias, quoted=True)
-        query = query.select(sql.alias(view_column, column))
-        # The view has a row for every day of the account, so the row N back is the day N back.
         additive = _is_additive(project, resolved)
+        engagement = project.engagement
+        if engagement is not None and definition.population.source == engagement.source:
+            # The view has a row for every day of the account, from its first event on like the
+            # spine, so the spine's row N back is the view's row of the day N back.
+            view_value: exp.Expr = sql.column(resolved.column, alias, quoted=True)
+            query = query.select(sql.alias(view_value, column))
+            for days in sorted(lags):
+                earlier = sql.window(exp.Lag(this=view_value.copy(), offset=sql.number(days)),
+                                     [sql.column("account_id", "sp")], [sql.column("as_of_date", "sp")])
+                if additive:
+                    earlier = _zero_inside_data_range(earlier, sql.column("as_of_date", "sp"), days)
+                query = query.select(sql.alias(earlier, f"{column}_lag_{days}"))
+            continue
+        # The view's rows start at the account's first event of the engagement source, which can
+        # be before or after its first score day. So a count without a row is 0, and an earlier
+        # value is read from the view's row of that day, which is NULL before the first day of data.
+        query = query.select(sql.alias(_view_value(resolved.column, alias, additive), column))
         for days in sorted(lags):
-            earlier = sql.window(exp.Lag(this=view_column.copy(), offset=sql.number(days)),
-                                 [sql.column("account_id", "sp")], [sql.column("as_of_date", "sp")])
+            lag_alias = f"{alias}_lag_{days}"
+            lag_on = exp.and_(
+                exp.EQ(this=sql.column("account_id", "sp"), expression=sql.column("account_id", lag_alias)),
+                exp.EQ(this=sql.add_days(sql.column("as_of_date", "sp"), -days),
+                       expression=sql.column("activity_date", lag_alias)))
+            query = query.join(builder.table(resolved.name).as_(lag_alias), on=lag_on, join_type="left")
+            earlier = sql.column(resolved.column, lag_alias, quoted=True)
             if additive:
                 earlier = _zero_inside_data_range(earlier, sql.column("as_of_date", "sp"), days)
             query = query.select(sql.alias(earlier, f"{column}_lag_{days}"))

@@ -168,16 +168,18 @@ def _error(test: models.FixtureTest, location: Location, message: str, issues: t
                          expected_count=len(test.expect.rows), message=message, issues=issues)
 
 
-def fixture_project(project: Project, metrics: Sequence[str]) -> tuple[Project, dict[str, str]]:
-    """Return a copy of a project that reads every source from SOURCE_SCHEMA, with a health score per metric.
+def fixture_project(project: Project, metrics: Sequence[str]) -> tuple[Project, Project, dict[str, str]]:
+    """Return two copies of a project that read every source from SOURCE_SCHEMA: the project, and its metrics.
 
     Account metrics have a relation per account and day only inside a health score, so each
-    metric under test gets a score of its own whose population is the metric's source. Returns the
-    copy and, per metric, the name of its score.
+    metric under test gets a score of its own whose population is the metric's source. The copy
+    of the metrics has these scores only and no engagement, so each score's days are those of
+    its metric's source: an account's days run from its first row to the source's last day.
+    Returns both copies and, per metric, the name of its score.
     """
     sources = {name: source.model_copy(update={"file": None, "table": f"{SOURCE_SCHEMA}.{name}"})
                for name, source in project.sources.items()}
-    scores = dict(project.health_scores)
+    scores: dict[str, models.HealthScore] = {}
     used = set(project.stickiness) | set(project.tier_mix) | set(project.health_scores)
     metric_scores = {}
     index = 0
@@ -194,7 +196,9 @@ def fixture_project(project: Project, metrics: Sequence[str]) -> tuple[Project, 
                  "score": {"function": "linear", "lower": 0, "upper": 1}}]}],
         })
         metric_scores[metric] = score_name
-    return dataclasses.replace(project, sources=sources, health_scores=scores), metric_scores
+    copy = dataclasses.replace(project, sources=sources)
+    metric_copy = dataclasses.replace(copy, engagement=None, stickiness={}, tier_mix={}, alerts={}, health_scores=scores)
+    return copy, metric_copy, metric_scores
 
 
 def metric_relation(score_name: str) -> tuple[str, str]:
@@ -212,11 +216,16 @@ class _Session:
     def __init__(self, project: Project, metrics: Sequence[str]) -> None:
         self.project = project
         self.column_types = {name: source_column_types(source) for name, source in project.sources.items()}
-        copy, self.metric_scores = fixture_project(project, metrics)
+        copy, metric_copy, self.metric_scores = fixture_project(project, metrics)
         timestamp_types = {name: self.column_types[name][source.timestamp] == "timestamptz"
                            for name, source in project.sources.items() if source.timestamp is not None}
+        plan = build_plan(copy, VIEW_SCHEMA, timestamp_types)
+        if metrics:
+            # The relations of the metrics' scores have names of their own, so one schema contains both plans.
+            plan = Plan(plan.project_name, plan.schema,
+                        plan.relations + build_plan(metric_copy, VIEW_SCHEMA, timestamp_types).relations)
         # Each test swaps the source rows under the deployed relations, so stored outputs are read as views.
-        self.plan: Plan = as_views(build_plan(copy, VIEW_SCHEMA, timestamp_types))
+        self.plan: Plan = as_views(plan)
         self.adapter = DuckDBAdapter({"path": ":memory:", "schema": VIEW_SCHEMA}, project.root)
         try:
             # Naive timestamps are inserted as UTC, and values with a time zone come back in UTC.

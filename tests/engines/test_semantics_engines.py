@@ -14,13 +14,16 @@ from reference.builders import EVENT_SOURCE, day, definitions, event
 from reference.cases import (
     DST_LOGS,
     EDGE_CASES,
+    LOGIN_TYPES,
     NAIVE_TIMESTAMP,
     PORTABLE_AMOUNTS,
     PORTABLE_AREAS,
     PORTABLE_EXPRESSION_GROUPS,
+    POPULATION_RANGES,
     STANDARD_VIEWS,
     UTC_TIMESTAMP,
     expression_project,
+    population_range_project,
 )
 
 from engines.engine import Engine
@@ -136,4 +139,13 @@ def test_alerts_of_mixed_id_types(engine, tmp_path: Path):
     problems = deploy_rows_and_compare(engine, tmp_path / "mixed_ids", project_definitions, rows,
                                        attribute_rows={"logins": (login_rows, login_types)})
 
+    assert_parity(engine, problems)
+
+
+@pytest.mark.parametrize("case", sorted(POPULATION_RANGES))
+def test_population_source_range(engine, case, tmp_path: Path):
+    """A health score whose population is the logins is scored on the days of the events' data range only."""
+    rows, logins, project_definitions = population_range_project(case)
+    problems = deploy_rows_and_compare(engine, tmp_path / case.replace(" ", "_"), project_definitions, rows,
+                                       attribute_rows={"logins": (logins, LOGIN_TYPES)})
     assert_parity(engine, problems)

@@ -86,6 +86,11 @@ class AccountMetric:
             steps[account] = (change_days, counts)
         return steps
 
+    def first_row_day(self, account: Any) -> int | None:
+        """Return the day of the account's first row that passes the filter, None without one."""
+        days = self._days.get(account)
+        return days[0] if days else None
+
     def value(self, account: Any, day: int) -> Any:
         """Return the metric for an account over the trailing window ending at `day` (an ordinal)."""
         if self.aggregate == "count_distinct":

@@ -5,7 +5,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from .builders import definitions, event
+from .builders import EVENT_SOURCE, definitions, event
 
 UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
 NAIVE_TIMESTAMP = pa.timestamp("us")
@@ -181,3 +181,92 @@ def expression_project(texts: list[str], as_filters: bool, amounts: list[Any], a
     ]
     health = {"name": "account_health_daily", "population": {"source": "events"}, "normalize": True, "categories": categories}
     return rows, definitions(account_metrics=metrics, health_scores=[health])
+
+
+# A population source other than the engagement source: logins, one row per account and login,
+# with the minutes of the session.
+LOGIN_SOURCE = {"name": "logins", "file": "data/logins.parquet", "account": "account_id", "timestamp": "login_ts",
+                "columns": {"minutes": "number"}}
+LOGIN_TYPES = {"account_id": pa.string(), "login_ts": UTC_TIMESTAMP, "minutes": pa.float64()}
+
+# Day offsets of each account's commits and logins, for populations whose days differ from the
+# events'. With "logins around events", the logins start 5 days before the first event and end 5
+# days after the last: a1 and a3 log in before the first day of data, a3 only then, and a4 only
+# after the last day. With "logins inside events", the logins start 4 days after the first event
+# and end 5 days before the last, and a5 has events but never logs in.
+POPULATION_RANGES: dict[str, tuple[dict[str, list[int]], dict[str, list[int]]]] = {
+    "logins around events": (
+        {"a1": [5, 6, 8, 12, 15], "a2": [6, 10, 11]},
+        {"a1": [0, 3, 6, 9, 18, 20], "a2": [7, 8, 19], "a3": [2, 4], "a4": [17]},
+    ),
+    "logins inside events": (
+        {"a1": [0, 8, 12, 20], "a2": [1, 10], "a5": [3]},
+        {"a1": [5, 6, 9, 15], "a2": [7, 8], "a3": [4], "a4": [14]},
+    ),
+}
+
+
+def login(day: int, account: Any, minutes: float, hour: int = 9) -> dict[str, Any]:
+    """Return a login row at `hour` UTC on day `day` counted from the first day of the events."""
+    row = event(day, None, account, None, hour)
+    return {"account_id": account, "login_ts": row["event_ts"], "minutes": minutes}
+
+
+def population_range_project(case: str, engagement: bool = True
+                             ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """Return the event rows, login rows and definitions of a health score whose population is the logins.
+
+    The score reads login and commit counts, their trends, and counts and ratios of the
+    per-account stickiness view. So its rows show values before an account's first event, trends
+    whose earlier day is before the first day of data, and days after the account's last login.
+    Without `engagement`, the project has neither the events nor the views that read them.
+    """
+    commit_days, login_days = POPULATION_RANGES[case]
+    rows = [event(day, f"u_{account}", account, "commit") for account, days in commit_days.items() for day in days]
+    # Session lengths vary from day to day, so that averages and their trends differ between days.
+    logins = [login(day, account, float(5 + 10 * (day % 4))) for account, days in login_days.items() for day in days]
+    linear = {"function": "linear", "lower": 0, "upper": 3}
+    change = {"function": "linear", "lower": -3, "upper": 3}
+    login_components = [
+        {"name": "logins", "metric": "logins_3d", "weight": 1, "score": linear},
+        {"name": "login_trend", "trend": {"metric": "logins_3d", "days": 2}, "weight": 1, "score": change},
+        {"name": "session_length", "metric": "minutes_5d", "weight": 1, "score": {"function": "percentile"}},
+        {"name": "session_trend", "trend": {"metric": "minutes_5d", "days": 3}, "weight": 1,
+         "score": {"function": "linear", "lower": -30, "upper": 30}},
+    ]
+    usage_components = [
+        {"name": "commits", "metric": "commits_3d", "weight": 1, "score": linear},
+        {"name": "commit_trend", "trend": {"metric": "commits_3d", "days": 2}, "weight": 1, "score": change},
+        {"name": "weekly_users", "metric": "stickiness_by_account.wau", "weight": 1, "score": linear},
+        {"name": "weekly_trend", "trend": {"metric": "stickiness_by_account.wau", "days": 2}, "weight": 1,
+         "score": change},
+        {"name": "stickiness", "metric": "stickiness_by_account.dau_mau", "weight": 1,
+         "score": {"function": "linear", "lower": 0, "upper": 1}, "missing": "zero"},
+    ]
+    categories = [{"name": "logins", "weight": 1, "components": login_components}]
+    metrics = [
+        {"name": "logins_3d", "source": "logins", "aggregate": "count", "window": 3},
+        {"name": "minutes_5d", "source": "logins", "aggregate": "avg", "value": "minutes", "window": 5},
+    ]
+    sections: dict[str, Any] = {}
+    if engagement:
+        categories.append({"name": "usage", "weight": 1, "components": usage_components})
+        metrics.append({"name": "commits_3d", "source": "events", "aggregate": "count", "window": 3})
+        sections["stickiness"] = [{"name": "stickiness_by_account", "level": "any", "by": ["account"]}]
+    score = {"name": "login_health", "population": {"source": "logins"}, "normalize": True, "categories": categories}
+    rules = [
+        {"name": "band_move", "type": "band_change", "score": "login_health", "direction": "any",
+         "respond_within": "1 day"},
+        {"name": "score_fall", "type": "score_drop", "score": "login_health", "points": 10, "days": 3,
+         "respond_within": "1 day"},
+        {"name": "review", "type": "red_review", "score": "login_health", "respond_within": "2 days"},
+        {"name": "logins_stopped", "type": "stale_data", "source": "logins", "silent_for": 2, "lookback": 4,
+         "min_active_days": 1, "respond_within": "1 day"},
+    ]
+    project_definitions = definitions(account_metrics=metrics, health_scores=[score], alerts=rules, **sections)
+    project_definitions["sources"] = [EVENT_SOURCE, LOGIN_SOURCE]
+    if not engagement:
+        del project_definitions["engagement"]
+        project_definitions["sources"] = [LOGIN_SOURCE]
+        rows = []
+    return rows, logins, project_definitions

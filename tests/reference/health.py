@@ -157,6 +157,24 @@ def population_accounts(
     return {account: first_day[account] for account in in_population}
 
 
+def source_day_range(
+    source: Mapping[str, Any], rows: Iterable[Mapping[str, Any]], time_zone: str
+) -> tuple[int, int] | None:
+    """Return the first and last day of a source's rows as ordinals, None without rows.
+
+    Rows without an account or a timestamp, and without a user in a source that declares one,
+    are left out, as population_accounts leaves them out.
+    """
+    zone = ZoneInfo(time_zone)
+    days = [
+        local_day(row[source["timestamp"]], zone).toordinal()
+        for row in rows
+        if row[source["account"]] is not None and row[source["timestamp"]] is not None
+        and ("user" not in source or row[source["user"]] is not None)
+    ]
+    return (min(days), max(days)) if days else None
+
+
 @dataclass(frozen=True)
 class ScoredDay:
     """One account on one day: its categories with their weights that day, and each component's raw value and score."""
@@ -177,7 +195,10 @@ def scored_days(
     segments: Mapping[tuple[str, str], RawValue] | None = None,
     segment: RawValue | None = None,
 ) -> Iterator[ScoredDay]:
-    """Yield every population account on every day from its first event day to the last day of data, scored.
+    """Yield every population account on every day of `day_range` from its first event day on, scored.
+
+    An account whose first event day is before the first day of data starts on the first day of
+    data, and an account whose first event day is after the last day of data has no days.
 
     `accounts` maps each population account to its first event day. `raw_values` maps
     (category, component) to the component's raw-value function, and `segments` those of
@@ -187,9 +208,9 @@ def scored_days(
     """
     if day_range is None:
         return
-    last = day_range[1]
+    first, last = day_range
     categories = definition["categories"]
-    for day in range(min(accounts.values(), default=last + 1), last + 1):
+    for day in range(max(first, min(accounts.values(), default=last + 1)), last + 1):
         present = [account for account, first_day in accounts.items() if first_day <= day]
         if not present:
             continue

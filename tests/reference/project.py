@@ -25,6 +25,7 @@ from .health import (
     health_view,
     population_accounts,
     scored_days,
+    source_day_range,
     trend_value,
 )
 from .health import view_columns as health_columns
@@ -54,12 +55,16 @@ class ReferenceProject:
         self.source_rows = source_rows
         self.time_zone = definitions.get("time_zone", "UTC")
         self.sources = {source["name"]: source for source in definitions.get("sources", [])}
-        engagement = definitions["engagement"]
-        self.tiers: list[Tier] = parse_tiers(engagement)
-        self.tier_window = parse_window_days(engagement.get("tier_window", 7))
-        self.events: list[Event] = load_events(
-            source_rows[engagement["source"]], self.sources[engagement["source"]], self.tiers, self.time_zone
-        )
+        engagement = definitions.get("engagement")
+        # The engagement source, whose events set the data range; None in a project without engagement.
+        self.engagement_source: str | None = engagement["source"] if engagement else None
+        self.tiers: list[Tier] = parse_tiers(engagement) if engagement else []
+        self.tier_window = parse_window_days(engagement.get("tier_window", 7)) if engagement else 0
+        self.events: list[Event] = []
+        if engagement:
+            self.events = load_events(
+                source_rows[engagement["source"]], self.sources[engagement["source"]], self.tiers, self.time_zone
+            )
         self.day_range = data_range(self.events)
         self._views: dict[str, Rows] = {}
         self._metrics: dict[str, AccountMetric] | None = None
@@ -68,7 +73,8 @@ class ReferenceProject:
     def view_names(self) -> list[str]:
         """Return the names of every view the definitions produce, except engine-specific ones."""
         names = [definition["name"] for definition in self.definitions.get("stickiness", [])]
-        names += ["engagement_tiers_daily", "tier_transitions"]
+        if self.engagement_source is not None:
+            names += ["engagement_tiers_daily", "tier_transitions"]
         names += [definition["name"] for definition in self.definitions.get("tier_mix", [])]
         if self.definitions.get("alerts"):
             # NOTE: a project without alert rules is read as having no `alerts` view at all.
@@ -145,9 +151,9 @@ class ReferenceProject:
 
     def _stale_data_alerts(self, rule: Mapping[str, Any]) -> Rows:
         """Return the rows of a stale-data rule; its last day is its source's, or the data range's for the engagement source."""
-        source_name = rule.get("source") or self.definitions["engagement"]["source"]
+        source_name = rule.get("source") or self.engagement_source
         days = alerts_module.active_days(self.source_rows[source_name], self.sources[source_name], self.time_zone)
-        if source_name == self.definitions["engagement"]["source"]:
+        if source_name == self.engagement_source:
             last_day = self.day_range[1] if self.day_range else None
         else:
             last_day = max((max(account_days) for account_days in days.values()), default=None)
@@ -173,13 +179,26 @@ class ReferenceProject:
             self._scored[definition["name"]] = self._score_days(definition)
         return self._scored[definition["name"]]
 
+    def score_day_range(self, definition: Mapping[str, Any]) -> tuple[int, int] | None:
+        """Return the first and last day of data of a health score, as ordinals.
+
+        It is the data range of the engagement source, whatever the population source. In a
+        project without engagement, it is the range of the days of the population source's rows
+        that have an account and a timestamp (and a user, when the source declares one).
+        """
+        if self.engagement_source is not None:
+            return self.day_range
+        source_name = definition["population"]["source"]
+        return source_day_range(self.sources[source_name], self.source_rows[source_name], self.time_zone)
+
     def _score_days(self, definition: Mapping[str, Any]) -> list[ScoredDay]:
         source_name = definition["population"]["source"]
         accounts = population_accounts(
             definition, self.sources[source_name], self.source_rows[source_name], self.time_zone
         )
+        day_range = self.score_day_range(definition)
         raw_values = {
-            (category["name"], component["name"]): self._raw_value(component, accounts)
+            (category["name"], component["name"]): self._raw_value(component, accounts, day_range)
             for category in definition["categories"]
             for component in category["components"]
         }
@@ -190,12 +209,16 @@ class ReferenceProject:
             if component["score"].get("within")
         }
         segment = self._attribute_reader(definition["segment"]) if definition.get("segment") else None
-        return list(scored_days(definition, accounts, raw_values, self.day_range, segments, segment))
+        return list(scored_days(definition, accounts, raw_values, day_range, segments, segment))
 
-    def _raw_value(self, component: Mapping[str, Any], first_days: Mapping[Any, int]) -> Callable[[Any, int], Any]:
-        """Return the raw-value function of a health component; `first_days` maps accounts to their first event day."""
+    def _raw_value(self, component: Mapping[str, Any], first_days: Mapping[Any, int],
+                   day_range: tuple[int, int] | None) -> Callable[[Any, int], Any]:
+        """Return the raw-value function of a health component.
+
+        `first_days` maps accounts to their first event day, and `day_range` is the score's data range.
+        """
         if "metric" in component:
-            return self._metric_reader(component["metric"])
+            return self._metric_reader(component["metric"], day_range)
         if "attribute" in component:
             return self._attribute_reader(component["attribute"])
         trend = component["trend"]
@@ -206,7 +229,7 @@ class ReferenceProject:
             read_attribute = self._attribute_reader(trend["attribute"])
             return lambda account, day: trend_value(read_attribute(account, day), read_attribute(account, day - days),
                                                     change)
-        read = self._metric_reader(trend["metric"])
+        read = self._metric_reader(trend["metric"], day_range)
 
         def read_trend(account: Any, day: int) -> float | None:
             base_day = day - days
@@ -216,17 +239,26 @@ class ReferenceProject:
 
         return read_trend
 
-    def _metric_reader(self, reference: str) -> Callable[[Any, int], Any]:
+    def _metric_reader(self, reference: str, day_range: tuple[int, int] | None) -> Callable[[Any, int], Any]:
         """Return a function of (account, day) reading an account metric or a per-account view column.
 
-        A metric or view column follows its definition on every day of the data range, also
-        before the account's first event (counts are 0 there, ratios and shares None). Before
-        the first day of data it is None, because no data exists there.
+        A metric or view column follows its definition on every day of the data range
+        `day_range`, also before the account's first event (counts are 0 there, ratios and
+        shares None). Before the first day of data, an account metric follows its definition
+        from the account's first row of the metric on, since its source can have rows there, and
+        is None before that row. A view column is None before the first day of data.
         """
-        first_day_of_data = self.day_range[0] if self.day_range else 0
+        first_day_of_data = day_range[0] if day_range else 0
         if "." not in reference:
             metric = self.account_metrics()[reference]
-            return lambda account, day: None if day < first_day_of_data else metric.value(account, day)
+
+            def read_metric(account: Any, day: int) -> Any:
+                first_row = metric.first_row_day(account)
+                if day < first_day_of_data and (first_row is None or day < first_row):
+                    return None
+                return metric.value(account, day)
+
+            return read_metric
 
         view_name, column = reference.split(".", 1)
         empty = self._empty_view_values(view_name)
