@@ -228,6 +228,29 @@ def test_runner_only_filters(generated: Path) -> None:
     assert names == ["floor", "alerts"]
 
 
+def test_runner_times_backtest(generated_renewals: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run.py"), "--data", str(generated_renewals), "--runs", "1", "--backtest",
+         "--only", "backtest", "--format", "json"], capture_output=True, text=True, check=False, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    queries = json.loads(completed.stdout)["queries"]
+    assert [query["name"] for query in queries] == ["floor", "backtest:account_health_daily"]
+    backtest = queries[1]
+    renewals = duckdb.sql(f"SELECT * FROM read_parquet('{generated_renewals / 'data' / 'renewals.parquet'}')")
+    assert backtest["rows"] == len(renewals.fetchall())
+    assert f"of {backtest['rows']:,} renewals scored, AUC " in backtest["note"]
+    assert backtest["seconds"] > 0
+
+
+def test_runner_backtest_needs_renewals(generated: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run.py"), "--data", str(generated), "--runs", "1", "--backtest",
+         "--only", "backtest"], capture_output=True, text=True, check=False, timeout=300)
+    assert completed.returncode != 0
+    assert "reads the source 'renewals', which the project does not declare" in completed.stderr
+    assert "generate.py --renewals" in completed.stderr
+
+
 @pytest.fixture(scope="module")
 def deployed(generated: Path, tmp_path_factory: pytest.TempPathFactory):
     from healthlayer.api import deploy_project
