@@ -67,6 +67,8 @@ class Query:
     all_seconds: list[float] = field(default_factory=list)
     peak_mib: float | None = None
     note: str = ""
+    # The statements of each timed run of a backtest, with their SQL, seconds and rows.
+    statements: list[list[dict]] = field(default_factory=list)
 
 
 class BenchmarkError(Exception):
@@ -111,10 +113,23 @@ def backtest_worker(spec: dict) -> dict:
         settings["threads"] = int(spec["threads"])
     request = BacktestRequest(renewals_source=spec["renewals"])
     timings = []
+    statements: list[list[dict]] = []
     result = None
     with connect(adapter_type, settings, project.root, must_exist=True) as adapter:
         adapter.fetch("SELECT 1")
+        fetch = adapter.fetch
+
+        def timed_fetch(statement: str, parameters: list | None = None) -> tuple[list[str], list[tuple]]:
+            started = time.perf_counter()
+            fetched = fetch(statement, parameters)
+            statements[-1].append({"seconds": time.perf_counter() - started, "rows": len(fetched[1]),
+                                   "sql": statement})
+            return fetched
+
+        # Every statement of a run is timed, which shows how often the backtest reads the health view.
+        adapter.fetch = timed_fetch  # type: ignore[method-assign]
         for run in range(spec["runs"] + 1 if spec["runs"] else 0):
+            statements.append([])
             started = time.perf_counter()
             result = run_backtest(project, adapter, request)
             elapsed = time.perf_counter() - started
@@ -123,7 +138,7 @@ def backtest_worker(spec: dict) -> dict:
     if result is None:
         return {"timings": timings, "rows": 0, "maxrss_bytes": peak_rss_bytes()}
     return {"timings": timings, "rows": result.renewal_count, "maxrss_bytes": peak_rss_bytes(),
-            "scored": len(result.scored), "auc": result.auc}
+            "scored": len(result.scored), "auc": result.auc, "statements": statements[1:]}
 
 
 def peak_rss_bytes() -> int:
@@ -349,6 +364,7 @@ def benchmark_duckdb(arguments: argparse.Namespace) -> dict:
                 result = run_backtest_worker(project_dir, query.runs, arguments.threads)
                 auc = "undefined" if result["auc"] is None else f"{result['auc']:.3f}"
                 query.note = f"{result['scored']:,} of {result['rows']:,} renewals scored, AUC {auc}"
+                query.statements = result["statements"]
                 query_baseline = backtest_baseline
             else:
                 result = run_worker(database, query.sql, query.runs, arguments.threads)

@@ -240,6 +240,11 @@ def test_runner_times_backtest(generated_renewals: Path) -> None:
     assert backtest["rows"] == len(renewals.fetchall())
     assert f"of {backtest['rows']:,} renewals scored, AUC " in backtest["note"]
     assert backtest["seconds"] > 0
+    # One timed run, whose statements read the renewals joined to the health view.
+    assert len(backtest["statements"]) == 1
+    reads = [statement for statement in backtest["statements"][0] if "renewals.parquet" in statement["sql"]]
+    assert reads
+    assert reads[0]["rows"] == backtest["rows"]
 
 
 def test_runner_backtest_needs_renewals(generated: Path) -> None:
