@@ -6,17 +6,20 @@ many small ones. Each user is heavy, regular or occasional, and some users start
 or stop before its end. Weekends carry about an eighth of a weekday's activity. The event names
 and columns are those of examples/saas, so `standard/engagement` and `standard/saas_health`
 deploy on the result. The small account-level sources (accounts, nps_responses,
-support_tickets) grow with the number of accounts.
+support_tickets) grow with the number of accounts. With --renewals the output also gets a
+renewals table for `healthlayer backtest`, drawn after every other value, so the other files stay
+the same bytes.
 
 The events are simulated day by day and written to Parquet in row groups, so memory holds one
 row group and one value per user, never the whole log. The requested number of events sets the
 number of accounts through the expected events per user, so the written count differs from it
 by the random variation: 996,457 events for 1M and 10,006,545 for 10M with the default seed.
 
-    python benchmarks/generate.py --events 10M [--seed 20261205] [--output benchmarks/data/10M]
+    python benchmarks/generate.py --events 10M [--seed 20261205] [--output benchmarks/data/10M] [--renewals]
 
 The output folder gets data/*.parquet, a copy of benchmarks/project (healthlayer.yml and
-models/sources.yml) and manifest.json with the counts.
+models/*.yml, with renewals.yml as models/renewals.yml when --renewals is given) and
+manifest.json with the counts.
 """
 
 from __future__ import annotations
@@ -90,7 +93,18 @@ SEAT_PRICE = np.array([25.0, 45.0, 70.0])  # USD per seat and month
 # Days since FIRST_DAY on which an NPS survey opens; it stays open for 14 days.
 SURVEY_DAYS = [77, 161, 259, 343]
 SURVEY_OPEN_DAYS = 14
+# The renewal probability of an account with hidden health h is
+# 1 / (1 + e^(-RENEWAL_STEEPNESS (h - RENEWAL_MIDPOINT))), the curve of examples/saas.
+RENEWAL_STEEPNESS = 9.0
+RENEWAL_MIDPOINT = 0.42
+# First day (offset from FIRST_DAY) on which the renewal of an account that stays active can fall,
+# so that its score day 90 days earlier has at least 30 days of data before it.
+FIRST_RENEWAL_DAY = 120
 
+RENEWAL_SCHEMA = pa.schema([
+    ("account_id", pa.string()), ("renewal_date", pa.date32()), ("renewed", pa.bool_()),
+    ("contract_value", pa.float64()),
+])
 EVENT_SCHEMA = pa.schema([
     ("event_id", pa.string()), ("event_ts", pa.timestamp("us", tz="UTC")), ("account_id", pa.string()),
     ("user_id", pa.string()), ("event_name", pa.string()), ("feature", pa.string()), ("plan", pa.string()),
@@ -465,8 +479,41 @@ def build_accounts(rng: np.random.Generator, population: Population, last_active
     })
 
 
-def generate(target_events: int, output: Path, seed: int = SEED) -> dict[str, int]:
-    """Write the data and the project into `output`; return the row count of each file."""
+def build_renewals(rng: np.random.Generator, population: Population, seats_purchased: np.ndarray,
+                   account_ids: pa.Array) -> pa.Table:
+    """Draw one contract renewal per account that existed before the first day, with its outcome.
+
+    Accounts that start during the year renew after the last day, so they get no row. An account
+    whose events stop before the last day did not renew, and its renewal date is the day after
+    its last day. Every other account renews on a day from FIRST_RENEWAL_DAY to the last day,
+    with a probability that rises with its hidden health. The events of such an account go on
+    after a churned renewal, but the backtest reads only the days before it.
+    """
+    count = len(population.account_users)
+    renewal_draw = rng.integers(FIRST_RENEWAL_DAY, DAYS, count)
+    outcome_draw = rng.random(count)
+    churns_in_log = population.account_end < DAYS - 1
+    probability = 1.0 / (1.0 + np.exp(-RENEWAL_STEEPNESS * (population.account_health - RENEWAL_MIDPOINT)))
+    renewal_day = np.where(churns_in_log, population.account_end + 1, renewal_draw)
+    renewed = ~churns_in_log & (outcome_draw < probability)
+    # Annual list price of the contract: its purchased seats at the plan's price per seat and month.
+    value = 12.0 * SEAT_PRICE[account_plans(population)] * seats_purchased
+    renewing = np.flatnonzero(population.account_start == 0)
+    renewing = renewing[np.lexsort((renewing, renewal_day[renewing]))]
+    return pa.table({
+        "account_id": account_ids.take(pa.array(renewing)),
+        "renewal_date": pa.array(np.datetime64(FIRST_DAY) + renewal_day[renewing], type=pa.date32()),
+        "renewed": pa.array(renewed[renewing]),
+        "contract_value": pa.array(value[renewing]),
+    }, schema=RENEWAL_SCHEMA)
+
+
+def generate(target_events: int, output: Path, seed: int = SEED, renewals: bool = False) -> dict[str, int]:
+    """Write the data and the project into `output`; return the row count of each file.
+
+    With `renewals`, also write data/renewals.parquet and declare it as the source `renewals`.
+    Its values are drawn after all others, so every other file is the same as without it.
+    """
     rng = np.random.default_rng(seed)
     factors = day_factors()
     population = draw_population(rng, target_events, factors)
@@ -483,6 +530,9 @@ def generate(target_events: int, output: Path, seed: int = SEED) -> dict[str, in
     }
     # Draws added to the generator come after the draws above, so the rows above stay the same.
     tables["support_tickets"] = add_csat(rng, tables["support_tickets"], population, simulator.account_ids)
+    if renewals:
+        tables["renewals"] = build_renewals(rng, population, tables["accounts"]["seats_purchased"].to_numpy(),
+                                            simulator.account_ids)
     for name, table in tables.items():
         pq.write_table(table, data / f"{name}.parquet", compression="snappy")
         counts[name] = table.num_rows
@@ -490,7 +540,14 @@ def generate(target_events: int, output: Path, seed: int = SEED) -> dict[str, in
 
     shutil.copy(PROJECT_TEMPLATE / "healthlayer.yml", output / "healthlayer.yml")
     (output / "models").mkdir(exist_ok=True)
-    shutil.copy(PROJECT_TEMPLATE / "models" / "sources.yml", output / "models" / "sources.yml")
+    for model in sorted((PROJECT_TEMPLATE / "models").glob("*.yml")):
+        shutil.copy(model, output / "models" / model.name)
+    if renewals:
+        shutil.copy(PROJECT_TEMPLATE / "renewals.yml", output / "models" / "renewals.yml")
+    else:
+        # A folder written before with --renewals must not keep that source.
+        (output / "models" / "renewals.yml").unlink(missing_ok=True)
+        (data / "renewals.parquet").unlink(missing_ok=True)
     manifest = {"seed": seed, "requested_events": target_events, "first_day": FIRST_DAY.isoformat(), "days": DAYS,
                 "time_zone": TIME_ZONE, "rows": counts, "pyarrow": pa.__version__, "numpy": np.__version__}
     (output / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -504,11 +561,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=SEED, help=f"seed of numpy's random generator (default: {SEED})")
     parser.add_argument("--output", type=Path,
                         help="output folder (default: benchmarks/data/<events>, such as benchmarks/data/10M)")
+    parser.add_argument("--renewals", action="store_true",
+                        help="also write data/renewals.parquet, one renewal per account with its outcome, and "
+                             "declare it as the source 'renewals' for healthlayer backtest")
     arguments = parser.parse_args()
 
     output = arguments.output or BENCHMARKS / "data" / size_label(arguments.events)
     started = time.perf_counter()
-    counts = generate(arguments.events, output, arguments.seed)
+    counts = generate(arguments.events, output, arguments.seed, arguments.renewals)
     seconds = time.perf_counter() - started
     rows = ", ".join(f"{count:,} {name}" for name, count in counts.items())
     print(f"{output}: {rows}; {seconds:.1f} s", file=sys.stderr)

@@ -8,7 +8,9 @@ temporary DuckDB file, then times, in this one invocation:
 - every output view of the deployed plan;
 - the peer queries in benchmarks/peers/, SQL a user would write by hand for the same daily
   stickiness numbers, after checking that each returns the rows of healthlayer's view;
-- the SQL that MetricFlow generated for the same metrics, when benchmarks/metricflow/sql/ has it.
+- the SQL that MetricFlow generated for the same metrics, when benchmarks/metricflow/sql/ has it;
+- with --backtest, `healthlayer backtest` of the health score on the renewals source that
+  `generate.py --renewals` declares.
 
 Each query runs in a new Python process that opens the database read-only, materializes the
 result with `CREATE TEMP TABLE ... AS <query>` once as a warm-up and then `--runs` times, and
@@ -16,7 +18,7 @@ reports the median time and its peak resident set size (VmHWM of /proc/self/stat
 which includes the materialized result). Peak memory is that figure less the one of a process
 that only connects and runs `SELECT 1`.
 
-    python benchmarks/run.py --data benchmarks/data/10M [--runs 3] [--format json] [--only NAME]
+    python benchmarks/run.py --data benchmarks/data/10M [--runs 3] [--format json] [--only NAME] [--backtest]
 """
 
 from __future__ import annotations
@@ -45,11 +47,16 @@ METRICFLOW_SQL = METRICFLOW / "sql"
 COUNT_COLUMNS = ("dau", "wau", "mau")
 # The healthlayer view whose rows each peer and MetricFlow query must return, by file name prefix.
 REFERENCE_VIEWS = {"global": ("stickiness_daily", ()), "account": ("stickiness_daily_by_account", ("account_id",))}
+# The source of the renewals that `generate.py --renewals` declares, which --backtest reads.
+RENEWALS_SOURCE = "renewals"
 
 
 @dataclass
 class Query:
-    """One timed query: its name, kind (floor, view, peer or metricflow) and SELECT statement."""
+    """One timed query: its name, kind (floor, view, peer, metricflow or backtest) and SELECT statement.
+
+    A backtest has no statement: its worker runs healthlayer's backtest on the deployed project.
+    """
 
     name: str
     kind: str
@@ -60,6 +67,8 @@ class Query:
     all_seconds: list[float] = field(default_factory=list)
     peak_mib: float | None = None
     note: str = ""
+    # The statements of each timed run of a backtest, with their SQL, seconds and rows.
+    statements: list[list[dict]] = field(default_factory=list)
 
 
 class BenchmarkError(Exception):
@@ -87,6 +96,51 @@ def worker(spec: dict) -> dict:
     return {"timings": timings, "rows": rows, "maxrss_bytes": peak_rss_bytes()}
 
 
+def backtest_worker(spec: dict) -> dict:
+    """Run `healthlayer backtest` in this process: a warm-up, then `runs` timed runs of the backtest alone.
+
+    Loading the project and connecting are not timed. With `runs` 0 the worker only loads the
+    project, connects and runs SELECT 1, which gives the baseline of the backtest's peak memory.
+    """
+    from healthlayer import api
+    from healthlayer.adapters.registry import connect
+    from healthlayer.backtest import BacktestRequest, run_backtest
+
+    project, _ = api.load(spec["project"])
+    _, adapter_type, settings = api.target_settings(project, None)
+    settings = {**settings, "read_only": True}
+    if spec.get("threads"):
+        settings["threads"] = int(spec["threads"])
+    request = BacktestRequest(renewals_source=spec["renewals"])
+    timings = []
+    statements: list[list[dict]] = []
+    result = None
+    with connect(adapter_type, settings, project.root, must_exist=True) as adapter:
+        adapter.fetch("SELECT 1")
+        fetch = adapter.fetch
+
+        def timed_fetch(statement: str, parameters: list | None = None) -> tuple[list[str], list[tuple]]:
+            started = time.perf_counter()
+            fetched = fetch(statement, parameters)
+            statements[-1].append({"seconds": time.perf_counter() - started, "rows": len(fetched[1]),
+                                   "sql": statement})
+            return fetched
+
+        # Every statement of a run is timed, which shows how often the backtest reads the health view.
+        adapter.fetch = timed_fetch  # type: ignore[method-assign]
+        for run in range(spec["runs"] + 1 if spec["runs"] else 0):
+            statements.append([])
+            started = time.perf_counter()
+            result = run_backtest(project, adapter, request)
+            elapsed = time.perf_counter() - started
+            if run > 0:
+                timings.append(elapsed)
+    if result is None:
+        return {"timings": timings, "rows": 0, "maxrss_bytes": peak_rss_bytes()}
+    return {"timings": timings, "rows": result.renewal_count, "maxrss_bytes": peak_rss_bytes(),
+            "scored": len(result.scored), "auc": result.auc, "statements": statements[1:]}
+
+
 def peak_rss_bytes() -> int:
     """Return the peak resident set size of this process.
 
@@ -105,7 +159,17 @@ def peak_rss_bytes() -> int:
 
 def run_worker(database: Path, sql: str, runs: int, threads: int | None) -> dict:
     spec = {"database": str(database), "sql": sql, "runs": runs, "threads": threads}
-    completed = subprocess.run([sys.executable, __file__, "--worker"], input=json.dumps(spec), capture_output=True,
+    return run_process("--worker", spec)
+
+
+def run_backtest_worker(project_dir: Path, runs: int, threads: int | None) -> dict:
+    spec = {"project": str(project_dir), "renewals": RENEWALS_SOURCE, "runs": runs, "threads": threads}
+    return run_process("--backtest-worker", spec)
+
+
+def run_process(option: str, spec: dict) -> dict:
+    """Run a worker of this script in a new process with `spec` on its standard input; return its JSON output."""
+    completed = subprocess.run([sys.executable, __file__, option], input=json.dumps(spec), capture_output=True,
                                text=True, check=False)
     if completed.returncode != 0:
         raise BenchmarkError(f"the worker process failed (exit {completed.returncode}):\n{completed.stderr[-4000:]}")
@@ -279,6 +343,8 @@ def benchmark_duckdb(arguments: argparse.Namespace) -> dict:
         queries += peer_queries(events, project.time_zone, arguments.runs)
         if METRICFLOW_SQL.is_dir():
             queries += metricflow_queries(events, project.time_zone, arguments.metricflow_runs)
+        if arguments.backtest:
+            queries.append(backtest_query(project, arguments.runs))
         queries = [query for query in queries if selected(query.name, arguments.only, arguments.skip)]
 
         with duckdb.connect(str(database), read_only=True) as connection:
@@ -293,18 +359,39 @@ def benchmark_duckdb(arguments: argparse.Namespace) -> dict:
 
         baseline = run_worker(database, "SELECT 1", 1, arguments.threads)["maxrss_bytes"]
         for query in queries:
-            result = run_worker(database, query.sql, query.runs, arguments.threads)
+            if query.kind == "backtest":
+                backtest_baseline = run_backtest_worker(project_dir, 0, arguments.threads)["maxrss_bytes"]
+                result = run_backtest_worker(project_dir, query.runs, arguments.threads)
+                auc = "undefined" if result["auc"] is None else f"{result['auc']:.3f}"
+                query.note = f"{result['scored']:,} of {result['rows']:,} renewals scored, AUC {auc}"
+                query.statements = result["statements"]
+                query_baseline = backtest_baseline
+            else:
+                result = run_worker(database, query.sql, query.runs, arguments.threads)
+                query_baseline = baseline
             query.all_seconds = result["timings"]
             query.seconds = statistics.median(result["timings"])
             query.rows = result["rows"]
-            query.peak_mib = max(0, result["maxrss_bytes"] - baseline) / 2 ** 20
-            print(f"  timed {query.name}: {query.seconds:.3f} s", file=sys.stderr)
+            query.peak_mib = max(0, result["maxrss_bytes"] - query_baseline) / 2 ** 20
+            print(f"  timed {query.name}: {query.seconds:.3f} s{f' ({query.note})' if query.note else ''}",
+                  file=sys.stderr)
 
     return {
         "engine": "duckdb", "duckdb": duckdb.__version__, "events": event_rows, "deploy_seconds": deploy_seconds,
         "runs": arguments.runs, "threads": arguments.threads or os.cpu_count(), "cpus": os.cpu_count(),
         "machine": platform.platform(), "queries": [asdict(query) for query in queries],
     }
+
+
+def backtest_query(project, runs: int) -> Query:
+    """Return the timed backtest of the project's health score on the renewals source."""
+    if RENEWALS_SOURCE not in project.sources:
+        raise BenchmarkError(f"--backtest reads the source '{RENEWALS_SOURCE}', which the project does not declare; "
+                             "write the data again with: python benchmarks/generate.py --renewals")
+    scores = sorted(project.health_scores)
+    if len(scores) != 1:
+        raise BenchmarkError(f"--backtest needs exactly one health score in the project, but it has {scores or 'none'}")
+    return Query(f"backtest:{scores[0]}", "backtest", "", runs)
 
 
 def benchmark_spark(arguments: argparse.Namespace) -> dict:
@@ -329,6 +416,9 @@ def main() -> None:
     if sys.argv[1:] == ["--worker"]:
         print(json.dumps(worker(json.loads(sys.stdin.read()))))
         return
+    if sys.argv[1:] == ["--backtest-worker"]:
+        print(json.dumps(backtest_worker(json.loads(sys.stdin.read()))))
+        return
     sys.path.insert(0, str(BENCHMARKS))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=BENCHMARKS / "data" / "1M",
@@ -342,9 +432,14 @@ def main() -> None:
     parser.add_argument("--skip", action="append", default=[], metavar="NAME",
                         help="leave out queries whose name or kind matches, such as 'metricflow'; repeatable")
     parser.add_argument("--threads", type=int, help="DuckDB threads (default: DuckDB's, one per CPU)")
+    parser.add_argument("--backtest", action="store_true",
+                        help=f"also time healthlayer backtest of the health score on the source '{RENEWALS_SOURCE}' "
+                             "(write the data with generate.py --renewals); DuckDB only")
     parser.add_argument("--spark", action="store_true",
                         help="deploy and time the views on a local Spark session instead of DuckDB")
     arguments = parser.parse_args()
+    if arguments.spark and arguments.backtest:
+        parser.error("--backtest runs on DuckDB only; leave out --spark or --backtest")
     if not (arguments.data / "healthlayer.yml").is_file() or not (arguments.data / "data" / "events.parquet").is_file():
         parser.error(f"{arguments.data} has no healthlayer.yml or data/events.parquet; "
                      f"write it first with: python benchmarks/generate.py --output {arguments.data}")

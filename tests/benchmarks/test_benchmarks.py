@@ -24,7 +24,9 @@ EVENTS = 20_000
 # semantic model on user-days and the one on events.
 METRICFLOW_QUERIES = ("global_user_days", "account_user_days", "global_events", "account_events")
 OUTPUT_VIEWS = {"stickiness_daily", "stickiness_daily_by_account", "tier_mix_daily", "engagement_tiers_daily",
-                "tier_transitions", "alerts", "account_health_daily"}
+                "tier_transitions", "alerts", "account_health_daily", "account_health_daily_explanations"}
+# The account alert types of healthlayer, each of which benchmarks/project declares once.
+ACCOUNT_ALERT_TYPES = {"band_change", "score_drop", "red_review", "stale_data"}
 
 sys.path.insert(0, str(BENCHMARKS))
 
@@ -36,6 +38,13 @@ import run  # noqa: E402
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     output = tmp_path_factory.mktemp("bench") / "20K"
     generate.generate(EVENTS, output)
+    return output
+
+
+@pytest.fixture(scope="module")
+def generated_renewals(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    output = tmp_path_factory.mktemp("bench") / "20K-renewals"
+    generate.generate(EVENTS, output, renewals=True)
     return output
 
 
@@ -109,6 +118,73 @@ def test_generate_range_in_project_days(events: duckdb.DuckDBPyConnection) -> No
     assert str(last) == "2026-06-30"
 
 
+def test_generate_renewals_keep_other_files(generated: Path, generated_renewals: Path) -> None:
+    # The renewals are drawn after every other value, so the other files must not change.
+    for name in ("events", "nps_responses", "support_tickets", "accounts"):
+        path = Path("data") / f"{name}.parquet"
+        assert (generated / path).read_bytes() == (generated_renewals / path).read_bytes(), name
+    assert not (generated / "data" / "renewals.parquet").exists()
+    assert not (generated / "models" / "renewals.yml").exists()
+    manifest = json.loads((generated_renewals / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["rows"]["renewals"] == len(duckdb.sql(
+        f"SELECT * FROM read_parquet('{generated_renewals / 'data' / 'renewals.parquet'}')").fetchall())
+
+
+def test_generate_renewals_same_seed_same_file(generated_renewals: Path, tmp_path: Path) -> None:
+    generate.generate(EVENTS, tmp_path, renewals=True)
+    path = Path("data") / "renewals.parquet"
+    assert (tmp_path / path).read_bytes() == (generated_renewals / path).read_bytes()
+
+
+def test_generate_without_renewals_removes_them(generated_renewals: Path, tmp_path: Path) -> None:
+    output = tmp_path / "again"
+    generate.generate(EVENTS, output, renewals=True)
+    generate.generate(EVENTS, output)
+    assert not (output / "data" / "renewals.parquet").exists()
+    assert not (output / "models" / "renewals.yml").exists()
+
+
+def synthetic_population(count: int, seed: int) -> generate.Population:
+    """Return accounts with evenly spread hidden health, a tenth of them new and a tenth churning, one user each."""
+    rng = np.random.default_rng(seed)
+    start = np.where(np.arange(count) % 10 == 0, 100, 0)
+    end = np.where(np.arange(count) % 10 == 1, 200, generate.DAYS - 1)
+    ones = np.ones(count, dtype=np.int64)
+    return generate.Population(
+        account_health=rng.random(count), account_zone=np.zeros(count, dtype=np.int64), account_start=start,
+        account_end=end, account_users=ones, user_account=np.arange(count), user_probability=np.full(count, 0.5),
+        user_role=np.zeros(count, dtype=np.int64), user_start=start, user_end=end)
+
+
+def test_build_renewals_follow_health() -> None:
+    count = 4_000
+    population = synthetic_population(count, 3)
+    account_ids = generate.identifiers("acct_", count, 6)
+    table = generate.build_renewals(np.random.default_rng(4), population, np.full(count, 10), account_ids)
+    index = np.array([int(text[len("acct_"):]) - 1 for text in table["account_id"].to_pylist()])
+    renewed = np.array(table["renewed"].to_pylist())
+    days = (np.array(table["renewal_date"].to_pylist(), dtype="datetime64[D]") - np.datetime64(generate.FIRST_DAY))
+    days = days.astype(np.int64)
+
+    # Accounts that start during the year renew after the last day, so they have no row.
+    assert set(index) == set(np.flatnonzero(population.account_start == 0))
+    churns = population.account_end[index] < generate.DAYS - 1
+    assert not renewed[churns].any()
+    assert (days[churns] == population.account_end[index][churns] + 1).all()
+    assert days[~churns].min() >= generate.FIRST_RENEWAL_DAY
+    assert days[~churns].max() <= generate.DAYS - 1
+
+    health = population.account_health[index]
+    stays = ~churns
+    low_rate = renewed[stays & (health < 0.3)].mean()
+    high_rate = renewed[stays & (health > 0.7)].mean()
+    # The logistic curve averages 0.10 over health 0 to 0.3 and 0.97 over 0.7 to 1, with about
+    # 960 accounts in each range, so the bounds are several standard errors away.
+    assert low_rate < 0.2
+    assert high_rate > 0.92
+    assert table["contract_value"].to_pylist() == [12.0 * generate.SEAT_PRICE[0] * 10] * len(index)
+
+
 def test_parse_count_suffixes() -> None:
     assert generate.parse_count("10M") == 10_000_000
     assert generate.parse_count("20k") == 20_000
@@ -152,6 +228,34 @@ def test_runner_only_filters(generated: Path) -> None:
     assert names == ["floor", "alerts"]
 
 
+def test_runner_times_backtest(generated_renewals: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run.py"), "--data", str(generated_renewals), "--runs", "1", "--backtest",
+         "--only", "backtest", "--format", "json"], capture_output=True, text=True, check=False, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    queries = json.loads(completed.stdout)["queries"]
+    assert [query["name"] for query in queries] == ["floor", "backtest:account_health_daily"]
+    backtest = queries[1]
+    renewals = duckdb.sql(f"SELECT * FROM read_parquet('{generated_renewals / 'data' / 'renewals.parquet'}')")
+    assert backtest["rows"] == len(renewals.fetchall())
+    assert f"of {backtest['rows']:,} renewals scored, AUC " in backtest["note"]
+    assert backtest["seconds"] > 0
+    # One timed run, whose statements read the renewals joined to the health view.
+    assert len(backtest["statements"]) == 1
+    reads = [statement for statement in backtest["statements"][0] if "renewals.parquet" in statement["sql"]]
+    assert reads
+    assert reads[0]["rows"] == backtest["rows"]
+
+
+def test_runner_backtest_needs_renewals(generated: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run.py"), "--data", str(generated), "--runs", "1", "--backtest",
+         "--only", "backtest"], capture_output=True, text=True, check=False, timeout=300)
+    assert completed.returncode != 0
+    assert "reads the source 'renewals', which the project does not declare" in completed.stderr
+    assert "generate.py --renewals" in completed.stderr
+
+
 @pytest.fixture(scope="module")
 def deployed(generated: Path, tmp_path_factory: pytest.TempPathFactory):
     from healthlayer.api import deploy_project
@@ -160,6 +264,16 @@ def deployed(generated: Path, tmp_path_factory: pytest.TempPathFactory):
     connection = duckdb.connect(str(deployment.database), read_only=True)
     yield deployment, connection
     connection.close()
+
+
+def test_project_alerts_fire_each_type(deployed) -> None:
+    deployment, connection = deployed
+    rules = {rule.type for rule in deployment.project.alerts.values()}
+    assert ACCOUNT_ALERT_TYPES <= rules
+    fired = {row[0] for row in connection.execute(
+        f'SELECT DISTINCT alert_type FROM "{deployment.schema}"."alerts"').fetchall()}
+    # stale_data fires on accounts that churn, which a log of 20K events may not have.
+    assert {"band_change", "score_drop", "red_review"} <= fired
 
 
 def test_check_rejects_wrong_window(deployed) -> None:
