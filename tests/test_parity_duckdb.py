@@ -469,36 +469,22 @@ def score_days(database: Path, schema: str) -> dict[str, tuple[Any, Any]]:
     return {account: (first, last) for account, first, last in rows}
 
 
+@pytest.mark.parametrize("engagement", [True, False], ids=["events-range", "own-range"])
 @pytest.mark.parametrize("case", sorted(POPULATION_RANGES))
-def test_population_source_range(tmp_path, case):
-    """A population of another source is scored on the days of the events' data range only."""
-    rows, logins, project_definitions = population_range_project(case)
+def test_population_source_range(tmp_path, case, engagement):
+    """A population of another source is scored on the days of the events' data range, or on its own
+    days in a project without an engagement block."""
+    rows, logins, project_definitions = population_range_project(case, engagement=engagement)
     write_project(tmp_path, project_definitions, rows, UTC_TIMESTAMP, {"logins": (logins, LOGIN_TYPES)})
     deployment = deploy_project(tmp_path)
-    reference = ReferenceProject(project_definitions, {"events": rows, "logins": logins})
+    sources = {"events": rows, "logins": logins} if engagement else {"logins": logins}
+    reference = ReferenceProject(project_definitions, sources)
 
     assert_parity(compare_deployment(reference, deployment.database, deployment.schema))
     commit_days, login_days = POPULATION_RANGES[case]
-    first = min(min(days) for days in commit_days.values())
-    last = max(max(days) for days in commit_days.values())
-    assert score_days(deployment.database, deployment.schema) == expected_score_days(login_days, first, last)
-    for view in ("login_health", "login_health_explanations", "alerts"):
-        _, view_rows = read_view(deployment.database, deployment.schema, view)
-        assert {row["complete_through"] for row in view_rows} == {date_of(last)}, view
-
-
-@pytest.mark.parametrize("case", sorted(POPULATION_RANGES))
-def test_population_range_without_engagement(tmp_path, case):
-    """Without an engagement block, the population source's own days are the data range."""
-    rows, logins, project_definitions = population_range_project(case, engagement=False)
-    write_project(tmp_path, project_definitions, rows, UTC_TIMESTAMP, {"logins": (logins, LOGIN_TYPES)})
-    deployment = deploy_project(tmp_path)
-    reference = ReferenceProject(project_definitions, {"logins": logins})
-
-    assert_parity(compare_deployment(reference, deployment.database, deployment.schema))
-    _, login_days = POPULATION_RANGES[case]
-    first = min(min(days) for days in login_days.values())
-    last = max(max(days) for days in login_days.values())
+    range_days = commit_days if engagement else login_days
+    first = min(min(days) for days in range_days.values())
+    last = max(max(days) for days in range_days.values())
     assert score_days(deployment.database, deployment.schema) == expected_score_days(login_days, first, last)
     for view in ("login_health", "login_health_explanations", "alerts"):
         _, view_rows = read_view(deployment.database, deployment.schema, view)
