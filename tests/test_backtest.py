@@ -288,10 +288,10 @@ def test_weight_sensitivity_blocked_by_segment():
 def test_weight_sensitivity_moves_share_of_total():
     # With normalize: true, weights of 3 and 1 (total 4) move by 10% of 4 = 0.4, and pro's 30 and
     # 70 (total 100) by 10.
-    definition = two_category_score(normalize=True, segment="accounts.plan",
-                                    segment_weights={"pro": {"usage": 30, "support": 70}}, categories=[
-                                        {"name": "usage", "weight": 3, "components": [COMPONENT_U]},
-                                        {"name": "support", "weight": 1, "components": [COMPONENT_S]}])
+    categories = [{"name": "usage", "weight": 3, "components": [COMPONENT_U]},
+                  {"name": "support", "weight": 1, "components": [COMPONENT_S]}]
+    definition = two_category_score(normalize=True, categories=categories, segment="accounts.plan",
+                                    segment_weights={"pro": {"usage": 30, "support": 70}})
     # Default: (3 * 80 + 1 * 40) / 4 = 70, green. Usage at 2.6 gives (208 + 40) / 3.6 = 68.9, yellow.
     renewals = [renewal(70.0, True, band="green", categories={"usage": 80.0, "support": 40.0})]
     result = stats.weight_sensitivity(definition, renewals)

@@ -277,13 +277,13 @@ def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str
         assert resolved is not None
         lags = values.lags.get(reference, set())
         alias = f"j_{column}"
+        additive = _is_additive(project, resolved)
         if resolved.kind == "account_metrics":
             relation = _add_account_metric(builder, definition, spine, column, project.account_metrics[resolved.name], lags)
             on = exp.and_(exp.EQ(this=sql.column("account_id", "sp"), expression=sql.column("account_id", alias)),
                           exp.EQ(this=sql.column("as_of_date", "sp"), expression=sql.column("as_of_date", alias)))
             query = query.join(builder.table(relation).as_(alias), on=on, join_type="left")
             query = query.select(sql.column(column, alias))
-            additive = _is_additive(project, resolved)
             for days in sorted(lags):
                 earlier: exp.Expr = sql.column(f"lag_{days}", alias)
                 if additive:
@@ -293,7 +293,6 @@ def _add_values(builder: PlanBuilder, definition: models.HealthScore, spine: str
         on = exp.and_(exp.EQ(this=sql.column("account_id", "sp"), expression=sql.column("account_id", alias)),
                       exp.EQ(this=sql.column("as_of_date", "sp"), expression=sql.column("activity_date", alias)))
         query = query.join(builder.table(resolved.name).as_(alias), on=on, join_type="left")
-        additive = _is_additive(project, resolved)
         engagement = project.engagement
         if engagement is not None and definition.population.source == engagement.source:
             # The view has a row for every day of the account, from its first event on like the
